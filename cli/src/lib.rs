@@ -1,0 +1,10 @@
+//! The loweq command-line tool, as a library: the shipped files, running
+//! verification over them or the user's files, and the output formats.
+//! This is the only crate that knows how results are printed.
+
+pub mod json;
+pub mod render;
+pub mod run;
+pub mod shipped;
+pub mod text;
+pub mod values;

@@ -1,0 +1,245 @@
+//! `loweq`: verify instruction-lowering rules.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use loweq::run::{self, Target};
+use loweq::shipped::Arch;
+use loweq::{json, text};
+use loweq_verify::{Options, Progress};
+
+/// Proves instruction-lowering rules correct with z3.
+///
+/// loweq reads ISLE rules that lower a Cranelift-like IR to x86-64 or AArch64
+/// instructions, with a `spec` for every term, and proves each rule correct at
+/// every type it applies to (i8 to i64). A rule that is wrong gets a
+/// counterexample: the inputs (with the junk upper bits of their registers),
+/// the value of every term on both sides, and the condition that fails.
+#[derive(Parser, Debug)]
+#[command(name = "loweq", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Verify rules.
+    ///
+    /// Without FILE arguments: the shipped rules of both backends (or of the
+    /// one given by --arch). With --arch and FILEs: the rules in FILE, checked
+    /// against that architecture's shipped semantics, in place of its shipped
+    /// rules. With FILEs and no --arch: exactly those files, which declare
+    /// their own types, terms and specs.
+    ///
+    /// Exit status: 0 when everything verified, 1 when a rule is wrong, 2 on
+    /// bad input (parse, type or spec errors, bad flags), 3 when the only
+    /// problems are unknowns (timeouts).
+    Verify(VerifyArgs),
+    /// Time the full verification of the shipped rules and print rules,
+    /// instantiations, queries, seconds and the slowest instantiation.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct VerifyArgs {
+    /// Rule files to check (see above).
+    files: Vec<PathBuf>,
+    /// Restrict to one architecture; with FILEs, the semantics to check them against.
+    #[arg(long, value_enum)]
+    arch: Option<Arch>,
+    /// Only verify the rule with this name (repeatable).
+    #[arg(long = "rule", value_name = "NAME")]
+    rules: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Per-query solver timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Show a progress bar on stderr (default: when stderr is a terminal).
+    #[arg(long, value_enum, default_value_t = When::Auto)]
+    progress: When,
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    /// Restrict to one architecture.
+    #[arg(long, value_enum)]
+    arch: Option<Arch>,
+    /// How many times to run.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Per-query solver timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A line per rule, counterexamples in full, a summary line.
+    Text,
+    /// One JSON document (schema in README.md).
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum When {
+    /// When stderr is a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+fn timeout(secs: f64) -> Result<Duration, String> {
+    if secs.is_finite() && secs > 0.0 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(format!(
+            "--timeout must be a positive number of seconds, got {secs}"
+        ))
+    }
+}
+
+fn target(files: Vec<PathBuf>, arch: Option<Arch>) -> Target {
+    match (files.is_empty(), arch) {
+        (true, Some(a)) => Target::Shipped(vec![a]),
+        (true, None) => Target::Shipped(Arch::ALL.to_vec()),
+        (false, Some(a)) => Target::ArchFiles(a, files),
+        (false, None) => Target::Files(files),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn verify(args: VerifyArgs) -> ExitCode {
+    let timeout = match timeout(args.timeout) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    if args.jobs == Some(0) {
+        return fail("--jobs must be at least 1");
+    }
+    let options = Options {
+        timeout,
+        jobs: args.jobs,
+        rules: args.rules,
+    };
+    let show_progress = match args.progress {
+        When::Always => true,
+        When::Never => false,
+        When::Auto => std::io::stderr().is_terminal(),
+    };
+    let bar = indicatif::ProgressBar::hidden();
+    if show_progress {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} verifying {pos}/{len} instantiations {wide_bar} {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    }
+    let progress = |p: Progress| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.done as u64);
+    };
+    let target = target(args.files, args.arch);
+    let run = match run::verify(&target, &options, &progress) {
+        Ok(r) => r,
+        Err(d) => {
+            bar.finish_and_clear();
+            let mut msg = d.message;
+            for n in d.notes {
+                msg.push_str(&format!("\n  = {n}"));
+            }
+            return fail(&msg);
+        }
+    };
+    bar.finish_and_clear();
+    match args.format {
+        Format::Text => print!("{}", text::report(&run)),
+        Format::Json => match serde_json::to_string_pretty(&json::report(&run)) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fail(&format!("cannot write JSON: {e}")),
+        },
+    }
+    ExitCode::from(run::exit_code(&run) as u8)
+}
+
+fn bench(args: BenchArgs) -> ExitCode {
+    let timeout = match timeout(args.timeout) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    let options = Options {
+        timeout,
+        jobs: args.jobs,
+        rules: Vec::new(),
+    };
+    let target = target(Vec::new(), args.arch);
+    let mut best = f64::INFINITY;
+    for i in 0..args.runs.max(1) {
+        let run = match run::verify(&target, &options, &|_| {}) {
+            Ok(r) => r,
+            Err(d) => return fail(&d.message),
+        };
+        let totals = text::Totals::of(&run);
+        let mut queries = 0;
+        let mut slowest: Option<(String, String, u64)> = None;
+        for g in &run.groups {
+            if let run::GroupOutcome::Verified(_, r) = &g.outcome {
+                queries += r.queries();
+                if let Some((rule, inst)) = r.slowest() {
+                    if slowest.as_ref().is_none_or(|s| inst.millis > s.2) {
+                        let arch = g.arch.map(|a| a.name()).unwrap_or("-");
+                        slowest = Some((
+                            format!("{arch} {}", rule.name),
+                            inst.label.clone(),
+                            inst.millis,
+                        ));
+                    }
+                }
+            }
+        }
+        best = best.min(run.seconds);
+        let slow = slowest
+            .map(|(r, l, ms)| format!("{r} at {l}, {ms} ms"))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "run {}: {} rules, {} instantiations, {} queries, {:.2} s (slowest: {slow})",
+            i + 1,
+            totals.rules,
+            totals.instantiations,
+            queries,
+            run.seconds
+        );
+        if run::exit_code(&run) != 0 {
+            eprintln!("warning: not everything verified; run `loweq verify` for details");
+        }
+    }
+    println!("best: {best:.2} s");
+    ExitCode::SUCCESS
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Verify(a) => verify(a),
+        Command::Bench(a) => bench(a),
+    }
+}

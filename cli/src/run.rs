@@ -1,0 +1,174 @@
+//! Running verification for the CLI: which files make up each program, and
+//! the results of every group (one per architecture, or the user's files).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use loweq_dsl::{Diagnostic, Program};
+use loweq_semantics::span::{SourceFile, SourceMap};
+use loweq_verify::{Options, Progress, Report, Verdict};
+
+use crate::shipped::{self, Arch};
+
+/// What to verify.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// The shipped rules of these architectures.
+    Shipped(Vec<Arch>),
+    /// The user's rule files, against an architecture's shipped semantics.
+    ArchFiles(Arch, Vec<PathBuf>),
+    /// The user's files alone: they declare their own types, terms and specs.
+    Files(Vec<PathBuf>),
+}
+
+/// One program: the files loaded together and verified together.
+pub struct Group {
+    /// The architecture, unless the files are self-contained.
+    pub arch: Option<Arch>,
+    /// The loaded files.
+    pub sources: SourceMap,
+    /// The outcome.
+    pub outcome: GroupOutcome,
+}
+
+/// What happened to a group.
+pub enum GroupOutcome {
+    /// Loaded and verified.
+    Verified(Box<Program>, Report),
+    /// Did not load: parse, type or spec errors.
+    Rejected(Vec<Diagnostic>),
+}
+
+/// A whole run.
+pub struct Run {
+    /// The groups, in order.
+    pub groups: Vec<Group>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+/// The process exit code of a run: 1 if any rule is wrong, else 2 if any
+/// input was bad, else 3 if anything is unknown, else 0.
+pub fn exit_code(run: &Run) -> i32 {
+    let mut cex = false;
+    let mut bad = false;
+    let mut unknown = false;
+    for g in &run.groups {
+        match &g.outcome {
+            GroupOutcome::Rejected(_) => bad = true,
+            GroupOutcome::Verified(_, report) => {
+                cex |= report.count(Verdict::Counterexample) > 0;
+                bad |= report.count(Verdict::Error) > 0;
+                unknown |= report.count(Verdict::Unknown) > 0;
+            }
+        }
+    }
+    if cex {
+        1
+    } else if bad {
+        2
+    } else if unknown {
+        3
+    } else {
+        0
+    }
+}
+
+fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, Diagnostic> {
+    paths
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .map(|text| SourceFile::new(p.display().to_string(), text))
+                .map_err(|e| Diagnostic::global(format!("cannot read `{}`: {e}", p.display())))
+        })
+        .collect()
+}
+
+/// The source files of each group of a target.
+pub fn groups(target: &Target) -> Result<Vec<(Option<Arch>, SourceMap)>, Diagnostic> {
+    let map = |files: Vec<SourceFile>| {
+        let mut m = SourceMap::new();
+        for f in files {
+            m.add(f);
+        }
+        m
+    };
+    Ok(match target {
+        Target::Shipped(archs) => archs
+            .iter()
+            .map(|&a| {
+                let mut files = shipped::specs(a);
+                files.extend(shipped::rules(a));
+                (Some(a), map(files))
+            })
+            .collect(),
+        Target::ArchFiles(a, paths) => {
+            let mut files = shipped::specs(*a);
+            files.extend(read_files(paths)?);
+            vec![(Some(*a), map(files))]
+        }
+        Target::Files(paths) => vec![(None, map(read_files(paths)?))],
+    })
+}
+
+/// Loads and verifies every group of a target. With `--rule` names, each
+/// group verifies the named rules it has; a name no group has is an error.
+pub fn verify(
+    target: &Target,
+    options: &Options,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Run, Diagnostic> {
+    let start = Instant::now();
+    let loaded: Vec<(Option<Arch>, SourceMap, Result<Program, Vec<Diagnostic>>)> = groups(target)?
+        .into_iter()
+        .map(|(arch, sources)| {
+            let program = loweq_dsl::load(sources.clone());
+            (arch, sources, program)
+        })
+        .collect();
+    let has_rule = |p: &Program, n: &String| p.rule_info.iter().any(|r| &r.name == n);
+    let all_loaded = loaded.iter().all(|(_, _, p)| p.is_ok());
+    for name in &options.rules {
+        let found = loaded
+            .iter()
+            .any(|(_, _, p)| p.as_ref().is_ok_and(|p| has_rule(p, name)));
+        if !found && all_loaded {
+            let mut d = Diagnostic::global(format!("no rule named `{name}`"));
+            let names: Vec<&str> = loaded
+                .iter()
+                .filter_map(|(_, _, p)| p.as_ref().ok())
+                .flat_map(|p| p.rule_info.iter().map(|r| r.name.as_str()))
+                .collect();
+            if let Some(h) = loweq_dsl::diag::did_you_mean(name, names) {
+                d = d.with_note(h);
+            }
+            return Err(d);
+        }
+    }
+    let mut out = Vec::new();
+    for (arch, sources, program) in loaded {
+        let outcome = match program {
+            Err(diags) => GroupOutcome::Rejected(diags),
+            Ok(program) => {
+                let mut opts = options.clone();
+                opts.rules.retain(|n| has_rule(&program, n));
+                let report = if !options.rules.is_empty() && opts.rules.is_empty() {
+                    Report::default()
+                } else {
+                    loweq_verify::verify(&program, &opts, progress)?
+                };
+                GroupOutcome::Verified(Box::new(program), report)
+            }
+        };
+        out.push(Group {
+            arch,
+            sources,
+            outcome,
+        });
+    }
+    Ok(Run {
+        groups: out,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}

@@ -1,0 +1,47 @@
+//! The spec files and rules shipped with loweq, embedded at build time from
+//! `semantics/spec/` and `rules/`.
+
+use loweq_semantics::span::SourceFile;
+
+include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
+
+/// A target architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Arch {
+    /// x86-64.
+    X64,
+    /// AArch64.
+    Aarch64,
+}
+
+impl Arch {
+    /// Every architecture, in report order.
+    pub const ALL: [Arch; 2] = [Arch::X64, Arch::Aarch64];
+
+    /// The architecture's name in paths and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::X64 => "x64",
+            Arch::Aarch64 => "aarch64",
+        }
+    }
+}
+
+fn files(table: &[(&str, &str, &str)], groups: &[&str]) -> Vec<SourceFile> {
+    table
+        .iter()
+        .filter(|(g, _, _)| groups.contains(g))
+        .map(|(_, name, text)| SourceFile::new(*name, *text))
+        .collect()
+}
+
+/// The semantics a rule file for `arch` is checked against: the IR specs
+/// (`semantics/spec/clif`) and the instruction specs of the architecture.
+pub fn specs(arch: Arch) -> Vec<SourceFile> {
+    files(SPEC_FILES, &["clif", arch.name()])
+}
+
+/// The shipped lowering rules of `arch`.
+pub fn rules(arch: Arch) -> Vec<SourceFile> {
+    files(RULE_FILES, &[arch.name()])
+}

@@ -1,0 +1,292 @@
+//! The text report of `loweq verify`: a line per rule, then every
+//! counterexample in full, then errors and unknowns, then the summary.
+
+use std::fmt::Write as _;
+
+use codespan_reporting::diagnostic::{Diagnostic as Cs, Label};
+use loweq_dsl::{Diagnostic, Program};
+use loweq_semantics::span::SourceMap;
+use loweq_verify::report::{Counterexample, InstanceReport, RuleReport};
+use loweq_verify::{Report, Verdict};
+
+use crate::render::Files;
+use crate::run::{Group, GroupOutcome, Run};
+use crate::values::show;
+
+/// Counts over a whole run, for the summary line.
+#[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    /// Rules verified.
+    pub rules: usize,
+    /// (rule, instantiation) pairs.
+    pub instantiations: usize,
+    /// Verified instantiations.
+    pub verified: usize,
+    /// Counterexamples.
+    pub counterexamples: usize,
+    /// Inapplicable instantiations.
+    pub inapplicable: usize,
+    /// Unknowns.
+    pub unknown: usize,
+    /// Errors: error verdicts plus diagnostics of rejected inputs.
+    pub errors: usize,
+}
+
+impl Totals {
+    /// Counts a run.
+    pub fn of(run: &Run) -> Totals {
+        let mut t = Totals::default();
+        for g in &run.groups {
+            match &g.outcome {
+                GroupOutcome::Rejected(d) => t.errors += d.len(),
+                GroupOutcome::Verified(_, r) => {
+                    t.rules += r.rules.len();
+                    t.instantiations += r.instances().count();
+                    t.verified += r.count(Verdict::Verified);
+                    t.counterexamples += r.count(Verdict::Counterexample);
+                    t.inapplicable += r.count(Verdict::Inapplicable);
+                    t.unknown += r.count(Verdict::Unknown);
+                    t.errors += r.count(Verdict::Error);
+                }
+            }
+        }
+        t
+    }
+}
+
+/// The summary line.
+pub fn summary(run: &Run) -> String {
+    let t = Totals::of(run);
+    format!(
+        "{} rules, {} instantiations: {} verified, {} counterexamples, {} inapplicable, {} unknown, {} errors in {:.2} s",
+        t.rules, t.instantiations, t.verified, t.counterexamples, t.inapplicable, t.unknown, t.errors, run.seconds
+    )
+}
+
+fn location(sources: &SourceMap, span: loweq_semantics::span::Span) -> String {
+    let f = sources.file(span.file);
+    let (line, _) = f.line_col(span.start);
+    format!("{}:{line}", f.name)
+}
+
+fn verdicts(rule: &RuleReport) -> String {
+    let first = rule.instances.first().map(|i| i.verdict);
+    if rule.instances.iter().all(|i| Some(i.verdict) == first) {
+        if let Some(v) = first {
+            let labels: Vec<&str> = rule.instances.iter().map(|i| i.label.as_str()).collect();
+            return format!("{} at {}", v.name(), labels.join(", "));
+        }
+    }
+    let parts: Vec<String> = rule
+        .instances
+        .iter()
+        .map(|i| format!("{} {}", i.label, i.verdict.name()))
+        .collect();
+    parts.join(", ")
+}
+
+/// The whole text report.
+pub fn report(run: &Run) -> String {
+    let mut out = String::new();
+    for g in &run.groups {
+        if let GroupOutcome::Verified(_, r) = &g.outcome {
+            rule_lines(&mut out, g, r);
+        }
+    }
+    for g in &run.groups {
+        let files = Files::new(&g.sources);
+        match &g.outcome {
+            GroupOutcome::Rejected(diags) => {
+                for d in diags {
+                    out.push('\n');
+                    out.push_str(&files.error(d));
+                }
+            }
+            GroupOutcome::Verified(program, r) => details(&mut out, g, program, r, &files),
+        }
+    }
+    out.push('\n');
+    out.push_str(&summary(run));
+    out.push('\n');
+    out
+}
+
+fn arch_tag(g: &Group) -> String {
+    g.arch
+        .map(|a| format!("[{}] ", a.name()))
+        .unwrap_or_default()
+}
+
+fn rule_lines(out: &mut String, g: &Group, r: &Report) {
+    let tag = arch_tag(g);
+    for rule in &r.rules {
+        let _ = writeln!(
+            out,
+            "{tag}{} ({}): {}",
+            rule.name,
+            location(&g.sources, rule.span),
+            verdicts(rule)
+        );
+    }
+    for e in &r.excluded {
+        let _ = writeln!(
+            out,
+            "{tag}{} ({}): excluded: {}",
+            e.name,
+            location(&g.sources, e.span),
+            e.reason
+        );
+    }
+}
+
+fn details(out: &mut String, g: &Group, program: &Program, r: &Report, files: &Files) {
+    for rule in &r.rules {
+        for inst in &rule.instances {
+            if let Some(cex) = &inst.counterexample {
+                out.push('\n');
+                out.push_str(&counterexample(g, program, files, rule, inst, cex));
+            }
+        }
+    }
+    for rule in &r.rules {
+        let mut seen: Vec<&Diagnostic> = Vec::new();
+        for inst in &rule.instances {
+            if let Some(d) = &inst.error {
+                if seen.contains(&d) {
+                    continue;
+                }
+                seen.push(d);
+                let mut d = d.clone();
+                d.message = format!("{}rule `{}`: {}", arch_tag(g), rule.name, d.message);
+                out.push('\n');
+                out.push_str(&files.error(&d));
+            }
+        }
+    }
+    for rule in &r.rules {
+        for inst in &rule.instances {
+            if inst.verdict == Verdict::Unknown {
+                let _ = write!(
+                    out,
+                    "\n{}unknown: rule `{}` at {}: {}\n",
+                    arch_tag(g),
+                    rule.name,
+                    inst.label,
+                    inst.reason.as_deref().unwrap_or("no reason given")
+                );
+            }
+        }
+    }
+}
+
+/// Collapses whitespace and shortens long source text for one-line display.
+fn one_line(s: &str, max: usize) -> String {
+    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= max {
+        s
+    } else {
+        let cut: String = s.chars().take(max - 3).collect();
+        format!("{cut}...")
+    }
+}
+
+/// One counterexample, as a codespan diagnostic with the values as notes.
+pub fn counterexample(
+    g: &Group,
+    program: &Program,
+    files: &Files,
+    rule: &RuleReport,
+    inst: &InstanceReport,
+    cex: &Counterexample,
+) -> String {
+    let enums = &program.enums;
+    let mut notes = Vec::new();
+    if !cex.chain.is_empty() {
+        notes.push(format!("through: {}", cex.chain.join(", ")));
+    }
+    let mut lines = Vec::new();
+    for i in &cex.inputs {
+        let mut s = format!("{} = {}", i.name, show(&i.value, enums, true));
+        if let Some(reg) = &i.register {
+            let _ = write!(s, ", held in register {}", show(reg, enums, false));
+        }
+        lines.push(s);
+    }
+    if !lines.is_empty() {
+        notes.push(labelled("inputs:  ", &lines));
+    }
+    let terms = |ts: &[loweq_verify::report::TermValue]| -> Vec<String> {
+        let width = ts
+            .iter()
+            .map(|t| one_line(&t.text, 56).chars().count())
+            .max()
+            .unwrap_or(0);
+        ts.iter()
+            .map(|t| {
+                format!(
+                    "{:<width$} = {}",
+                    one_line(&t.text, 56),
+                    show(&t.value, enums, false)
+                )
+            })
+            .collect()
+    };
+    if !cex.lhs.is_empty() {
+        notes.push(labelled("IR:      ", &terms(&cex.lhs)));
+    }
+    if !cex.rhs.is_empty() {
+        notes.push(labelled("machine: ", &terms(&cex.rhs)));
+    }
+    for f in &cex.failures {
+        let mut lines = vec![format!(
+            "{}: {}",
+            f.what,
+            one_line(g.sources.snippet(f.span), 72)
+        )];
+        let parts: Vec<String> = f
+            .parts
+            .iter()
+            .map(|(s, v)| {
+                format!(
+                    "{} = {}",
+                    one_line(g.sources.snippet(*s), 40),
+                    show(v, enums, false)
+                )
+            })
+            .collect();
+        if !parts.is_empty() {
+            lines.push(format!("  where {}", parts.join(", ")));
+        }
+        notes.push(labelled("failed:  ", &lines));
+    }
+    notes.extend(cex.notes.iter().map(|n| format!("hint: {n}")));
+    let d = Cs::error()
+        .with_message(format!(
+            "{}rule `{}` is wrong for {}",
+            arch_tag(g),
+            rule.name,
+            inst.label
+        ))
+        .with_labels(vec![Label::primary(
+            rule.span.file.0,
+            rule.span.start..rule.span.end,
+        )
+        .with_message(format!("wrong for {}", inst.label))])
+        .with_notes(notes);
+    files.render_raw(&d)
+}
+
+fn labelled(head: &str, lines: &[String]) -> String {
+    let pad = " ".repeat(head.len());
+    let mut s = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            s.push('\n');
+            s.push_str(&pad);
+        } else {
+            s.push_str(head);
+        }
+        s.push_str(l);
+    }
+    s
+}

@@ -1,0 +1,115 @@
+//! Diagnostics: what the front end and the verifier report about the input.
+//! They carry spans; only the CLI decides how to print them.
+
+use loweq_semantics::span::Span;
+
+/// One problem found in the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// A one-line description.
+    pub message: String,
+    /// Where the problem is, when it has a place.
+    pub span: Option<Span>,
+    /// What the primary span is about (may be empty).
+    pub label: String,
+    /// Other places worth showing, with what each is.
+    pub secondary: Vec<(Span, String)>,
+    /// Extra lines: hints, suggestions.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic at `span`.
+    pub fn new(message: impl Into<String>, span: Span) -> Diagnostic {
+        Diagnostic {
+            message: message.into(),
+            span: Some(span),
+            label: String::new(),
+            secondary: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A diagnostic with no place in the source.
+    pub fn global(message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            message: message.into(),
+            span: None,
+            label: String::new(),
+            secondary: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Sets the primary label.
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = label.into();
+        self
+    }
+
+    /// Adds a secondary place.
+    pub fn with_secondary(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.secondary.push((span, label.into()));
+        self
+    }
+
+    /// Adds a note.
+    pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+}
+
+/// Up to three names from `candidates` close to `name` (by edit distance),
+/// for "did you mean" notes.
+pub fn suggestions<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    let mut scored: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|&(d, c)| d <= limit && c != name)
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+/// A "did you mean" note for `name`, if any candidate is close.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let s = suggestions(name, candidates);
+    if s.is_empty() {
+        return None;
+    }
+    let quoted: Vec<String> = s.iter().map(|c| format!("`{c}`")).collect();
+    Some(format!("did you mean {}?", quoted.join(" or ")))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names() {
+        let names = ["bvadd", "bvsub", "bvand", "concat"];
+        assert_eq!(suggestions("bvadd2", names), vec!["bvadd"]);
+        assert_eq!(did_you_mean("zzzzzz", names), None);
+    }
+}

@@ -1,0 +1,173 @@
+//! Loading ISLE with cranelift-isle: lexing, parsing, its semantic analysis
+//! (`TypeEnv`, `TermEnv`) and its overlap check, with every error turned
+//! into a [`Diagnostic`] with a span.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use cranelift_isle::ast::Def;
+use cranelift_isle::error::Error as IsleError;
+use cranelift_isle::lexer::{Lexer, Pos};
+use cranelift_isle::sema::{TermEnv, TypeEnv};
+use loweq_semantics::op::{Op, FLOAT_OPS};
+use loweq_semantics::span::{FileId, SourceMap, Span};
+
+use crate::diag::{did_you_mean, Diagnostic};
+
+/// The span of the form starting at a cranelift-isle position.
+pub fn pos_span(sources: &SourceMap, pos: Pos) -> Span {
+    if pos.file >= sources.len() {
+        return Span::default();
+    }
+    sources.form_span(FileId(pos.file), pos.offset)
+}
+
+/// Runs `f`, turning a panic inside cranelift-isle into a diagnostic: the
+/// front end must never crash on user input.
+pub(crate) fn guard<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, Diagnostic> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Diagnostic::global(format!(
+            "internal error: cranelift-isle crashed during {what}"
+        ))
+        .with_note(detail)
+        .with_note("this is a bug; please report it with the input that caused it")
+    })
+}
+
+/// Parses every file; returns the definitions of all files that parsed and
+/// one diagnostic per file that did not.
+pub fn parse(sources: &SourceMap) -> (Vec<Def>, Vec<Diagnostic>) {
+    let mut defs = Vec::new();
+    let mut diags = Vec::new();
+    for (id, file) in sources.files() {
+        let parsed = guard("parsing", || {
+            let lexer = Lexer::new(id.0, &file.text)?;
+            cranelift_isle::parser::parse(lexer)
+        });
+        match parsed {
+            Ok(Ok(mut ds)) => defs.append(&mut ds),
+            Ok(Err(err)) => diags.push(isle_error(sources, err)),
+            Err(d) => diags.push(d),
+        }
+    }
+    (defs, diags)
+}
+
+/// Runs cranelift-isle's semantic analysis and overlap check.
+pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<(TypeEnv, TermEnv), Vec<Diagnostic>> {
+    let convert = |errs: Vec<IsleError>| {
+        errs.into_iter()
+            .map(|e| isle_error(sources, e))
+            .collect::<Vec<_>>()
+    };
+    let mut types = guard("type analysis", || TypeEnv::from_ast(defs))
+        .map_err(|d| vec![d])?
+        .map_err(convert)?;
+    let terms = guard("term analysis", || {
+        TermEnv::from_ast(&mut types, defs, true)
+    })
+    .map_err(|d| vec![d])?
+    .map_err(convert)?;
+    guard("the overlap check", || {
+        cranelift_isle::overlap::check(&terms)
+    })
+    .map_err(|d| vec![d])?
+    .map_err(convert)?;
+    Ok((types, terms))
+}
+
+/// Converts a cranelift-isle error into a diagnostic, improving the messages
+/// of the common cases.
+pub fn isle_error(sources: &SourceMap, err: IsleError) -> Diagnostic {
+    match err {
+        IsleError::IoError { context, .. } => Diagnostic::global(context),
+        IsleError::ParseError { msg, span } => parse_error(sources, &msg, span.from),
+        IsleError::TypeError { msg, span } => {
+            Diagnostic::new(format!("type error: {msg}"), pos_span(sources, span.from))
+        }
+        IsleError::UnreachableError { msg, span } => Diagnostic::new(
+            format!("unreachable rule: {msg}"),
+            pos_span(sources, span.from),
+        ),
+        IsleError::RecursionError { msg, span } => Diagnostic::new(
+            format!("recursion error: {msg}"),
+            pos_span(sources, span.from),
+        ),
+        IsleError::OverlapError { msg, rules } => {
+            let mut spans = rules.iter().map(|s| pos_span(sources, s.from));
+            let first = spans.next().unwrap_or_default();
+            let mut d = Diagnostic::new(format!("rules overlap: {msg}"), first)
+                .with_label("this rule")
+                .with_note("give one of them a higher priority, or make their patterns disjoint");
+            for s in spans {
+                d = d.with_secondary(s, "overlaps with this rule");
+            }
+            d
+        }
+        IsleError::ShadowedError { shadowed, mask } => {
+            let mut d = Diagnostic::new(
+                "a more general, higher-priority rule shadows other rules",
+                pos_span(sources, mask.from),
+            )
+            .with_label("this rule always matches first");
+            for s in shadowed {
+                d = d.with_secondary(pos_span(sources, s.from), "never matches");
+            }
+            d
+        }
+    }
+}
+
+fn parse_error(sources: &SourceMap, msg: &str, pos: Pos) -> Diagnostic {
+    let span = pos_span(sources, pos);
+    let token = |sources: &SourceMap| -> String {
+        let mut s = Span::new(span.file, span.start, span.start);
+        s.end = sources.file(span.file).form_end(span.start);
+        sources.snippet(s).to_string()
+    };
+    if pos.file >= sources.len() {
+        return Diagnostic::global(format!("parse error: {msg}"));
+    }
+    // "Unexpected spec expression" at `(sym ...`: name the unknown operator.
+    if msg == "Unexpected spec expression" {
+        let text = &sources.file(span.file).text;
+        let after = text.get(span.start..).unwrap_or("");
+        if let Some(rest) = after.strip_prefix('(') {
+            let sym: String = rest
+                .trim_start()
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '(' && *c != ')')
+                .collect();
+            if !sym.is_empty() {
+                let mut d = Diagnostic::new(format!("unknown spec operator `{sym}`"), span)
+                    .with_label("not an operator, macro call (`name!`), field (`:name`), variant test (`Name?`) or enum value (`Enum.Variant`)");
+                let names = Op::ALL
+                    .iter()
+                    .map(|o| o.name())
+                    .chain(FLOAT_OPS.iter().copied())
+                    .chain(["let", "with", "match", "switch", "struct", "as", "macro"]);
+                if let Some(hint) = did_you_mean(&sym, names) {
+                    d = d.with_note(hint);
+                }
+                return d;
+            }
+        }
+    }
+    if msg == "Unexpected EOF" {
+        return Diagnostic::new("unexpected end of file: a `(` is not closed", span)
+            .with_label("the file ends here");
+    }
+    if let Some(tok) = msg.strip_prefix("Unexpected token ") {
+        let shown = match tok {
+            "RParen" => "`)`".to_string(),
+            "LParen" => "`(`".to_string(),
+            _ => format!("`{}`", token(sources)),
+        };
+        return Diagnostic::new(format!("parse error: unexpected {shown}"), span);
+    }
+    Diagnostic::new(format!("parse error: {msg}"), span)
+}

@@ -1,0 +1,126 @@
+//! The front end's output: ISLE's own environments, and everything the spec
+//! pass joined to them (models, specs, signatures, attributes, state).
+
+use std::collections::HashMap;
+
+use cranelift_isle::sema::{RuleId, Sym, TermEnv, TermId, TypeEnv, TypeId};
+use loweq_semantics::expr::{Spec, StateDecl};
+use loweq_semantics::span::{SourceMap, Span};
+use loweq_semantics::ty::{Enums, ModelType};
+use loweq_semantics::Literal;
+
+/// One type signature of a term: argument and result model types.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// Argument types.
+    pub args: Vec<ModelType>,
+    /// Result type.
+    pub ret: ModelType,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// What the spec pass knows about one term.
+#[derive(Clone, Debug, Default)]
+pub struct TermInfo {
+    /// The term's name.
+    pub name: String,
+    /// Where it is declared.
+    pub span: Span,
+    /// Its spec, if it has one.
+    pub spec: Option<Spec>,
+    /// Its type instantiations (empty: widths come from inference alone).
+    pub signatures: Vec<Signature>,
+    /// Marked `(veri chain)`: inlined through its rules.
+    pub chain: bool,
+    /// `(tag ...)` attributes.
+    pub tags: Vec<String>,
+    /// Declared with `(convert ...)`: ISLE inserts it implicitly.
+    pub converter: bool,
+}
+
+/// What the spec pass knows about one rule.
+#[derive(Clone, Debug, Default)]
+pub struct RuleInfo {
+    /// The rule's name, or `<root>@<file>:<line>` for an unnamed rule.
+    pub name: String,
+    /// Whether the name was written in the source.
+    pub named: bool,
+    /// The whole rule.
+    pub span: Span,
+    /// Marked `(veri priority)`.
+    pub priority: bool,
+    /// `(tag ...)` attributes.
+    pub tags: Vec<String>,
+}
+
+/// The model of an external constant (`(model $I8 (const 8))`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConstModel {
+    /// The constant's value.
+    pub value: Literal,
+    /// Where the model is.
+    pub span: Span,
+}
+
+/// A loaded, checked program: ISLE rules with their specs.
+pub struct Program {
+    /// The source files.
+    pub sources: SourceMap,
+    /// cranelift-isle's type environment.
+    pub types: TypeEnv,
+    /// cranelift-isle's term environment (terms and rules).
+    pub terms: TermEnv,
+    /// Per ISLE type (indexed by [`TypeId`]): its model, if it has one.
+    pub type_models: Vec<Option<ModelType>>,
+    /// The enums the models mention.
+    pub enums: Enums,
+    /// Per term (indexed by [`TermId`]).
+    pub term_info: Vec<TermInfo>,
+    /// Per rule (indexed by [`RuleId`]).
+    pub rule_info: Vec<RuleInfo>,
+    /// Declared state, indexed by [`loweq_semantics::expr::StateId`].
+    pub states: Vec<StateDecl>,
+    /// Models of external constants, by name without the `$`.
+    pub consts: HashMap<String, ConstModel>,
+}
+
+impl Program {
+    /// The name of an interned ISLE symbol.
+    pub fn sym(&self, sym: Sym) -> &str {
+        &self.types.syms[sym.index()]
+    }
+
+    /// The model of an ISLE type.
+    pub fn model(&self, ty: TypeId) -> Option<&ModelType> {
+        self.type_models.get(ty.index()).and_then(|m| m.as_ref())
+    }
+
+    /// The name of an ISLE type.
+    pub fn type_name(&self, ty: TypeId) -> &str {
+        self.types.types[ty.index()].name(&self.types)
+    }
+
+    /// What the spec pass knows about a term.
+    pub fn term(&self, id: TermId) -> &TermInfo {
+        &self.term_info[id.index()]
+    }
+
+    /// What the spec pass knows about a rule.
+    pub fn rule(&self, id: RuleId) -> &RuleInfo {
+        &self.rule_info[id.index()]
+    }
+
+    /// The term with the given name.
+    pub fn term_by_name(&self, name: &str) -> Option<TermId> {
+        self.term_info
+            .iter()
+            .position(|t| t.name == name)
+            .map(TermId)
+    }
+
+    /// Span from a cranelift-isle position: the whole form starting there.
+    pub fn span_at(&self, pos: cranelift_isle::lexer::Pos) -> Span {
+        crate::load::pos_span(&self.sources, pos)
+    }
+}

@@ -1,0 +1,18 @@
+//! The semantics of loweq: the typed spec IR that term specifications are
+//! lowered to, the formula graph that verification conditions are built in,
+//! width inference per type instantiation, and the concrete evaluator.
+//!
+//! The spec files themselves (IR semantics and the instruction semantics of
+//! each ISA) live next to this crate in `spec/`; the CLI embeds them.
+
+pub mod derive;
+pub mod eval;
+pub mod expr;
+pub mod graph;
+pub mod infer;
+pub mod op;
+pub mod span;
+pub mod ty;
+pub mod value;
+
+pub use expr::Literal;

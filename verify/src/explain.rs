@@ -1,0 +1,240 @@
+//! Turning a model into a counterexample a person can act on: the rule's
+//! inputs, every term application on both sides recomputed by the concrete
+//! evaluator, the violated conditions, and a hint when junk register bits
+//! are what broke the rule.
+
+use std::collections::HashMap;
+
+use loweq_dsl::Program;
+use loweq_semantics::derive::{derive, evaluate};
+use loweq_semantics::graph::{NodeId, NodeKind, VarId};
+use loweq_semantics::value::{BitVec, Value};
+use z3::Model;
+
+use crate::condition::{Condition, Origin, Side};
+use crate::encode::{read, Encoder};
+use crate::instances::Instance;
+use crate::report::{Counterexample, Failure, InputValue, TermValue};
+use crate::solve::preferred_order;
+
+/// How a clause is described to the user.
+pub fn describe(origin: &Origin) -> String {
+    match origin {
+        Origin::Provide(t) => format!("the provide of `{t}`"),
+        Origin::Require(t) => format!("the require of `{t}`"),
+        Origin::Match(t) => format!("the match of `{t}`"),
+        Origin::Pattern => "a pattern of the rule".into(),
+        Origin::StateDefault(s) => format!("the default of state `{s}`"),
+        Origin::Priority(r) => format!("that rule `{r}` does not match"),
+    }
+}
+
+struct Ctx<'a> {
+    program: &'a Program,
+    cond: &'a Condition,
+    inst: &'a Instance,
+}
+
+impl Ctx<'_> {
+    fn facts(&self) -> Vec<NodeId> {
+        self.cond
+            .assumptions
+            .iter()
+            .map(|c| c.node)
+            .filter(|&n| !matches!(self.cond.graph.node(n).kind, NodeKind::Forall(_)))
+            .collect()
+    }
+
+    fn derive(&self, seed: &dyn Fn(VarId) -> Option<Value>) -> HashMap<VarId, Value> {
+        derive(
+            &self.cond.graph,
+            &self.inst.typing,
+            &self.program.enums,
+            &self.facts(),
+            &preferred_order(self.cond),
+            seed,
+        )
+        .0
+    }
+
+    fn eval(&self, env: &HashMap<VarId, Value>, n: NodeId) -> Option<Value> {
+        evaluate(
+            &self.cond.graph,
+            &self.inst.typing,
+            &self.program.enums,
+            env,
+            n,
+        )
+        .ok()
+    }
+
+    /// The violated obligations under `env`.
+    fn failures(&self, env: &HashMap<VarId, Value>) -> Vec<Failure> {
+        let mut out = Vec::new();
+        for c in &self.cond.obligations {
+            if self.eval(env, c.node) != Some(Value::Bool(false)) {
+                continue;
+            }
+            let node = self.cond.graph.node(c.node);
+            let parts = match node.kind {
+                NodeKind::Op(_) => node
+                    .args
+                    .iter()
+                    .zip(&node.arg_spans)
+                    .filter_map(|(&a, &s)| Some((s, self.eval(env, a)?)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            out.push(Failure {
+                what: describe(&c.origin),
+                span: node.span,
+                parts,
+            });
+        }
+        out
+    }
+}
+
+/// Builds the counterexample for `model`.
+pub fn explain(
+    program: &Program,
+    cond: &Condition,
+    chain: &[String],
+    inst: &Instance,
+    encoder: &Encoder<'_>,
+    model: &Model,
+) -> Counterexample {
+    let ctx = Ctx {
+        program,
+        cond,
+        inst,
+    };
+    let from_model = |v: VarId| encoder.var(v).and_then(|z| read(model, z));
+    let env = ctx.derive(&from_model);
+    let mut notes = Vec::new();
+
+    let register_of = |n: NodeId| {
+        cond.occurrences
+            .iter()
+            .find(|o| o.converter && o.side == Side::Rhs && o.args.first() == Some(&n))
+    };
+    let inputs = cond
+        .inputs
+        .iter()
+        .filter_map(|i| {
+            Some(InputValue {
+                name: i.name.clone(),
+                value: ctx.eval(&env, i.node)?,
+                register: register_of(i.node).and_then(|o| ctx.eval(&env, o.result)),
+            })
+        })
+        .collect();
+
+    let term_value = |o: &crate::condition::Occurrence| {
+        Some(TermValue {
+            text: o.text.clone(),
+            args: o.args.iter().filter_map(|&a| ctx.eval(&env, a)).collect(),
+            value: ctx.eval(&env, o.result)?,
+        })
+    };
+    let is_root = |o: &&crate::condition::Occurrence| {
+        Some(o.result) == cond.root_result && o.args == cond.root_args
+    };
+    // The root term's value is the right-hand side's; it is not shown as IR.
+    let lhs = cond
+        .occurrences
+        .iter()
+        .filter(|o| o.side == Side::Lhs && !is_root(o))
+        .filter_map(term_value)
+        .collect();
+    let rhs = cond
+        .occurrences
+        .iter()
+        .filter(|o| o.side == Side::Rhs && !o.converter)
+        .filter_map(term_value)
+        .collect();
+
+    let failures = ctx.failures(&env);
+    if failures.is_empty() {
+        notes.push(
+            "internal: the concrete evaluator finds no violated condition in this model; the SMT encoding and the evaluator disagree (please report)".into(),
+        );
+    }
+    if ctx
+        .facts()
+        .iter()
+        .any(|&f| ctx.eval(&env, f) == Some(Value::Bool(false)))
+    {
+        notes.push("internal: the concrete evaluator finds an assumption false in this model (please report)".into());
+    }
+    if let Some(hint) = junk_hint(&ctx, &env, &from_model) {
+        notes.push(hint);
+    }
+    Counterexample {
+        chain: chain.to_vec(),
+        inputs,
+        lhs,
+        rhs,
+        failures,
+        notes,
+    }
+}
+
+/// If making some input's register clean (zero- or sign-extended) fixes the
+/// counterexample, say so: the junk upper bits reached the result.
+fn junk_hint(
+    ctx: &Ctx<'_>,
+    env: &HashMap<VarId, Value>,
+    from_model: &dyn Fn(VarId) -> Option<Value>,
+) -> Option<String> {
+    let cond = ctx.cond;
+    for input in &cond.inputs {
+        let Some(Value::Bv(value)) = ctx.eval(env, input.node) else {
+            continue;
+        };
+        let Some(occ) = cond
+            .occurrences
+            .iter()
+            .find(|o| o.converter && o.side == Side::Rhs && o.args.first() == Some(&input.node))
+        else {
+            continue;
+        };
+        let Some(reg_var) = cond.graph.as_var(occ.result) else {
+            continue;
+        };
+        let Some(Value::Bv(reg)) = env.get(&reg_var) else {
+            continue;
+        };
+        if reg.width() <= value.width() {
+            continue;
+        }
+        let clean: [(BitVec, &str); 2] = [
+            (value.zext(reg.width()), "zero"),
+            (value.sext(reg.width()), "sign"),
+        ];
+        if reg == &clean[0].0 || reg == &clean[1].0 {
+            continue;
+        }
+        for (candidate, how) in clean {
+            let seed = |v: VarId| {
+                if v == reg_var {
+                    Some(Value::Bv(candidate.clone()))
+                } else {
+                    from_model(v)
+                }
+            };
+            let env2 = ctx.derive(&seed);
+            if env2.get(&reg_var) == Some(&Value::Bv(candidate.clone()))
+                && ctx.failures(&env2).is_empty()
+            {
+                return Some(format!(
+                    "the upper {} bits of `{}`'s register reached the result: with them {how}-extended the rule holds for these inputs; {how}-extend `{}` first",
+                    reg.width() - value.width(),
+                    input.name,
+                    input.name
+                ));
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,281 @@
+//! The loweq verifier: expands each rule through chained terms, instantiates
+//! it at every type signature width inference accepts, encodes the
+//! verification condition in z3, and explains counterexamples.
+//!
+//! This is the only crate that links z3.
+
+pub mod condition;
+pub mod encode;
+pub mod expand;
+pub mod explain;
+pub mod instances;
+pub mod report;
+pub mod solve;
+
+use std::time::{Duration, Instant};
+
+use cranelift_isle::sema::RuleId;
+use loweq_dsl::{Diagnostic, Program};
+use rayon::prelude::*;
+
+pub use report::{Counterexample, Excluded, InstanceReport, Report, RuleReport, Verdict};
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Per-query solver timeout.
+    pub timeout: Duration,
+    /// Worker threads; `None` uses every core.
+    pub jobs: Option<usize>,
+    /// Only verify rules with these names (all when empty).
+    pub rules: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            timeout: Duration::from_secs(10),
+            jobs: None,
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// Progress of a run: instantiations done out of the total.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Done so far.
+    pub done: usize,
+    /// Total.
+    pub total: usize,
+}
+
+/// One prepared expansion of a rule.
+struct Prepared {
+    cond: condition::Condition,
+    chain: Vec<String>,
+    instances: Vec<instances::Instance>,
+}
+
+/// A rule ready to check, or the reason it cannot be.
+struct RuleWork {
+    rule: RuleId,
+    expansions: Result<Vec<Prepared>, Diagnostic>,
+}
+
+/// Verifies the program's rules. Fails only on bad options (an unknown
+/// `--rule` name); problems with rules are reported per rule.
+pub fn verify(
+    program: &Program,
+    options: &Options,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report, Diagnostic> {
+    let (selected, excluded) = select(program, &options.rules)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))?;
+    let rules = pool.install(|| run(program, &selected, options, progress));
+    Ok(Report { rules, excluded })
+}
+
+/// The rules to verify, and the ones left out with their reasons.
+fn select(program: &Program, names: &[String]) -> Result<(Vec<RuleId>, Vec<Excluded>), Diagnostic> {
+    for n in names {
+        if !program.rule_info.iter().any(|r| &r.name == n) {
+            let mut d = Diagnostic::global(format!("no rule named `{n}`"));
+            if let Some(h) =
+                loweq_dsl::diag::did_you_mean(n, program.rule_info.iter().map(|r| r.name.as_str()))
+            {
+                d = d.with_note(h);
+            }
+            return Err(d);
+        }
+    }
+    let mut selected = Vec::new();
+    let mut excluded = Vec::new();
+    for rule in &program.terms.rules {
+        let info = program.rule(rule.id);
+        if !names.is_empty() && !names.contains(&info.name) {
+            continue;
+        }
+        let term = program.term(rule.root_term);
+        if term.spec.is_some() {
+            selected.push(rule.id);
+            continue;
+        }
+        let reason = if term.chain {
+            format!(
+                "verified through the rules that call `{}` (veri chain)",
+                term.name
+            )
+        } else {
+            format!("its root term `{}` has no spec", term.name)
+        };
+        excluded.push(Excluded {
+            name: info.name.clone(),
+            span: info.span,
+            reason,
+        });
+    }
+    Ok((selected, excluded))
+}
+
+fn prepare(program: &Program, rule: RuleId) -> RuleWork {
+    let expansions = expand::plans(program, rule).and_then(|plans| {
+        plans
+            .iter()
+            .map(|plan| {
+                let cond = condition::build(program, rule, plan)?;
+                let instances = instances::instances(program, &cond)?;
+                let chain = plan
+                    .choices
+                    .iter()
+                    .map(|r| program.rule(*r).name.clone())
+                    .collect();
+                Ok(Prepared {
+                    cond,
+                    chain,
+                    instances,
+                })
+            })
+            .collect()
+    });
+    RuleWork { rule, expansions }
+}
+
+fn run(
+    program: &Program,
+    selected: &[RuleId],
+    options: &Options,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Vec<RuleReport> {
+    let work: Vec<RuleWork> = selected.par_iter().map(|&r| prepare(program, r)).collect();
+    let tasks: Vec<(usize, usize, usize)> = work
+        .iter()
+        .enumerate()
+        .flat_map(|(w, rw)| match &rw.expansions {
+            Ok(exps) => exps
+                .iter()
+                .enumerate()
+                .flat_map(|(e, p)| (0..p.instances.len()).map(move |i| (w, e, i)))
+                .collect::<Vec<_>>(),
+            Err(_) => Vec::new(),
+        })
+        .collect();
+    let total = tasks.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    progress(Progress { done: 0, total });
+    let outcomes: Vec<(usize, usize, usize, solve::Outcome, u64)> = tasks
+        .par_iter()
+        .map(|&(w, e, i)| {
+            let Ok(exps) = &work[w].expansions else {
+                unreachable!("tasks come from prepared rules")
+            };
+            let p = &exps[e];
+            let start = Instant::now();
+            let outcome =
+                solve::check(program, &p.cond, &p.chain, &p.instances[i], options.timeout);
+            let millis = start.elapsed().as_millis() as u64;
+            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(Progress { done: d, total });
+            (w, e, i, outcome, millis)
+        })
+        .collect();
+    let mut reports: Vec<RuleReport> = work
+        .iter()
+        .map(|rw| {
+            let info = program.rule(rw.rule);
+            let instances = match &rw.expansions {
+                Ok(_) => Vec::new(),
+                Err(d) => vec![InstanceReport {
+                    label: "-".into(),
+                    verdict: Verdict::Error,
+                    millis: 0,
+                    queries: 0,
+                    counterexample: None,
+                    reason: None,
+                    error: Some(d.clone()),
+                }],
+            };
+            RuleReport {
+                name: info.name.clone(),
+                span: info.span,
+                instances,
+            }
+        })
+        .collect();
+    for (w, e, i, outcome, millis) in outcomes {
+        let Ok(exps) = &work[w].expansions else {
+            continue;
+        };
+        merge(
+            &mut reports[w],
+            &exps[e].instances[i].label,
+            outcome,
+            millis,
+        );
+    }
+    for r in &mut reports {
+        flag_never_applicable(r);
+    }
+    reports
+}
+
+/// Folds one expansion's outcome into the rule's entry for that
+/// instantiation: errors beat counterexamples beat unknowns beat verified
+/// beat inapplicable.
+fn merge(report: &mut RuleReport, label: &str, o: solve::Outcome, millis: u64) {
+    let rank = |v: Verdict| match v {
+        Verdict::Error => 4,
+        Verdict::Counterexample => 3,
+        Verdict::Unknown => 2,
+        Verdict::Verified => 1,
+        Verdict::Inapplicable => 0,
+    };
+    let entry = match report.instances.iter_mut().position(|i| i.label == label) {
+        Some(k) => &mut report.instances[k],
+        None => {
+            report.instances.push(InstanceReport {
+                label: label.to_string(),
+                verdict: Verdict::Inapplicable,
+                millis: 0,
+                queries: 0,
+                counterexample: None,
+                reason: None,
+                error: None,
+            });
+            report.instances.last_mut().expect("just pushed")
+        }
+    };
+    entry.millis += millis;
+    entry.queries += o.queries;
+    let first = entry.queries == o.queries;
+    if first || rank(o.verdict) > rank(entry.verdict) {
+        entry.verdict = o.verdict;
+        entry.counterexample = o.counterexample;
+        entry.reason = o.reason;
+        entry.error = o.error;
+    }
+}
+
+/// A rule that applies at no instantiation is an error.
+fn flag_never_applicable(r: &mut RuleReport) {
+    if !r.instances.is_empty()
+        && r.instances
+            .iter()
+            .all(|i| i.verdict == Verdict::Inapplicable)
+    {
+        for i in &mut r.instances {
+            i.verdict = Verdict::Error;
+            i.error = Some(
+                Diagnostic::new(
+                    "the rule is inapplicable at every type instantiation",
+                    r.span,
+                )
+                .with_label("its left-hand side can never match")
+                .with_note("the specs of its patterns contradict each other, or no signature fits"),
+            );
+        }
+    }
+}

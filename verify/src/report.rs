@@ -1,0 +1,159 @@
+//! What verification found, as data. Printing it is the CLI's business.
+
+use loweq_dsl::Diagnostic;
+use loweq_semantics::span::Span;
+use loweq_semantics::value::Value;
+
+/// The verdict for one (rule, instantiation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    /// Proved correct.
+    Verified,
+    /// Shown wrong.
+    Counterexample,
+    /// The rule's assumptions cannot hold at this instantiation.
+    Inapplicable,
+    /// The solver gave up or timed out.
+    Unknown,
+    /// A spec or type problem.
+    Error,
+}
+
+impl Verdict {
+    /// The verdict's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Verified => "verified",
+            Verdict::Counterexample => "counterexample",
+            Verdict::Inapplicable => "inapplicable",
+            Verdict::Unknown => "unknown",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+/// A rule variable's value in a counterexample.
+#[derive(Clone, Debug)]
+pub struct InputValue {
+    /// Its name in the rule.
+    pub name: String,
+    /// Its value.
+    pub value: Value,
+    /// The register it was put in by an implicit conversion, if any: its
+    /// full contents, junk upper bits included.
+    pub register: Option<Value>,
+}
+
+/// A term application and its value.
+#[derive(Clone, Debug)]
+pub struct TermValue {
+    /// The application as written.
+    pub text: String,
+    /// The values of its arguments.
+    pub args: Vec<Value>,
+    /// Its value.
+    pub value: Value,
+}
+
+/// A condition the counterexample violates.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// What the condition is (`the provide of lower`, ...).
+    pub what: String,
+    /// Its source.
+    pub span: Span,
+    /// The values of its immediate subexpressions, with their sources.
+    pub parts: Vec<(Span, Value)>,
+}
+
+/// A counterexample, with every subterm evaluated concretely.
+#[derive(Clone, Debug)]
+pub struct Counterexample {
+    /// Rules inlined through `(veri chain)` in this expansion.
+    pub chain: Vec<String>,
+    /// The rule's variables.
+    pub inputs: Vec<InputValue>,
+    /// Left-hand side term applications (the IR), outermost first.
+    pub lhs: Vec<TermValue>,
+    /// Right-hand side term applications (the machine code), innermost first.
+    pub rhs: Vec<TermValue>,
+    /// Violated obligations.
+    pub failures: Vec<Failure>,
+    /// Hints and caveats.
+    pub notes: Vec<String>,
+}
+
+/// The result for one (rule, instantiation).
+#[derive(Clone, Debug)]
+pub struct InstanceReport {
+    /// The instantiation's name (`i8`, `i64->i8`).
+    pub label: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Wall-clock time spent, in milliseconds.
+    pub millis: u64,
+    /// Solver queries made.
+    pub queries: u32,
+    /// For counterexamples.
+    pub counterexample: Option<Box<Counterexample>>,
+    /// For unknowns and inapplicable instantiations: why.
+    pub reason: Option<String>,
+    /// For errors.
+    pub error: Option<Diagnostic>,
+}
+
+/// The result for one rule.
+#[derive(Clone, Debug)]
+pub struct RuleReport {
+    /// The rule's name.
+    pub name: String,
+    /// The rule's source.
+    pub span: Span,
+    /// One entry per instantiation (one `error` entry if the rule could
+    /// not be instantiated at all).
+    pub instances: Vec<InstanceReport>,
+}
+
+/// A rule that was not verified, and why.
+#[derive(Clone, Debug)]
+pub struct Excluded {
+    /// The rule's name.
+    pub name: String,
+    /// The rule's source.
+    pub span: Span,
+    /// Why it is not verified on its own.
+    pub reason: String,
+}
+
+/// The result of a verification run.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Verified rules, in source order.
+    pub rules: Vec<RuleReport>,
+    /// Rules not verified on their own.
+    pub excluded: Vec<Excluded>,
+}
+
+impl Report {
+    /// Every instance report.
+    pub fn instances(&self) -> impl Iterator<Item = (&RuleReport, &InstanceReport)> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.instances.iter().map(move |i| (r, i)))
+    }
+
+    /// How many instances have the verdict.
+    pub fn count(&self, v: Verdict) -> usize {
+        self.instances().filter(|(_, i)| i.verdict == v).count()
+    }
+
+    /// Total solver queries.
+    pub fn queries(&self) -> u64 {
+        self.instances().map(|(_, i)| u64::from(i.queries)).sum()
+    }
+
+    /// The slowest instance.
+    pub fn slowest(&self) -> Option<(&RuleReport, &InstanceReport)> {
+        self.instances().max_by_key(|(_, i)| i.millis)
+    }
+}
