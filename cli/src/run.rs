@@ -112,6 +112,9 @@ pub fn groups(target: &Target) -> Result<Vec<(Option<Arch>, SourceMap)>, Diagnos
     })
 }
 
+/// A group's files and what loading them gave.
+type Loaded = (Option<Arch>, SourceMap, Result<Program, Vec<Diagnostic>>);
+
 /// Loads and verifies every group of a target. With `--rule` names, each
 /// group verifies the named rules it has; a name no group has is an error.
 pub fn verify(
@@ -120,7 +123,7 @@ pub fn verify(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Run, Diagnostic> {
     let start = Instant::now();
-    let loaded: Vec<(Option<Arch>, SourceMap, Result<Program, Vec<Diagnostic>>)> = groups(target)?
+    let loaded: Vec<Loaded> = groups(target)?
         .into_iter()
         .map(|(arch, sources)| {
             let program = loweq_dsl::load(sources.clone());

@@ -69,20 +69,21 @@ fn location(sources: &SourceMap, span: loweq_semantics::span::Span) -> String {
     format!("{}:{line}", f.name)
 }
 
+/// `verified at i8, i16; inapplicable at i32`: instantiations grouped by
+/// verdict, in order of first appearance.
 fn verdicts(rule: &RuleReport) -> String {
-    let first = rule.instances.first().map(|i| i.verdict);
-    if rule.instances.iter().all(|i| Some(i.verdict) == first) {
-        if let Some(v) = first {
-            let labels: Vec<&str> = rule.instances.iter().map(|i| i.label.as_str()).collect();
-            return format!("{} at {}", v.name(), labels.join(", "));
+    let mut groups: Vec<(Verdict, Vec<&str>)> = Vec::new();
+    for i in &rule.instances {
+        match groups.iter_mut().find(|(v, _)| *v == i.verdict) {
+            Some((_, labels)) => labels.push(&i.label),
+            None => groups.push((i.verdict, vec![&i.label])),
         }
     }
-    let parts: Vec<String> = rule
-        .instances
+    let parts: Vec<String> = groups
         .iter()
-        .map(|i| format!("{} {}", i.label, i.verdict.name()))
+        .map(|(v, labels)| format!("{} at {}", v.name(), labels.join(", ")))
         .collect();
-    parts.join(", ")
+    parts.join("; ")
 }
 
 /// The whole text report.

@@ -58,26 +58,35 @@ pub fn parse(sources: &SourceMap) -> (Vec<Def>, Vec<Diagnostic>) {
 }
 
 /// Runs cranelift-isle's semantic analysis and overlap check.
+///
+/// The overlap check sees the rules as the generated instruction selector
+/// will: with extractor macros expanded. Verification sees them as written,
+/// with extractor macros as terms (so that `iadd`, a macro over `inst_data`,
+/// is checked through its spec); that is the environment returned.
 pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<(TypeEnv, TermEnv), Vec<Diagnostic>> {
     let convert = |errs: Vec<IsleError>| {
         errs.into_iter()
             .map(|e| isle_error(sources, e))
             .collect::<Vec<_>>()
     };
-    let mut types = guard("type analysis", || TypeEnv::from_ast(defs))
+    let sema = |expand: bool| -> Result<(TypeEnv, TermEnv), Vec<Diagnostic>> {
+        let mut types = guard("type analysis", || TypeEnv::from_ast(defs))
+            .map_err(|d| vec![d])?
+            .map_err(convert)?;
+        let terms = guard("term analysis", || {
+            TermEnv::from_ast(&mut types, defs, expand)
+        })
         .map_err(|d| vec![d])?
         .map_err(convert)?;
-    let terms = guard("term analysis", || {
-        TermEnv::from_ast(&mut types, defs, true)
-    })
-    .map_err(|d| vec![d])?
-    .map_err(convert)?;
+        Ok((types, terms))
+    };
+    let (_, expanded) = sema(true)?;
     guard("the overlap check", || {
-        cranelift_isle::overlap::check(&terms)
+        cranelift_isle::overlap::check(&expanded)
     })
     .map_err(|d| vec![d])?
     .map_err(convert)?;
-    Ok((types, terms))
+    sema(false)
 }
 
 /// Converts a cranelift-isle error into a diagnostic, improving the messages
@@ -155,6 +164,14 @@ fn parse_error(sources: &SourceMap, msg: &str, pos: Pos) -> Diagnostic {
                 }
                 return d;
             }
+        }
+    }
+    if msg == "cannot parse integer from empty string" {
+        let text = &sources.file(span.file).text;
+        if text.get(span.start..span.start + 1) == Some("-") {
+            return Diagnostic::new("`-` must start a number here", span)
+                .with_label("ISLE reads `-` as the sign of an integer literal")
+                .with_note("to subtract, add a negative number: `(+ w -1)`");
         }
     }
     if msg == "Unexpected EOF" {

@@ -176,7 +176,7 @@ impl Inference {
         };
         for (i, var) in graph.vars.iter().enumerate() {
             let t = match &var.ty {
-                Some(mt) => inf.from_model(mt, enums),
+                Some(mt) => inf.instantiate_model(mt),
                 None => inf.fresh(None),
             };
             inf.var_t[i] = Some(t);
@@ -186,22 +186,11 @@ impl Inference {
     }
 
     /// Requires node `n` to have model type `ty` (a term signature).
-    pub fn require(
-        &mut self,
-        graph: &Graph,
-        enums: &Enums,
-        n: NodeId,
-        ty: &ModelType,
-    ) -> Result<(), TypeError> {
-        let t = self.from_model(ty, enums);
+    pub fn require(&mut self, graph: &Graph, n: NodeId, ty: &ModelType) -> Result<(), TypeError> {
+        let t = self.instantiate_model(ty);
         let nt = self.node_type(n);
         self.unify(nt, t)
             .map_err(|(a, b)| conflict(graph.node(n).span, format!("expected {b}, found {a}")))
-    }
-
-    /// Whether node `n` can still have model type `ty`, without committing.
-    pub fn admits(&self, graph: &Graph, enums: &Enums, n: NodeId, ty: &ModelType) -> bool {
-        self.clone().require(graph, enums, n, ty).is_ok()
     }
 
     /// Runs propagation to a fixpoint and returns the typing.
@@ -447,7 +436,7 @@ impl Inference {
         })
     }
 
-    fn from_model(&mut self, mt: &ModelType, enums: &Enums) -> T {
+    fn instantiate_model(&mut self, mt: &ModelType) -> T {
         let shape = match mt {
             ModelType::Auto => None,
             ModelType::Bool => Some(Shape::Bool),
@@ -458,7 +447,7 @@ impl Inference {
             ModelType::Struct(fields) => {
                 let mut fs: Vec<(String, T)> = fields
                     .iter()
-                    .map(|(n, t)| (n.clone(), self.from_model(t, enums)))
+                    .map(|(n, t)| (n.clone(), self.instantiate_model(t)))
                     .collect();
                 fs.sort_by(|a, b| a.0.cmp(&b.0));
                 Some(Shape::Struct(fs))
@@ -586,7 +575,7 @@ impl Inference {
                     ));
                 }
                 for ((_, ft), &a) in fields.iter().zip(args) {
-                    let t = self.from_model(ft, enums);
+                    let t = self.instantiate_model(ft);
                     let at = self.node_type(a);
                     self.unify(at, t).map_err(|(found, exp)| {
                         conflict(graph.node(a).span, format!("expected {exp}, found {found}"))
@@ -603,7 +592,7 @@ impl Inference {
                 self.expect(graph, n, Shape::Struct(fields))?;
             }
             NodeKind::As(ty) => {
-                let t = self.from_model(ty, enums);
+                let t = self.instantiate_model(ty);
                 let nt = self.node_type(n);
                 self.unify(nt, t).map_err(|(found, exp)| {
                     conflict(node.span, format!("`as`: expected {exp}, found {found}"))
@@ -931,7 +920,7 @@ impl Inference {
                             ),
                         ));
                     };
-                    let t = self.from_model(ft, enums);
+                    let t = self.instantiate_model(ft);
                     let nt = self.node_type(n);
                     self.unify(nt, t).map_err(|(found, exp)| {
                         conflict(
@@ -1240,7 +1229,7 @@ pub fn infer(
 ) -> Result<Typing, TypeError> {
     let mut inf = Inference::new(graph, enums, roots, facts)?;
     for (n, ty) in required {
-        inf.require(graph, enums, *n, ty)?;
+        inf.require(graph, *n, ty)?;
     }
     inf.solve(graph, enums, roots, mode)
 }

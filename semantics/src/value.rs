@@ -304,7 +304,7 @@ impl fmt::Display for BitVec {
     /// Zero-padded hex (`#x0f`) for widths that are multiples of four,
     /// binary (`#b101`) otherwise: the spec language's literal syntax.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.width % 4 == 0 {
+        if self.width.is_multiple_of(4) {
             let digits = (self.width / 4) as usize;
             write!(f, "#x{:0>digits$}", self.bits.to_str_radix(16))
         } else {

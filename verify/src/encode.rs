@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use loweq_semantics::eval::Evaluator;
 use loweq_semantics::graph::{Graph, NodeId, NodeKind, VarId};
 use loweq_semantics::infer::Typing;
 use loweq_semantics::op::Op;
@@ -58,8 +59,12 @@ pub struct Encoder<'a> {
     enums: &'a Enums,
     vars: HashMap<VarId, Z>,
     memo: HashMap<NodeId, Z>,
+    statics: Evaluator<'a>,
     /// Well-formedness constraints of the variables (enum discriminants in range).
     pub wellformed: Vec<Bool>,
+    /// Whether the formulas use integers or quantifiers (otherwise they are
+    /// pure bitvector formulas, which z3's QF_BV solver is fastest on).
+    pub beyond_bv: bool,
 }
 
 fn err(node: NodeId, message: impl Into<String>) -> EncodeError {
@@ -78,7 +83,9 @@ impl<'a> Encoder<'a> {
             enums,
             vars: HashMap::new(),
             memo: HashMap::new(),
+            statics: Evaluator::new(graph, typing, enums),
             wellformed: Vec::new(),
+            beyond_bv: false,
         }
     }
 
@@ -105,7 +112,10 @@ impl<'a> Encoder<'a> {
     fn fresh(&mut self, name: &str, ty: &Ty) -> Z {
         match ty {
             Ty::Bool => Z::Bool(Bool::new_const(name)),
-            Ty::Int | Ty::Unspecified => Z::Int(Int::new_const(name)),
+            Ty::Int | Ty::Unspecified => {
+                self.beyond_bv = true;
+                Z::Int(Int::new_const(name))
+            }
             Ty::Unit => Z::Unit,
             Ty::Bv(w) => Z::Bv(BV::new_const(name, *w)),
             Ty::Struct(fields) => Z::Struct(
@@ -205,9 +215,31 @@ impl<'a> Encoder<'a> {
         }
     }
 
+    /// The value of a node that does not depend on any variable the solver
+    /// chooses: constants, `widthof`, and integers pinned by assumed
+    /// equalities. Folding these keeps integer arithmetic (and the costly
+    /// `int2bv`) out of the formulas, so z3 sees pure bitvector problems.
+    fn fold(&mut self, n: NodeId) -> Option<Z> {
+        let ty = self.typing.ty(n)?;
+        if !matches!(ty, Ty::Int | Ty::Bool | Ty::Bv(_)) {
+            return None;
+        }
+        let typing = self.typing;
+        let v = self
+            .statics
+            .eval(n, &|v| typing.static_var(v).cloned())
+            .ok()?;
+        value(&v)
+    }
+
     fn compute(&mut self, n: NodeId) -> R<Z> {
         let node = self.graph.node(n).clone();
         let args = &node.args;
+        if !matches!(node.kind, NodeKind::Const(_) | NodeKind::Forall(_)) {
+            if let Some(z) = self.fold(n) {
+                return Ok(z);
+            }
+        }
         Ok(match &node.kind {
             NodeKind::Var(v) => {
                 if let Some(z) = self.vars.get(v) {
@@ -296,6 +328,7 @@ impl<'a> Encoder<'a> {
                 acc
             }
             NodeKind::Forall(vs) => {
+                self.beyond_bv = true;
                 let body = self.bool(args[0])?;
                 let mut bound: Vec<Box<dyn Ast>> = Vec::new();
                 for v in vs {
@@ -428,10 +461,14 @@ impl<'a> Encoder<'a> {
                 })
             }
             Op::Int2Bv => {
+                self.beyond_bv = true;
                 let w = self.statics(n)?[0];
                 Z::Bv(BV::from_int(&self.int(args[1])?, w))
             }
-            Op::Bv2Nat => Z::Int(Int::from_bv(&self.bv(args[0])?, false)),
+            Op::Bv2Nat => {
+                self.beyond_bv = true;
+                Z::Int(Int::from_bv(&self.bv(args[0])?, false))
+            }
             Op::WidthOf => {
                 let w = self
                     .ty(args[0])?

@@ -3,8 +3,9 @@
 //! accepts, and name each by the signature of the first such occurrence.
 
 use loweq_dsl::{Diagnostic, Program};
+use loweq_semantics::graph::NodeId;
 use loweq_semantics::infer::{Inference, Mode, TypeError, Typing};
-use loweq_semantics::ty::Ty;
+use loweq_semantics::ty::{ModelType, Ty};
 
 use crate::condition::Condition;
 
@@ -26,7 +27,7 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Vec<Instance>, D
     let to_diag = |e: TypeError| Diagnostic::new(format!("type error: {}", e.message), e.span);
     let mut inf = Inference::new(graph, enums, &roots, &facts).map_err(to_diag)?;
     for (n, ty) in &cond.required {
-        inf.require(graph, enums, *n, ty).map_err(to_diag)?;
+        inf.require(graph, *n, ty).map_err(to_diag)?;
     }
     let mut search = Search {
         program,
@@ -54,16 +55,14 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Vec<Instance>, D
         });
         return Err(e);
     }
-    let mut found = search.found;
-    disambiguate(&mut found);
-    Ok(found)
+    Ok(name(program, cond, search.found))
 }
 
 struct Search<'a> {
     program: &'a Program,
     cond: &'a Condition,
-    roots: &'a [loweq_semantics::graph::NodeId],
-    found: Vec<Instance>,
+    roots: &'a [NodeId],
+    found: Vec<(Vec<String>, Typing)>,
     first_error: Option<Diagnostic>,
     chosen: Vec<usize>,
 }
@@ -75,8 +74,8 @@ impl Search<'_> {
         if slot == self.cond.slots.len() {
             match inf.solve(graph, enums, self.roots, Mode::Complete) {
                 Ok(typing) => {
-                    let label = self.label(&typing);
-                    self.found.push(Instance { label, typing });
+                    let labels = self.slot_labels(&typing);
+                    self.found.push((labels, typing));
                 }
                 Err(e) => {
                     if self.first_error.is_none() {
@@ -112,7 +111,7 @@ impl Search<'_> {
                 .iter()
                 .zip(&sig.args)
                 .chain(std::iter::once((&occ.result, &sig.ret)))
-                .all(|(&n, ty)| next.require(graph, enums, n, ty).is_ok());
+                .all(|(&n, ty)| next.require(graph, n, ty).is_ok());
             if ok {
                 self.chosen.push(i);
                 self.go(next, slot + 1);
@@ -121,25 +120,48 @@ impl Search<'_> {
         }
     }
 
-    fn label(&self, typing: &Typing) -> String {
-        let nodes: Vec<_> = match self.cond.slots.first() {
-            Some(s) => {
-                let occ = &self.cond.occurrences[s.occurrence];
-                occ.args.iter().copied().chain([occ.result]).collect()
-            }
-            None => self
+    /// The label of every slot's chosen signature (the root's types when
+    /// there are no slots).
+    fn slot_labels(&self, typing: &Typing) -> Vec<String> {
+        let widths = |nodes: &[(NodeId, bool)]| -> String {
+            let ws: Vec<u32> = nodes
+                .iter()
+                .filter(|(_, shown)| *shown)
+                .filter_map(|&(n, _)| typing.ty(n).and_then(Ty::width))
+                .collect();
+            label_of(&ws)
+        };
+        if self.cond.slots.is_empty() {
+            let nodes: Vec<(NodeId, bool)> = self
                 .cond
                 .root_args
                 .iter()
                 .copied()
                 .chain(self.cond.root_result)
-                .collect(),
-        };
-        let widths: Vec<u32> = nodes
+                .map(|n| (n, true))
+                .collect();
+            return vec![widths(&nodes)];
+        }
+        self.cond
+            .slots
             .iter()
-            .filter_map(|&n| typing.ty(n).and_then(Ty::width))
-            .collect();
-        label_of(&widths)
+            .map(|s| {
+                let occ = &self.cond.occurrences[s.occurrence];
+                let term = &self.program.terms.terms[s.term.index()];
+                // Arguments whose ISLE type fixes the width (an `Imm64`) say
+                // nothing about the instantiation; leave them out.
+                let polymorphic =
+                    |ty| matches!(self.program.model(ty), Some(ModelType::BitVec(None)));
+                let nodes: Vec<(NodeId, bool)> = occ
+                    .args
+                    .iter()
+                    .zip(&term.arg_tys)
+                    .map(|(&n, &ty)| (n, polymorphic(ty)))
+                    .chain(std::iter::once((occ.result, true)))
+                    .collect();
+                widths(&nodes)
+            })
+            .collect()
     }
 }
 
@@ -170,16 +192,38 @@ fn show_sig(program: &Program, sig: &loweq_dsl::Signature) -> String {
     )
 }
 
-fn disambiguate(found: &mut [Instance]) {
-    for i in 0..found.len() {
-        let same = found[..i]
-            .iter()
-            .filter(|f| f.label == found[i].label)
-            .count();
-        if same > 0 {
-            found[i].label = format!("{}#{}", found[i].label, same + 1);
+/// Names each instance by its first slot's label; where several share one,
+/// adds the first other slot whose label tells them apart.
+fn name(program: &Program, cond: &Condition, found: Vec<(Vec<String>, Typing)>) -> Vec<Instance> {
+    let primary: Vec<&String> = found.iter().map(|(l, _)| &l[0]).collect();
+    let mut out = Vec::new();
+    for (i, (labels, typing)) in found.iter().enumerate() {
+        let twins: Vec<usize> = (0..found.len())
+            .filter(|&j| primary[j] == primary[i])
+            .collect();
+        let mut label = labels[0].clone();
+        if twins.len() > 1 {
+            let distinguishing =
+                (1..labels.len()).find(|&k| twins.iter().any(|&j| found[j].0[k] != labels[k]));
+            match distinguishing {
+                Some(k) => {
+                    let term = &program.term(cond.slots[k].term).name;
+                    label = format!("{label} ({term} {})", labels[k]);
+                }
+                None => {
+                    label = format!(
+                        "{label} #{}",
+                        twins.iter().position(|&j| j == i).unwrap_or(0) + 1
+                    )
+                }
+            }
         }
+        out.push(Instance {
+            label,
+            typing: typing.clone(),
+        });
     }
+    out
 }
 
 #[cfg(test)]

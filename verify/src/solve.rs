@@ -1,5 +1,11 @@
-//! Solving one instantiated condition: the applicability check, the
-//! verification query, and shrinking a counterexample to small values.
+//! Solving one instantiated condition: the verification query, the
+//! applicability check, and shrinking a counterexample to small values.
+//!
+//! Every query runs on a fresh solver with a single `check`. z3 answers a
+//! single check of a pure bitvector problem by bit-blasting, in
+//! milliseconds; after a first check on the same solver it switches to its
+//! incremental core, which is up to a hundred times slower on the shifts
+//! and multiplications that lowering rules are made of.
 
 use std::time::Duration;
 
@@ -10,7 +16,7 @@ use z3::ast::{Bool, BV};
 use z3::{Model, Params, SatResult, Solver};
 
 use crate::condition::Condition;
-use crate::encode::{EncodeError, Encoder, Z};
+use crate::encode::{bv_const, read, EncodeError, Encoder, Z};
 use crate::explain::explain;
 use crate::instances::Instance;
 use crate::report::{Counterexample, Verdict};
@@ -31,49 +37,82 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(verdict: Verdict, queries: u32) -> Outcome {
+    fn new(verdict: Verdict, queries: u32, reason: Option<String>) -> Outcome {
         Outcome {
             verdict,
             queries,
             counterexample: None,
-            reason: None,
+            reason,
             error: None,
         }
     }
 }
 
-struct Session<'a> {
-    solver: Solver,
-    queries: u32,
-    encoder: Encoder<'a>,
+/// The answer to one query.
+enum Answer {
+    Sat(Model),
+    Unsat,
+    Unknown(String),
 }
 
-impl Session<'_> {
-    fn check(&mut self) -> SatResult {
-        self.queries += 1;
-        self.solver.check()
-    }
+/// Runs queries over a fixed set of base facts.
+struct Queries {
+    base: Vec<Bool>,
+    logic: Option<&'static str>,
+    timeout: Duration,
+    count: u32,
+}
 
-    fn reason(&self) -> String {
-        let r = self.solver.get_reason_unknown().unwrap_or_default();
-        if r.contains("timeout") || r.contains("canceled") {
-            "the solver timed out".into()
-        } else if r.is_empty() {
-            "the solver gave up".into()
-        } else {
-            format!("the solver gave up ({r})")
+impl Queries {
+    /// Checks the base facts together with `extra`, on a fresh solver.
+    fn check(&mut self, extra: &[Bool]) -> Answer {
+        self.count += 1;
+        let solver = self
+            .logic
+            .and_then(Solver::new_for_logic)
+            .unwrap_or_default();
+        let mut params = Params::new();
+        let ms = u32::try_from(self.timeout.as_millis())
+            .unwrap_or(u32::MAX)
+            .max(1);
+        params.set_u32("timeout", ms);
+        solver.set_params(&params);
+        for b in self.base.iter().chain(extra) {
+            solver.assert(b);
+        }
+        match solver.check() {
+            SatResult::Unsat => Answer::Unsat,
+            SatResult::Sat => match solver.get_model() {
+                Some(m) => Answer::Sat(m),
+                None => Answer::Unknown("the solver found a model but did not return it".into()),
+            },
+            SatResult::Unknown => {
+                let r = solver.get_reason_unknown().unwrap_or_default();
+                Answer::Unknown(if r.contains("timeout") || r.contains("canceled") {
+                    format!(
+                        "the solver timed out after {:.1} s",
+                        self.timeout.as_secs_f64()
+                    )
+                } else if r.is_empty() {
+                    "the solver gave up".into()
+                } else {
+                    format!("the solver gave up ({r})")
+                })
+            }
         }
     }
 }
 
-fn encode_error(cond: &Condition, e: EncodeError) -> Diagnostic {
-    Diagnostic::new(
+fn encode_error(cond: &Condition, e: EncodeError) -> Outcome {
+    let mut o = Outcome::new(Verdict::Error, 0, None);
+    o.error = Some(Diagnostic::new(
         format!(
             "internal error: cannot encode this expression: {}",
             e.message
         ),
         cond.graph.node(e.node).span,
-    )
+    ));
+    o
 }
 
 /// Checks one instantiation of one condition. `chain` names the rules this
@@ -85,81 +124,101 @@ pub fn check(
     inst: &Instance,
     timeout: Duration,
 ) -> Outcome {
-    let solver = Solver::new();
-    let mut params = Params::new();
-    params.set_u32(
-        "timeout",
-        u32::try_from(timeout.as_millis())
-            .unwrap_or(u32::MAX)
-            .max(1),
-    );
-    solver.set_params(&params);
-    let mut s = Session {
-        solver,
-        queries: 0,
-        encoder: Encoder::new(&cond.graph, &inst.typing, &program.enums),
-    };
+    let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
     let mut assumptions = Vec::new();
-    let mut obligations = Vec::new();
     for c in &cond.assumptions {
-        match s.encoder.bool(c.node) {
+        match encoder.bool(c.node) {
             Ok(b) => assumptions.push(b),
-            Err(e) => return error(encode_error(cond, e)),
+            Err(e) => return encode_error(cond, e),
         }
     }
+    // An assumption that folds to false: inapplicable without asking z3.
+    if assumptions.iter().any(|a| a.as_bool() == Some(false)) {
+        return Outcome::new(
+            Verdict::Inapplicable,
+            0,
+            Some("the left-hand side cannot match at this type".into()),
+        );
+    }
+    let mut obligations = Vec::new();
     for c in &cond.obligations {
-        match s.encoder.bool(c.node) {
+        match encoder.bool(c.node) {
             Ok(b) => obligations.push(b),
-            Err(e) => return error(encode_error(cond, e)),
+            Err(e) => return encode_error(cond, e),
         }
     }
-    for w in &s.encoder.wellformed {
-        s.solver.assert(w);
+    let mut base = encoder.wellformed.clone();
+    base.extend(assumptions);
+    let mut q = Queries {
+        base,
+        logic: if encoder.beyond_bv {
+            None
+        } else {
+            Some("QF_BV")
+        },
+        timeout,
+        count: 0,
+    };
+    let violated = Bool::and(&obligations).not();
+    if let Ok(dir) = std::env::var("LOWEQ_SMT_DIR") {
+        dump(&dir, program, cond, inst, &q.base, &violated);
     }
-    for a in &assumptions {
-        s.solver.assert(a);
-    }
-    match s.check() {
-        SatResult::Unsat => {
-            let mut o = Outcome::new(Verdict::Inapplicable, s.queries);
-            o.reason = Some("the left-hand side cannot match at this type".into());
-            return o;
-        }
-        SatResult::Unknown => {
-            let mut o = Outcome::new(Verdict::Unknown, s.queries);
-            o.reason = Some(format!("{} checking that the rule applies", s.reason()));
-            return o;
-        }
-        SatResult::Sat => {}
-    }
-    s.solver.assert(Bool::and(&obligations).not());
-    match s.check() {
-        SatResult::Unsat => Outcome::new(Verdict::Verified, s.queries),
-        SatResult::Unknown => {
-            let mut o = Outcome::new(Verdict::Unknown, s.queries);
-            o.reason = Some(s.reason());
+    match q.check(std::slice::from_ref(&violated)) {
+        Answer::Unknown(r) => Outcome::new(Verdict::Unknown, q.count, Some(r)),
+        Answer::Sat(model) => {
+            let model = shrink(&mut q, &encoder, cond, violated, model);
+            let mut o = Outcome::new(Verdict::Counterexample, 0, None);
+            o.counterexample = Some(Box::new(explain(
+                program, cond, chain, inst, &encoder, &model,
+            )));
+            o.queries = q.count;
             o
         }
-        SatResult::Sat => {
-            let model = shrink(&mut s, cond);
-            let cex = model.map(|m| explain(program, cond, chain, inst, &s.encoder, &m));
-            let mut o = Outcome::new(Verdict::Counterexample, s.queries);
-            match cex {
-                Some(c) => o.counterexample = Some(Box::new(c)),
-                None => {
-                    o.reason =
-                        Some("the solver found a counterexample but returned no model".into())
-                }
-            }
-            o
-        }
+        // No counterexample; but is there any input the rule applies to?
+        Answer::Unsat => match q.check(&[]) {
+            Answer::Sat(_) => Outcome::new(Verdict::Verified, q.count, None),
+            Answer::Unsat => Outcome::new(
+                Verdict::Inapplicable,
+                q.count,
+                Some("the left-hand side cannot match at this type".into()),
+            ),
+            Answer::Unknown(r) => Outcome::new(
+                Verdict::Unknown,
+                q.count,
+                Some(format!("{r} checking that the rule applies")),
+            ),
+        },
     }
 }
 
-fn error(d: Diagnostic) -> Outcome {
-    let mut o = Outcome::new(Verdict::Error, 0);
-    o.error = Some(d);
-    o
+/// Writes the verification query in SMT-LIB, for debugging the encoding
+/// (`LOWEQ_SMT_DIR=dir loweq verify ...`).
+fn dump(
+    dir: &str,
+    program: &Program,
+    cond: &Condition,
+    inst: &Instance,
+    base: &[Bool],
+    violated: &Bool,
+) {
+    let solver = Solver::new();
+    for b in base {
+        solver.assert(b);
+    }
+    solver.assert(violated);
+    let rule = cond
+        .occurrences
+        .first()
+        .map(|o| program.term(o.term).name.clone())
+        .unwrap_or_default();
+    let safe = |s: &str| s.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
+    let name = format!(
+        "{dir}/{}_{}_{}.smt2",
+        safe(&rule),
+        safe(&inst.label),
+        cond.graph.nodes.len()
+    );
+    let _ = std::fs::write(name, solver.to_smt2());
 }
 
 /// The order in which counterexample variables are made small: the rule's
@@ -176,6 +235,11 @@ pub fn preferred_order(cond: &Condition) -> Vec<VarId> {
             if !order.contains(&v) {
                 order.push(v);
             }
+        }
+    }
+    for i in 0..cond.graph.vars.len() as u32 {
+        if !order.contains(&VarId(i)) {
+            order.push(VarId(i));
         }
     }
     order
@@ -195,112 +259,98 @@ fn quantified(cond: &Condition) -> Vec<VarId> {
 
 /// Makes the model's free bitvector variables small, one at a time in
 /// preferred order: zero if possible, else the fewest significant bits,
-/// else a single set bit. Every step keeps the counterexample, and the
-/// result depends only on the problem, not on z3's choices.
-fn shrink(s: &mut Session<'_>, cond: &Condition) -> Option<Model> {
+/// else a single set bit. Every step keeps the counterexample, so the
+/// result depends on the problem rather than on z3's first choice.
+fn shrink(
+    q: &mut Queries,
+    encoder: &Encoder<'_>,
+    cond: &Condition,
+    violated: Bool,
+    model: Model,
+) -> Model {
     let bound = quantified(cond);
-    let mut order = preferred_order(cond);
-    for i in 0..cond.graph.vars.len() as u32 {
-        let v = VarId(i);
-        if !order.contains(&v) {
-            order.push(v);
-        }
-    }
-    let mut model = s.solver.get_model()?;
-    for v in order {
+    let mut fixed = vec![violated];
+    let mut model = model;
+    let keep =
+        |q: &mut Queries, fixed: &mut Vec<Bool>, c: Bool, model: &mut Model| -> Option<bool> {
+            fixed.push(c);
+            match q.check(fixed) {
+                Answer::Sat(m) => {
+                    *model = m;
+                    Some(true)
+                }
+                Answer::Unsat => {
+                    fixed.pop();
+                    Some(false)
+                }
+                Answer::Unknown(_) => {
+                    fixed.pop();
+                    None
+                }
+            }
+        };
+    for v in preferred_order(cond) {
         if bound.contains(&v) {
             continue;
         }
-        let Some(Z::Bv(x)) = s.encoder.var(v).cloned() else {
+        let Some(Z::Bv(x)) = encoder.var(v).cloned() else {
             continue;
         };
         let w = x.get_size();
-        let Some(Value::Bv(cur)) = crate::encode::read(&model, &Z::Bv(x.clone())) else {
+        let Some(Value::Bv(cur)) = read(&model, &Z::Bv(x.clone())) else {
             continue;
         };
         if cur.is_zero() {
-            s.solver.assert(x.eq(BV::from_u64(0, w)));
+            fixed.push(x.eq(BV::from_u64(0, w)));
             continue;
         }
-        // Determined by the rest? Then leave it.
-        s.solver.push();
-        s.solver.assert(x.eq(crate::encode::bv_const(&cur)).not());
-        let free = s.check();
-        s.solver.pop(1);
+        // Determined by the others? Then it stays.
+        fixed.push(x.eq(bv_const(&cur)).not());
+        let free = q.check(&fixed);
+        fixed.pop();
         match free {
-            SatResult::Unsat => {
-                s.solver.assert(x.eq(crate::encode::bv_const(&cur)));
+            Answer::Unsat => {
+                fixed.push(x.eq(bv_const(&cur)));
                 continue;
             }
-            SatResult::Unknown => break,
-            SatResult::Sat => {}
+            Answer::Unknown(_) => break,
+            Answer::Sat(_) => {}
         }
-        if try_assert(s, &x.eq(BV::from_u64(0, w))) == Some(true) {
-            continue;
+        match keep(q, &mut fixed, x.eq(BV::from_u64(0, w)), &mut model) {
+            Some(true) => continue,
+            None => break,
+            Some(false) => {}
         }
-        // Smallest k with x < 2^k, by binary search on k in 1..=w.
+        // The fewest significant bits: smallest k with x < 2^k.
         let (mut lo, mut hi) = (1u32, w);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            match try_fits(s, &x, mid) {
-                Some(true) => hi = mid,
-                Some(false) => lo = mid + 1,
-                None => return s.solver.get_model().or(Some(model)),
+            fixed.push(x.bvult(bit(mid, w)));
+            let r = q.check(&fixed);
+            fixed.pop();
+            match r {
+                Answer::Sat(_) => hi = mid,
+                Answer::Unsat => lo = mid + 1,
+                Answer::Unknown(_) => return model,
             }
         }
         if lo < w {
-            s.solver.assert(x.bvult(bit_bv(lo, w)));
+            fixed.push(x.bvult(bit(lo, w)));
         }
-        let _ = try_assert(s, &x.eq(bit_bv(lo - 1, w)));
-    }
-    if s.check() == SatResult::Sat {
-        if let Some(m) = s.solver.get_model() {
-            model = m;
+        if keep(q, &mut fixed, x.eq(bit(lo - 1, w)), &mut model).is_none() {
+            break;
         }
     }
-    Some(model)
+    if let Answer::Sat(m) = q.check(&fixed) {
+        model = m;
+    }
+    model
 }
 
-fn bit_bv(i: u32, w: u32) -> BV {
-    crate::encode::bv_const(&loweq_semantics::value::BitVec::new(
+/// The bitvector `1 << i` of width `w`.
+fn bit(i: u32, w: u32) -> BV {
+    bv_const(&loweq_semantics::value::BitVec::new(
         w,
         num_bigint::BigUint::from(1u8) << i,
     ))
-}
-
-fn try_fits(s: &mut Session<'_>, x: &BV, k: u32) -> Option<bool> {
-    let w = x.get_size();
-    if k >= w {
-        return Some(true);
-    }
-    s.solver.push();
-    s.solver.assert(x.bvult(bit_bv(k, w)));
-    let r = s.check();
-    s.solver.pop(1);
-    match r {
-        SatResult::Sat => Some(true),
-        SatResult::Unsat => Some(false),
-        SatResult::Unknown => None,
-    }
-}
-
-/// Asserts `c` if that keeps the problem satisfiable.
-fn try_assert(s: &mut Session<'_>, c: &Bool) -> Option<bool> {
-    s.solver.push();
-    s.solver.assert(c);
-    match s.check() {
-        SatResult::Sat => {
-            s.solver.pop(1);
-            s.solver.assert(c);
-            Some(true)
-        }
-        SatResult::Unsat => {
-            s.solver.pop(1);
-            Some(false)
-        }
-        SatResult::Unknown => {
-            s.solver.pop(1);
-            None
-        }
-    }
 }
