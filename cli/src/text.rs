@@ -11,7 +11,8 @@ use loweq_verify::{Report, Verdict};
 
 use crate::render::Files;
 use crate::run::{Group, GroupOutcome, Run};
-use crate::values::show;
+use crate::values::{hex, show};
+use loweq_semantics::value::Value;
 
 /// Counts over a whole run, for the summary line.
 #[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,7 +237,16 @@ pub fn counterexample(
         notes.push(labelled("IR:      ", &terms(&cex.lhs)));
     }
     if !cex.rhs.is_empty() {
-        notes.push(labelled("machine: ", &terms(&cex.rhs)));
+        let mut lines = terms(&cex.rhs);
+        // The machine result: say which of its bits count.
+        if let (Some(last), Some(n), Some(Value::Bv(b))) =
+            (lines.last_mut(), cex.result_width, cex.rhs.last().map(|t| &t.value))
+        {
+            if b.width() > n {
+                let _ = write!(last, ", low {n} bits {}", hex(&b.extract(n - 1, 0)));
+            }
+        }
+        notes.push(labelled("machine: ", &lines));
     }
     for f in &cex.failures {
         let mut lines = vec![format!(
@@ -244,15 +254,14 @@ pub fn counterexample(
             f.what,
             one_line(g.sources.snippet(f.span), 72)
         )];
+        // Literals say nothing new: show only the parts that are computed.
         let parts: Vec<String> = f
             .parts
             .iter()
+            .filter(|(s, _)| !is_literal(g.sources.snippet(*s)))
             .map(|(s, v)| {
-                format!(
-                    "{} = {}",
-                    one_line(g.sources.snippet(*s), 40),
-                    show(v, enums, false)
-                )
+                let text = one_line(g.sources.snippet(*s), 48);
+                format!("{text} = {}", show(v, enums, false))
             })
             .collect();
         if !parts.is_empty() {
@@ -275,6 +284,13 @@ pub fn counterexample(
         .with_message(format!("wrong for {}", inst.label))])
         .with_notes(notes);
     files.render_raw(&d)
+}
+
+fn is_literal(text: &str) -> bool {
+    text.starts_with('#')
+        || text.starts_with(|c: char| c.is_ascii_digit() || c == '-')
+        || text == "true"
+        || text == "false"
 }
 
 fn labelled(head: &str, lines: &[String]) -> String {

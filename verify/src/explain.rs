@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use loweq_dsl::Program;
 use loweq_semantics::derive::{derive, evaluate};
 use loweq_semantics::graph::{NodeId, NodeKind, VarId};
+use loweq_semantics::op::Op;
 use loweq_semantics::value::{BitVec, Value};
 use z3::Model;
 
@@ -68,6 +69,30 @@ impl Ctx<'_> {
         .ok()
     }
 
+    /// The part of a false formula that is false: the conclusion of an
+    /// implication whose premise holds, the false conjunct of an `and`, the
+    /// taken branch of an `if`.
+    fn culprit(&self, env: &HashMap<VarId, Value>, mut n: NodeId) -> NodeId {
+        let is = |n: NodeId, b: bool| self.eval(env, n) == Some(Value::Bool(b));
+        loop {
+            let n2 = self.inst.typing.redirect(n).unwrap_or(n);
+            let node = self.cond.graph.node(n2);
+            let next = match node.kind {
+                NodeKind::Op(Op::Imp) if is(node.args[0], true) => Some(node.args[1]),
+                NodeKind::Op(Op::And) => node.args.iter().copied().find(|&a| is(a, false)),
+                NodeKind::Op(Op::If) => match self.eval(env, node.args[0]) {
+                    Some(Value::Bool(c)) => Some(node.args[if c { 1 } else { 2 }]),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match next {
+                Some(m) => n = m,
+                None => return n2,
+            }
+        }
+    }
+
     /// The violated obligations under `env`.
     fn failures(&self, env: &HashMap<VarId, Value>) -> Vec<Failure> {
         let mut out = Vec::new();
@@ -75,7 +100,7 @@ impl Ctx<'_> {
             if self.eval(env, c.node) != Some(Value::Bool(false)) {
                 continue;
             }
-            let node = self.cond.graph.node(c.node);
+            let node = self.cond.graph.node(self.culprit(env, c.node));
             let parts = match node.kind {
                 NodeKind::Op(_) => node
                     .args
@@ -141,11 +166,23 @@ pub fn explain(
         Some(o.result) == cond.root_result && o.args == cond.root_args
     };
     // The root term's value is the right-hand side's; it is not shown as IR.
-    let lhs = cond
+    // Nor are values that are not bitvectors (types), or wrappers whose value
+    // is that of a term they contain (`has_type`, implicit conversions).
+    let lhs_all: Vec<TermValue> = cond
         .occurrences
         .iter()
         .filter(|o| o.side == Side::Lhs && !is_root(o))
         .filter_map(term_value)
+        .filter(|t| matches!(t.value, Value::Bv(_)))
+        .collect();
+    let lhs = lhs_all
+        .iter()
+        .filter(|t| {
+            !lhs_all
+                .iter()
+                .any(|u| u.text != t.text && t.text.contains(&u.text) && u.value == t.value)
+        })
+        .cloned()
         .collect();
     let rhs = cond
         .occurrences
@@ -170,11 +207,17 @@ pub fn explain(
     if let Some(hint) = junk_hint(&ctx, &env, &from_model) {
         notes.push(hint);
     }
+    let result_width = cond
+        .root_args
+        .first()
+        .and_then(|&a| inst.typing.ty(a))
+        .and_then(|t| t.width());
     Counterexample {
         chain: chain.to_vec(),
         inputs,
         lhs,
         rhs,
+        result_width,
         failures,
         notes,
     }

@@ -77,6 +77,9 @@ pub struct Counterexample {
     pub lhs: Vec<TermValue>,
     /// Right-hand side term applications (the machine code), innermost first.
     pub rhs: Vec<TermValue>,
+    /// The width of the value the rule lowers (its root's first argument),
+    /// when it is a bitvector: how many low bits of the result count.
+    pub result_width: Option<u32>,
     /// Violated obligations.
     pub failures: Vec<Failure>,
     /// Hints and caveats.
