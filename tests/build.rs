@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     println!("cargo:rerun-if-changed={}", dir.display());
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -24,7 +26,11 @@ fn main() {
     files.sort();
     let mut code = String::new();
     for f in files {
-        let rel = f.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let name: String = rel
             .trim_start_matches("cases/")
             .trim_end_matches(".isle")
@@ -33,7 +39,7 @@ fn main() {
             .collect();
         writeln!(
             code,
-            "#[test]\nfn {name}() {{\n    let report = loweq_tests::run_case({rel:?});\n    insta::assert_snapshot!({name:?}, report);\n}}\n"
+            "#[test]\nfn {name}() {{\n    let report = loweq_tests::run_case({rel:?});\n    insta::with_settings!({{snapshot_path => concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/snapshots\"), prepend_module_to_snapshot => false, description => {rel:?}}}, {{\n        insta::assert_snapshot!({name:?}, report);\n    }});\n}}\n"
         )
         .unwrap();
     }

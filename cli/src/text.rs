@@ -239,9 +239,11 @@ pub fn counterexample(
     if !cex.rhs.is_empty() {
         let mut lines = terms(&cex.rhs);
         // The machine result: say which of its bits count.
-        if let (Some(last), Some(n), Some(Value::Bv(b))) =
-            (lines.last_mut(), cex.result_width, cex.rhs.last().map(|t| &t.value))
-        {
+        if let (Some(last), Some(n), Some(Value::Bv(b))) = (
+            lines.last_mut(),
+            cex.result_width,
+            cex.rhs.last().map(|t| &t.value),
+        ) {
             if b.width() > n {
                 let _ = write!(last, ", low {n} bits {}", hex(&b.extract(n - 1, 0)));
             }

@@ -89,10 +89,7 @@ impl Queries {
             SatResult::Unknown => {
                 let r = solver.get_reason_unknown().unwrap_or_default();
                 Answer::Unknown(if r.contains("timeout") || r.contains("canceled") {
-                    format!(
-                        "the solver timed out after {:.1} s",
-                        self.timeout.as_secs_f64()
-                    )
+                    format!("the solver timed out after {:?}", self.timeout)
                 } else if r.is_empty() {
                     "the solver gave up".into()
                 } else {

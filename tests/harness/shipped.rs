@@ -1,0 +1,120 @@
+//! Every shipped rule verifies, at every instantiation that applies, for
+//! both backends; and every shipped rule of a backend is checked (none is
+//! silently excluded except chained helpers).
+
+use cranelift_isle::sema::{Pattern, TermId};
+use loweq::run::{self, GroupOutcome, Target};
+use loweq::shipped::Arch;
+use loweq_verify::{Options, Verdict};
+
+fn check(arch: Arch) {
+    let run = run::verify(&Target::Shipped(vec![arch]), &Options::default(), &|_| {})
+        .expect("shipped files load");
+    let report = loweq::text::report(&run);
+    assert_eq!(run.groups.len(), 1);
+    let GroupOutcome::Verified(_, r) = &run.groups[0].outcome else {
+        panic!("shipped {} files do not load:\n{report}", arch.name());
+    };
+    assert!(
+        r.rules.len() >= 15,
+        "expected the first slice of rules for {}:\n{report}",
+        arch.name()
+    );
+    for rule in &r.rules {
+        assert!(
+            rule.instances
+                .iter()
+                .any(|i| i.verdict == Verdict::Verified),
+            "{}: rule `{}` verified nowhere:\n{report}",
+            arch.name(),
+            rule.name
+        );
+        for i in &rule.instances {
+            assert!(
+                matches!(i.verdict, Verdict::Verified | Verdict::Inapplicable),
+                "{}: rule `{}` at {} is {}:\n{report}",
+                arch.name(),
+                rule.name,
+                i.label,
+                i.verdict.name()
+            );
+        }
+    }
+    for e in &r.excluded {
+        assert!(
+            e.reason.contains("veri chain"),
+            "{}: rule `{}` is excluded: {}",
+            arch.name(),
+            e.name,
+            e.reason
+        );
+    }
+    assert_eq!(run::exit_code(&run), 0, "{report}");
+}
+
+#[test]
+fn every_shipped_x64_rule_verifies() {
+    check(Arch::X64);
+}
+
+#[test]
+fn every_shipped_aarch64_rule_verifies() {
+    check(Arch::Aarch64);
+}
+
+/// Whether a pattern mentions a term.
+fn mentions(p: &Pattern, term: TermId) -> bool {
+    match p {
+        Pattern::Term(_, t, args) => *t == term || args.iter().any(|a| mentions(a, term)),
+        Pattern::BindPattern(_, _, sub) => mentions(sub, term),
+        Pattern::And(_, subs) => subs.iter().any(|s| mentions(s, term)),
+        _ => false,
+    }
+}
+
+/// Every IR operation of the first slice is lowered, at every width, by
+/// some verified rule of each backend.
+#[test]
+fn every_op_is_lowered_at_every_width() {
+    let ops = [
+        "iconst", "iadd", "isub", "ineg", "band", "bor", "bxor", "bnot", "ishl", "ushr", "sshr",
+    ];
+    for arch in Arch::ALL {
+        let run =
+            run::verify(&Target::Shipped(vec![arch]), &Options::default(), &|_| {}).expect("loads");
+        let GroupOutcome::Verified(program, r) = &run.groups[0].outcome else {
+            panic!("does not load")
+        };
+        for op in ops {
+            let term = program.term_by_name(op).expect("op term");
+            for width in ["i8", "i16", "i32", "i64"] {
+                let covered = r.rules.iter().any(|rule| {
+                    let Some(id) = program.rule_info.iter().position(|ri| ri.name == rule.name)
+                    else {
+                        return false;
+                    };
+                    let lowers_op = program.terms.rules[id]
+                        .args
+                        .iter()
+                        .any(|a| mentions(a, term));
+                    // `i8` or `i8,i16->i8`, but not `i16`.
+                    let at_width = |l: &str| {
+                        l == width
+                            || l.starts_with(&format!("{width},"))
+                            || l.starts_with(&format!("{width} "))
+                    };
+                    lowers_op
+                        && rule
+                            .instances
+                            .iter()
+                            .any(|i| i.verdict == Verdict::Verified && at_width(&i.label))
+                });
+                assert!(
+                    covered,
+                    "{}: no verified rule lowers `{op}` at {width}",
+                    arch.name()
+                );
+            }
+        }
+    }
+}
