@@ -86,7 +86,8 @@ impl Case {
     }
 
     fn int_const(&mut self, i: u32) -> NodeId {
-        self.graph.constant(Literal::Int(i128::from(i)), Span::default())
+        self.graph
+            .constant(Literal::Int(i128::from(i)), Span::default())
     }
 }
 
@@ -99,14 +100,20 @@ fn build(op: Op, g: &mut Gen) -> Case {
                 Op::Imp => 2,
                 _ => g.below(4) as usize,
             };
-            (0..n).map(|_| {
-                let b = g.below(2) == 1;
-                c.var(Value::Bool(b))
-            }).collect()
+            (0..n)
+                .map(|_| {
+                    let b = g.below(2) == 1;
+                    c.var(Value::Bool(b))
+                })
+                .collect()
         }
         Typing::Equal => {
             let w = g.width();
-            let a = if g.below(2) == 0 { g.bv(w) } else { g.small_bv(w) };
+            let a = if g.below(2) == 0 {
+                g.bv(w)
+            } else {
+                g.small_bv(w)
+            };
             let b = if g.below(3) == 0 { a.clone() } else { g.bv(w) };
             vec![c.var(Value::Bv(a)), c.var(Value::Bv(b))]
         }
@@ -116,10 +123,12 @@ fn build(op: Op, g: &mut Gen) -> Case {
                 Op::Add | Op::Mul => 1 + g.below(3) as usize,
                 _ => 2,
             };
-            (0..n).map(|_| {
-                let i = g.int();
-                c.var(Value::Int(i))
-            }).collect()
+            (0..n)
+                .map(|_| {
+                    let i = g.int();
+                    c.var(Value::Int(i))
+                })
+                .collect()
         }
         Typing::BvSame | Typing::BvCompare => {
             let w = g.width();
@@ -127,10 +136,17 @@ fn build(op: Op, g: &mut Gen) -> Case {
                 loweq_semantics::op::Arity::Exactly(k) => k,
                 _ => 2 + g.below(3) as usize,
             };
-            let shifty = matches!(op, Op::BvShl | Op::BvLshr | Op::BvAshr | Op::Rotl | Op::Rotr);
+            let shifty = matches!(
+                op,
+                Op::BvShl | Op::BvLshr | Op::BvAshr | Op::Rotl | Op::Rotr
+            );
             (0..n)
                 .map(|i| {
-                    let v = if shifty && i == 1 && g.below(2) == 0 { g.small_bv(w) } else { g.bv(w) };
+                    let v = if shifty && i == 1 && g.below(2) == 0 {
+                        g.small_bv(w)
+                    } else {
+                        g.bv(w)
+                    };
                     c.var(Value::Bv(v))
                 })
                 .collect()
@@ -163,11 +179,13 @@ fn build(op: Op, g: &mut Gen) -> Case {
         }
         Typing::Concat => {
             let n = 2 + g.below(2);
-            (0..n).map(|_| {
-                let w = g.width().min(64);
-                let x = g.bv(w);
-                c.var(Value::Bv(x))
-            }).collect()
+            (0..n)
+                .map(|_| {
+                    let w = g.width().min(64);
+                    let x = g.bv(w);
+                    c.var(Value::Bv(x))
+                })
+                .collect()
         }
         Typing::Replicate => {
             let w = [1, 4, 8, 16][g.below(4) as usize];
@@ -179,7 +197,11 @@ fn build(op: Op, g: &mut Gen) -> Case {
             let w = g.width();
             let cond = g.below(2) == 1;
             let (a, b) = (g.bv(w), g.bv(w));
-            vec![c.var(Value::Bool(cond)), c.var(Value::Bv(a)), c.var(Value::Bv(b))]
+            vec![
+                c.var(Value::Bool(cond)),
+                c.var(Value::Bv(a)),
+                c.var(Value::Bv(b)),
+            ]
         }
     };
     c.node = c.graph.op(op, args, Span::default());
@@ -191,8 +213,15 @@ fn agree(op: Op, seed: u64) -> Result<(), String> {
     let mut g = Gen(seed);
     let c = build(op, &mut g);
     let enums = Enums::default();
-    let typing = infer(&c.graph, &enums, &[c.node], &[], &c.required, Mode::Complete)
-        .map_err(|e| format!("{op}: inference failed: {}", e.message))?;
+    let typing = infer(
+        &c.graph,
+        &enums,
+        &[c.node],
+        &[],
+        &c.required,
+        Mode::Complete,
+    )
+    .map_err(|e| format!("{op}: inference failed: {}", e.message))?;
     let env = |v: loweq_semantics::graph::VarId| {
         c.vars
             .iter()
@@ -205,7 +234,11 @@ fn agree(op: Op, seed: u64) -> Result<(), String> {
     let mut enc = Encoder::new(&c.graph, &typing, &enums);
     let _ = enc.node(c.node).map_err(|e| e.message.clone())?;
     // The bitvector solver is much quicker to start than the general one.
-    let solver = if enc.beyond_bv { Solver::new() } else { Solver::new_for_logic("QF_BV").unwrap_or_default() };
+    let solver = if enc.beyond_bv {
+        Solver::new()
+    } else {
+        Solver::new_for_logic("QF_BV").unwrap_or_default()
+    };
     for (n, v) in &c.vars {
         let z = enc.node(*n).map_err(|e| e.message)?;
         solver.assert(equal(&z, &value(v).expect("primitive")));
@@ -216,7 +249,9 @@ fn agree(op: Op, seed: u64) -> Result<(), String> {
         SatResult::Unsat => Ok(()),
         r => {
             let operands: Vec<String> = c.vars.iter().map(|(_, v)| format!("{v:?}")).collect();
-            Err(format!("{op} of {operands:?}: evaluator says {expected:?}, z3 says {r:?} to anything else"))
+            Err(format!(
+                "{op} of {operands:?}: evaluator says {expected:?}, z3 says {r:?} to anything else"
+            ))
         }
     }
 }
@@ -238,9 +273,17 @@ proptest! {
 #[test]
 fn division_by_zero_and_shift_edges_agree() {
     for seed in 0..200 {
-        for op in [Op::BvUdiv, Op::BvUrem, Op::BvSdiv, Op::BvSrem, Op::BvAshr, Op::Rotr, Op::Cls, Op::Clz] {
+        for op in [
+            Op::BvUdiv,
+            Op::BvUrem,
+            Op::BvSdiv,
+            Op::BvSrem,
+            Op::BvAshr,
+            Op::Rotr,
+            Op::Cls,
+            Op::Clz,
+        ] {
             agree(op, seed).unwrap();
         }
     }
 }
-
