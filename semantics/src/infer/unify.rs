@@ -16,31 +16,11 @@ impl Inference {
     }
 
     pub(super) fn find(&mut self, t: T) -> T {
-        let mut r = t;
-        while self.t_parent[r] != r {
-            r = self.t_parent[r];
-        }
-        let mut c = t;
-        while self.t_parent[c] != r {
-            let next = self.t_parent[c];
-            self.t_parent[c] = r;
-            c = next;
-        }
-        r
+        find_root(&mut self.t_parent, t)
     }
 
     pub(super) fn find_w(&mut self, w: W) -> W {
-        let mut r = w;
-        while self.w_parent[r] != r {
-            r = self.w_parent[r];
-        }
-        let mut c = w;
-        while self.w_parent[c] != r {
-            let next = self.w_parent[c];
-            self.w_parent[c] = r;
-            c = next;
-        }
-        r
+        find_root(&mut self.w_parent, w)
     }
 
     pub(super) fn width(&mut self, w: W) -> Option<u32> {
@@ -214,4 +194,19 @@ impl Inference {
             )
         })
     }
+}
+
+/// The representative of `x` in a union-find forest, compressing the path.
+fn find_root(parent: &mut [usize], x: usize) -> usize {
+    let mut r = x;
+    while parent[r] != r {
+        r = parent[r];
+    }
+    let mut c = x;
+    while parent[c] != r {
+        let next = parent[c];
+        parent[c] = r;
+        c = next;
+    }
+    r
 }
