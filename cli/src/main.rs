@@ -66,6 +66,9 @@ struct VerifyArgs {
     /// Show a progress bar on stderr (default: when stderr is a terminal).
     #[arg(long, value_enum, default_value_t = When::Auto)]
     progress: When,
+    /// Write every verification query to DIR in SMT-LIB, for debugging specs.
+    #[arg(long, value_name = "DIR")]
+    smt_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -134,10 +137,16 @@ fn verify(args: VerifyArgs) -> ExitCode {
     if args.jobs == Some(0) {
         return fail("--jobs must be at least 1");
     }
+    if let Some(dir) = &args.smt_dir {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return fail(&format!("cannot create `{}`: {e}", dir.display()));
+        }
+    }
     let options = Options {
         timeout,
         jobs: args.jobs,
         rules: args.rules,
+        smt: None,
     };
     let show_progress = match args.progress {
         When::Always => true,
@@ -159,7 +168,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
         bar.set_position(p.done as u64);
     };
     let target = target(args.files, args.arch);
-    let run = match run::verify(&target, &options, &progress) {
+    let run = match run::verify(&target, &options, args.smt_dir.as_deref(), &progress) {
         Ok(r) => r,
         Err(d) => {
             bar.finish_and_clear();
@@ -190,11 +199,12 @@ fn bench(args: BenchArgs) -> ExitCode {
         timeout,
         jobs: args.jobs,
         rules: Vec::new(),
+        smt: None,
     };
     let target = target(Vec::new(), args.arch);
     let mut best = f64::INFINITY;
     for i in 0..args.runs.max(1) {
-        let run = match run::verify(&target, &options, &|_| {}) {
+        let run = match run::verify(&target, &options, None, &|_| {}) {
             Ok(r) => r,
             Err(d) => return fail(&d.message),
         };

@@ -1,12 +1,12 @@
 //! Running verification for the CLI: which files make up each program, and
 //! the results of every group (one per architecture, or the user's files).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::span::{SourceFile, SourceMap};
-use loweq_verify::{Options, Progress, Report, Verdict};
+use loweq_verify::{Options, Progress, Report, SmtSink, Verdict};
 
 use crate::shipped::{self, Arch};
 
@@ -112,6 +112,24 @@ pub fn groups(target: &Target) -> Result<Vec<(Option<Arch>, SourceMap)>, Diagnos
     })
 }
 
+/// Writes each query to `dir/<arch>-<rule>-<instantiation>.smt2`.
+fn smt_writer(dir: &Path, arch: Option<Arch>) -> SmtSink {
+    let dir = dir.to_path_buf();
+    let arch = arch.map_or("files", |a| a.name());
+    std::sync::Arc::new(move |rule: &str, label: &str, text: &str| {
+        let safe = |s: &str| {
+            s.replace(
+                |c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '.',
+                "_",
+            )
+        };
+        let path = dir.join(format!("{arch}-{}-{}.smt2", safe(rule), safe(label)));
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("warning: cannot write {}: {e}", path.display());
+        }
+    })
+}
+
 /// A group's files and what loading them gave.
 type Loaded = (Option<Arch>, SourceMap, Result<Program, Vec<Diagnostic>>);
 
@@ -120,6 +138,7 @@ type Loaded = (Option<Arch>, SourceMap, Result<Program, Vec<Diagnostic>>);
 pub fn verify(
     target: &Target,
     options: &Options,
+    smt_dir: Option<&Path>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Run, Diagnostic> {
     let start = Instant::now();
@@ -156,6 +175,9 @@ pub fn verify(
             Ok(program) => {
                 let mut opts = options.clone();
                 opts.rules.retain(|n| has_rule(&program, n));
+                if let Some(dir) = smt_dir {
+                    opts.smt = Some(smt_writer(dir, arch));
+                }
                 let report = if !options.rules.is_empty() && opts.rules.is_empty() {
                     Report::default()
                 } else {

@@ -173,7 +173,10 @@ fn case_files() -> Vec<(String, String)> {
         .flatten()
         .map(|e| {
             let p = e.path();
-            (p.display().to_string(), std::fs::read_to_string(&p).expect("readable"))
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).expect("readable"),
+            )
         })
         .collect();
     files.sort();
@@ -196,7 +199,7 @@ proptest! {
         for (name, text) in files {
             sources.add(SourceFile::new(name, text));
         }
-        let options = loweq_verify::Options { jobs: Some(1), timeout: std::time::Duration::from_secs(5), rules: Vec::new() };
+        let options = loweq_verify::Options { jobs: Some(1), timeout: std::time::Duration::from_secs(5), ..Default::default() };
         match loweq_dsl::load(sources) {
             Err(diags) => prop_assert!(diags.iter().all(|d| !d.message.starts_with("internal error"))),
             Ok(program) => {

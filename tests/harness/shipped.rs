@@ -8,8 +8,13 @@ use loweq::shipped::Arch;
 use loweq_verify::{Options, Verdict};
 
 fn check(arch: Arch) {
-    let run = run::verify(&Target::Shipped(vec![arch]), &Options::default(), &|_| {})
-        .expect("shipped files load");
+    let run = run::verify(
+        &Target::Shipped(vec![arch]),
+        &Options::default(),
+        None,
+        &|_| {},
+    )
+    .expect("shipped files load");
     let report = loweq::text::report(&run);
     assert_eq!(run.groups.len(), 1);
     let GroupOutcome::Verified(_, r) = &run.groups[0].outcome else {
@@ -80,8 +85,13 @@ fn every_op_is_lowered_at_every_width() {
         "iconst", "iadd", "isub", "ineg", "band", "bor", "bxor", "bnot", "ishl", "ushr", "sshr",
     ];
     for arch in Arch::ALL {
-        let run =
-            run::verify(&Target::Shipped(vec![arch]), &Options::default(), &|_| {}).expect("loads");
+        let run = run::verify(
+            &Target::Shipped(vec![arch]),
+            &Options::default(),
+            None,
+            &|_| {},
+        )
+        .expect("loads");
         let GroupOutcome::Verified(program, r) = &run.groups[0].outcome else {
             panic!("does not load")
         };

@@ -118,8 +118,8 @@ pub fn run_case(path: &str) -> String {
     };
     // Cargo runs integration tests in the package directory, so `path` is
     // both readable and what the report shows.
-    let run =
-        run::verify(&target, &options, &|_| {}).unwrap_or_else(|d| panic!("{path}: {}", d.message));
+    let run = run::verify(&target, &options, None, &|_| {})
+        .unwrap_or_else(|d| panic!("{path}: {}", d.message));
     let report = redact_time(&loweq::text::report(&run));
 
     let mut messages = Vec::new();

@@ -20,8 +20,11 @@ use rayon::prelude::*;
 
 pub use report::{Counterexample, Excluded, InstanceReport, Report, RuleReport, Verdict};
 
+/// Receives each verification query in SMT-LIB: `(rule, instantiation, text)`.
+pub type SmtSink = std::sync::Arc<dyn Fn(&str, &str, &str) + Send + Sync>;
+
 /// How to run.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Options {
     /// Per-query solver timeout.
     pub timeout: Duration,
@@ -29,6 +32,19 @@ pub struct Options {
     pub jobs: Option<usize>,
     /// Only verify rules with these names (all when empty).
     pub rules: Vec<String>,
+    /// Where to send the queries, for debugging specs and the encoding.
+    pub smt: Option<SmtSink>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("timeout", &self.timeout)
+            .field("jobs", &self.jobs)
+            .field("rules", &self.rules)
+            .field("smt", &self.smt.is_some())
+            .finish()
+    }
 }
 
 impl Default for Options {
@@ -37,6 +53,7 @@ impl Default for Options {
             timeout: Duration::from_secs(10),
             jobs: None,
             rules: Vec::new(),
+            smt: None,
         }
     }
 }
@@ -174,8 +191,21 @@ fn run(
             };
             let p = &exps[e];
             let start = Instant::now();
-            let outcome =
-                solve::check(program, &p.cond, &p.chain, &p.instances[i], options.timeout);
+            let rule = &program.rule(work[w].rule).name;
+            let name = if e == 0 {
+                rule.clone()
+            } else {
+                format!("{rule}.{e}")
+            };
+            let outcome = solve::check(
+                program,
+                &p.cond,
+                &p.chain,
+                &p.instances[i],
+                options.timeout,
+                &name,
+                options.smt.as_ref(),
+            );
             let millis = start.elapsed().as_millis() as u64;
             let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(Progress { done: d, total });

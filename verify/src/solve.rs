@@ -113,13 +113,16 @@ fn encode_error(cond: &Condition, e: EncodeError) -> Outcome {
 }
 
 /// Checks one instantiation of one condition. `chain` names the rules this
-/// expansion inlined.
+/// expansion inlined; `name` names the rule for `smt`, which receives the
+/// query in SMT-LIB when given.
 pub fn check(
     program: &Program,
     cond: &Condition,
     chain: &[String],
     inst: &Instance,
     timeout: Duration,
+    name: &str,
+    smt: Option<&crate::SmtSink>,
 ) -> Outcome {
     let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
     let mut assumptions = Vec::new();
@@ -157,8 +160,8 @@ pub fn check(
         count: 0,
     };
     let violated = Bool::and(&obligations).not();
-    if let Ok(dir) = std::env::var("LOWEQ_SMT_DIR") {
-        dump(&dir, program, cond, inst, &q.base, &violated);
+    if let Some(sink) = smt {
+        sink(name, &inst.label, &smt2(&q.base, &violated));
     }
     match q.check(std::slice::from_ref(&violated)) {
         Answer::Unknown(r) => Outcome::new(Verdict::Unknown, q.count, Some(r)),
@@ -188,34 +191,14 @@ pub fn check(
     }
 }
 
-/// Writes the verification query in SMT-LIB, for debugging the encoding
-/// (`LOWEQ_SMT_DIR=dir loweq verify ...`).
-fn dump(
-    dir: &str,
-    program: &Program,
-    cond: &Condition,
-    inst: &Instance,
-    base: &[Bool],
-    violated: &Bool,
-) {
+/// The verification query in SMT-LIB, for debugging the encoding.
+fn smt2(base: &[Bool], violated: &Bool) -> String {
     let solver = Solver::new();
     for b in base {
         solver.assert(b);
     }
     solver.assert(violated);
-    let rule = cond
-        .occurrences
-        .first()
-        .map(|o| program.term(o.term).name.clone())
-        .unwrap_or_default();
-    let safe = |s: &str| s.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
-    let name = format!(
-        "{dir}/{}_{}_{}.smt2",
-        safe(&rule),
-        safe(&inst.label),
-        cond.graph.nodes.len()
-    );
-    let _ = std::fs::write(name, solver.to_smt2());
+    solver.to_smt2()
 }
 
 /// The order in which counterexample variables are made small: the rule's
