@@ -60,16 +60,17 @@ pub fn parse(sources: &SourceMap) -> (Vec<Def>, Vec<Diagnostic>) {
 /// Runs cranelift-isle's semantic analysis and overlap check.
 ///
 /// The overlap check sees the rules as the generated instruction selector
-/// will: with extractor macros expanded. Verification sees them as written,
-/// with extractor macros as terms (so that `iadd`, a macro over `inst_data`,
-/// is checked through its spec); that is the environment returned.
+/// will: with extractor macros expanded. Verification sees extractor macros
+/// that have a spec as terms (so that `iadd`, a macro over `inst_data`, is
+/// checked through its spec) and expands the others; that is the
+/// environment returned.
 pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<(TypeEnv, TermEnv), Vec<Diagnostic>> {
     let convert = |errs: Vec<IsleError>| {
         errs.into_iter()
             .map(|e| isle_error(sources, e))
             .collect::<Vec<_>>()
     };
-    let sema = |expand: bool| -> Result<(TypeEnv, TermEnv), Vec<Diagnostic>> {
+    let sema = |expand: bool, defs: &[Def]| -> Result<(TypeEnv, TermEnv), Vec<Diagnostic>> {
         let mut types = guard("type analysis", || TypeEnv::from_ast(defs))
             .map_err(|d| vec![d])?
             .map_err(convert)?;
@@ -80,13 +81,91 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<(TypeEnv, TermEnv), 
         .map_err(convert)?;
         Ok((types, terms))
     };
-    let (_, expanded) = sema(true)?;
+    let (_, expanded) = sema(true, defs)?;
     guard("the overlap check", || {
         cranelift_isle::overlap::check(&expanded)
     })
     .map_err(|d| vec![d])?
     .map_err(convert)?;
-    sema(false)
+    let defs = guard("extractor expansion", || {
+        expand_unspecified_extractors(defs)
+    })
+    .map_err(|d| vec![d])?;
+    sema(false, &defs)
+}
+
+/// How deep extractor macros may nest in one another.
+const EXTRACTOR_DEPTH: usize = 32;
+
+/// Expands, in rule patterns, the extractor macros that have no spec: the
+/// verifier reasons about a macro with a spec through its spec, and about
+/// one without through what it expands to.
+fn expand_unspecified_extractors(defs: &[Def]) -> Vec<Def> {
+    use cranelift_isle::ast::{Extractor, Pattern};
+    use std::collections::{HashMap, HashSet};
+    let specified: HashSet<&str> = defs
+        .iter()
+        .filter_map(|d| match d {
+            Def::Spec(s) => Some(s.term.0.as_str()),
+            _ => None,
+        })
+        .collect();
+    let macros: HashMap<&str, Pattern> = defs
+        .iter()
+        .filter_map(|d| match d {
+            Def::Extractor(Extractor {
+                term,
+                args,
+                template,
+                ..
+            }) if !specified.contains(term.0.as_str()) => {
+                Some((term.0.as_str(), template.make_macro_template(args)))
+            }
+            _ => None,
+        })
+        .collect();
+    fn expand(p: &Pattern, macros: &HashMap<&str, Pattern>, depth: usize) -> Pattern {
+        match p {
+            Pattern::Term { sym, args, pos } => {
+                let args: Vec<Pattern> = args.iter().map(|a| expand(a, macros, depth)).collect();
+                if depth < EXTRACTOR_DEPTH {
+                    if let Some(template) = macros.get(sym.0.as_str()) {
+                        if let Some(e) = template.subst_macro_args(&args) {
+                            return expand(&e, macros, depth + 1);
+                        }
+                    }
+                }
+                Pattern::Term {
+                    sym: sym.clone(),
+                    args,
+                    pos: *pos,
+                }
+            }
+            Pattern::BindPattern { var, subpat, pos } => Pattern::BindPattern {
+                var: var.clone(),
+                subpat: Box::new(expand(subpat, macros, depth)),
+                pos: *pos,
+            },
+            Pattern::And { subpats, pos } => Pattern::And {
+                subpats: subpats.iter().map(|s| expand(s, macros, depth)).collect(),
+                pos: *pos,
+            },
+            other => other.clone(),
+        }
+    }
+    defs.iter()
+        .map(|d| match d {
+            Def::Rule(r) if !macros.is_empty() => {
+                let mut r = r.clone();
+                r.pattern = expand(&r.pattern, &macros, 0);
+                for il in &mut r.iflets {
+                    il.pattern = expand(&il.pattern, &macros, 0);
+                }
+                Def::Rule(r)
+            }
+            other => other.clone(),
+        })
+        .collect()
 }
 
 /// Converts a cranelift-isle error into a diagnostic, improving the messages
