@@ -1,0 +1,132 @@
+//! Spec macros, state declarations and models of external constants.
+
+use std::collections::HashMap;
+
+use cranelift_isle::ast;
+use loweq_semantics::expr::{LocalId, Spec, StateDecl};
+use loweq_semantics::ty::ModelType;
+use loweq_semantics::Literal;
+
+use super::Ctx;
+use crate::diag::Diagnostic;
+use crate::model::ModelResolver;
+use crate::program::ConstModel;
+use crate::spec::{Globals, Resolver};
+
+/// Macros by name; a second definition of a name is an error.
+pub(super) fn macros<'a>(cx: &mut Ctx<'a>) -> HashMap<String, &'a ast::SpecMacro> {
+    let mut macros: HashMap<String, &ast::SpecMacro> = HashMap::new();
+    for m in &cx.forms.macros {
+        if let Some(prev) = macros.insert(m.name.0.clone(), m) {
+            cx.diags.push(
+                Diagnostic::new(
+                    format!("macro `{}` is defined twice", m.name.0),
+                    cx.span(m.pos),
+                )
+                .with_secondary(cx.span(prev.pos), "first definition"),
+            );
+        }
+    }
+    macros
+}
+
+/// State names and their model types (specs and defaults may refer to any
+/// state, so the names come first).
+pub(super) fn state_types(
+    cx: &mut Ctx<'_>,
+    resolver: &mut ModelResolver<'_>,
+) -> (HashMap<String, usize>, Vec<ModelType>) {
+    let mut state_ids: HashMap<String, usize> = HashMap::new();
+    let mut state_tys = Vec::new();
+    for s in &cx.forms.states {
+        if state_ids.contains_key(&s.name.0) {
+            cx.diags.push(Diagnostic::new(
+                format!("state `{}` is declared twice", s.name.0),
+                cx.span(s.pos),
+            ));
+        }
+        state_ids.insert(s.name.0.clone(), state_tys.len());
+        let ty = resolver.resolve(&s.ty, s.name.clone()).unwrap_or_else(|d| {
+            cx.diags.push(d);
+            ModelType::Unspecified
+        });
+        state_tys.push(ty);
+    }
+    (state_ids, state_tys)
+}
+
+/// The declared states with their resolved defaults.
+pub(super) fn states(
+    cx: &mut Ctx<'_>,
+    globals: &Globals<'_>,
+    resolver: &mut ModelResolver<'_>,
+    state_tys: &[ModelType],
+) -> Vec<StateDecl> {
+    let mut states = Vec::new();
+    for (s, ty) in cx.forms.states.iter().zip(state_tys) {
+        let mut r = Resolver::new(globals, resolver);
+        let default = r.expr(&s.default);
+        cx.diags.append(&mut r.diags);
+        let locals = r.locals;
+        states.push(StateDecl {
+            name: s.name.0.clone(),
+            ty: ty.clone(),
+            default: Spec {
+                locals,
+                params: Vec::new(),
+                result: LocalId(usize::MAX),
+                provides: default.into_iter().collect(),
+                requires: Vec::new(),
+                matches: Vec::new(),
+                modifies: Vec::new(),
+                span: cx.span(s.pos),
+            },
+            span: cx.span(s.pos),
+        });
+    }
+    states
+}
+
+/// Models of external constants (`(model $I8 (const 8))`), by name.
+pub(super) fn consts(cx: &mut Ctx<'_>) -> HashMap<String, ConstModel> {
+    let mut consts = HashMap::new();
+    for m in &cx.forms.models {
+        let ast::ModelValue::ConstValue(e) = &m.val else {
+            continue;
+        };
+        let name = m.name.0.trim_start_matches('$').to_string();
+        if !cx.forms.extern_consts.contains(&name) {
+            cx.diags.push(
+                Diagnostic::new(
+                    format!("model for undeclared constant `${name}`"),
+                    cx.span(m.name.1),
+                )
+                .with_note(format!("declare it with `(extern const ${name} <type>)`")),
+            );
+            continue;
+        }
+        let value = match e {
+            ast::SpecExpr::ConstInt { val, .. } => Literal::Int(*val),
+            ast::SpecExpr::ConstBool { val, .. } => Literal::Bool(*val),
+            ast::SpecExpr::ConstBitVec { val, width, .. } if *width > 0 => Literal::Bv {
+                value: *val,
+                width: *width as u32,
+            },
+            other => {
+                cx.diags.push(Diagnostic::new(
+                    "a constant's model must be a literal",
+                    cx.span(other.pos()),
+                ));
+                continue;
+            }
+        };
+        consts.insert(
+            name,
+            ConstModel {
+                value,
+                span: cx.span(m.name.1),
+            },
+        );
+    }
+    consts
+}

@@ -1,0 +1,109 @@
+//! What the spec pass knows about rules (names, places) and the attributes
+//! of terms and rules.
+
+use cranelift_isle::ast;
+use cranelift_isle::sema::TermKind;
+
+use super::terms::lookup_term;
+use super::{rule_span, Ctx};
+use crate::diag::{did_you_mean, Diagnostic};
+use crate::program::{RuleInfo, TermInfo};
+
+/// A name and place per rule; unnamed rules are named `root@file:line`.
+pub(super) fn rule_infos(cx: &Ctx<'_>) -> Vec<RuleInfo> {
+    cx.terms
+        .rules
+        .iter()
+        .map(|r| {
+            let rspan = rule_span(cx.sources, r.pos);
+            let (name, named) = match r.name {
+                Some(sym) => (cx.types.syms[sym.index()].clone(), true),
+                None => {
+                    let file = cx.sources.file(rspan.file);
+                    let (line, _) = file.line_col(rspan.start);
+                    let base = file.name.rsplit('/').next().unwrap_or(&file.name);
+                    (
+                        format!(
+                            "{}@{base}:{line}",
+                            cx.types.syms[cx.terms.terms[r.root_term.index()].name.index()]
+                        ),
+                        false,
+                    )
+                }
+            };
+            RuleInfo {
+                name,
+                named,
+                span: rspan,
+                ..RuleInfo::default()
+            }
+        })
+        .collect()
+}
+
+/// Applies `(attr ...)` forms to terms and rules.
+pub(super) fn attributes(cx: &mut Ctx<'_>, term_info: &mut [TermInfo], rule_info: &mut [RuleInfo]) {
+    for a in &cx.forms.attrs {
+        match &a.target {
+            ast::AttrTarget::Term(name) => {
+                let Some(tid) = lookup_term(cx, name, "attribute") else {
+                    continue;
+                };
+                for k in &a.kinds {
+                    match k {
+                        ast::AttrKind::Chain => {
+                            let has_rules = cx.terms.rules.iter().any(|r| r.root_term == tid);
+                            let internal = matches!(
+                                cx.terms.terms[tid.index()].kind,
+                                TermKind::Decl { constructor_kind: Some(cranelift_isle::sema::ConstructorKind::InternalConstructor), .. }
+                            );
+                            if !internal || !has_rules {
+                                cx.diags.push(
+                                    Diagnostic::new(
+                                        format!("`(veri chain)` on `{}`, which has no rules to chain through", name.0),
+                                        cx.span(a.pos),
+                                    )
+                                    .with_note("chaining inlines an internal constructor's rules into the rules that call it"),
+                                );
+                            }
+                            term_info[tid.index()].chain = true;
+                        }
+                        ast::AttrKind::Priority => cx.diags.push(Diagnostic::new(
+                            "`(veri priority)` applies to rules: write `(attr rule NAME (veri priority))`",
+                            cx.span(a.pos),
+                        )),
+                        ast::AttrKind::Tag(t) => term_info[tid.index()].tags.push(t.0.clone()),
+                    }
+                }
+            }
+            ast::AttrTarget::Rule(name) => {
+                let found = cx.terms.get_rule_by_name(cx.types, name);
+                let Some(rid) = found else {
+                    let mut d = Diagnostic::new(
+                        format!("attribute for unknown rule `{}`", name.0),
+                        cx.span(name.1),
+                    );
+                    let names = rule_info
+                        .iter()
+                        .filter(|r| r.named)
+                        .map(|r| r.name.as_str());
+                    if let Some(h) = did_you_mean(&name.0, names) {
+                        d = d.with_note(h);
+                    }
+                    cx.diags.push(d);
+                    continue;
+                };
+                for k in &a.kinds {
+                    match k {
+                        ast::AttrKind::Priority => rule_info[rid.index()].priority = true,
+                        ast::AttrKind::Tag(t) => rule_info[rid.index()].tags.push(t.0.clone()),
+                        ast::AttrKind::Chain => cx.diags.push(Diagnostic::new(
+                            "`(veri chain)` applies to terms: write `(attr TERM (veri chain))`",
+                            cx.span(a.pos),
+                        )),
+                    }
+                }
+            }
+        }
+    }
+}
