@@ -124,6 +124,18 @@ fn target(files: Vec<PathBuf>, arch: Option<Arch>) -> Target {
     }
 }
 
+/// Writes to stdout; a reader that went away (`loweq verify | head`) is not
+/// an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the report: {e}");
+        }
+    }
+}
+
 fn fail(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)
@@ -181,9 +193,9 @@ fn verify(args: VerifyArgs) -> ExitCode {
     };
     bar.finish_and_clear();
     match args.format {
-        Format::Text => print!("{}", text::report(&run)),
+        Format::Text => emit(&text::report(&run)),
         Format::Json => match serde_json::to_string_pretty(&json::report(&run)) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => emit(&(s + "\n")),
             Err(e) => return fail(&format!("cannot write JSON: {e}")),
         },
     }
