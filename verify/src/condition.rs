@@ -144,6 +144,7 @@ pub fn build(program: &Program, rule: RuleId, plan: &Plan) -> Result<Condition, 
         plan: plan.choices.iter().copied(),
         counter: 0,
         collect: None,
+        conversions: Vec::new(),
     };
     for s in &program.states {
         let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
@@ -163,6 +164,9 @@ struct Builder<'p, I: Iterator<Item = RuleId>> {
     counter: usize,
     /// When building a priority condition: where its clauses go.
     collect: Option<Vec<NodeId>>,
+    /// Implicit conversions already applied, by (term, argument): a value
+    /// converted twice is one register, with one set of upper bits.
+    conversions: Vec<((TermId, NodeId), NodeId)>,
 }
 
 type Vars = Vec<Option<NodeId>>;
@@ -554,12 +558,21 @@ impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
                     self.c.required.push((n, m));
                     return Ok(n);
                 }
+                let key = (*tid, arg_nodes.first().copied().unwrap_or(NodeId(0)));
+                if info.converter && arg_nodes.len() == 1 && self.collect.is_none() {
+                    if let Some(&(_, n)) = self.conversions.iter().find(|(k, _)| *k == key) {
+                        return Ok(n);
+                    }
+                }
                 let term = &self.p.terms.terms[tid.index()];
                 self.counter += 1;
                 let name = format!("{}#{}.result", info.name, self.counter);
                 let result = self.fresh_typed(name, term.ret_ty, span)?;
                 let text = self.show_expr(rule, e);
                 self.apply(*tid, arg_nodes, result, Side::Rhs, text, Role::Callee, span)?;
+                if info.converter && self.collect.is_none() {
+                    self.conversions.push((key, result));
+                }
                 Ok(result)
             }
         }
