@@ -109,7 +109,8 @@ mod tests {
     #[test]
     fn suggests_close_names() {
         let names = ["bvadd", "bvsub", "bvand", "concat"];
-        assert_eq!(suggestions("bvadd2", names), vec!["bvadd"]);
+        // Closest first: `bvadd` is one edit away, `bvand` two.
+        assert_eq!(suggestions("bvadd2", names), vec!["bvadd", "bvand"]);
         assert_eq!(did_you_mean("zzzzzz", names), None);
     }
 }
