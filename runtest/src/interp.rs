@@ -10,7 +10,8 @@ use loweq_semantics::value::BitVec;
 
 use crate::apply::{Applied, Arg, Specs};
 
-/// How many instructions one call may execute before it is stopped.
+/// How many instructions one call may execute before it is stopped, unless
+/// the caller says otherwise.
 pub const STEP_LIMIT: usize = 1_000_000;
 
 /// How a call ended.
@@ -105,8 +106,14 @@ pub fn prepare(specs: &mut Specs<'_>, body: &Body) -> Result<(), String> {
     Ok(())
 }
 
-/// Calls `f` (whose body was prepared) with `args`.
-pub fn call(specs: &mut Specs<'_>, f: &Function, args: &[BitVec]) -> Result<Ended, RunError> {
+/// Calls `f` (whose body was prepared) with `args`, stopping after
+/// `limit` instructions.
+pub fn call(
+    specs: &mut Specs<'_>,
+    f: &Function,
+    args: &[BitVec],
+    limit: usize,
+) -> Result<Ended, RunError> {
     let body = f
         .body
         .as_ref()
@@ -140,9 +147,9 @@ pub fn call(specs: &mut Specs<'_>, f: &Function, args: &[BitVec]) -> Result<Ende
         let mut next = None;
         for inst in &b.insts {
             steps += 1;
-            if steps > STEP_LIMIT {
+            if steps > limit {
                 return Err(error(
-                    format!("stopped after {STEP_LIMIT} instructions (an endless loop?)"),
+                    format!("stopped after {limit} instructions (an endless loop?)"),
                     Some(inst.span),
                 ));
             }

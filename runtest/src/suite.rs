@@ -15,6 +15,7 @@ use crate::report::{Actual, Failure, FileReport, Outcome, RunResult};
 /// instantiated specs across files.
 pub struct Runner<'p> {
     specs: Specs<'p>,
+    step_limit: usize,
 }
 
 impl<'p> Runner<'p> {
@@ -22,7 +23,15 @@ impl<'p> Runner<'p> {
     pub fn new(program: &'p Program) -> Runner<'p> {
         Runner {
             specs: Specs::new(program),
+            step_limit: interp::STEP_LIMIT,
         }
+    }
+
+    /// Stops each call after `limit` instructions (the default is
+    /// [`interp::STEP_LIMIT`]).
+    pub fn with_step_limit(mut self, limit: usize) -> Runner<'p> {
+        self.step_limit = limit;
+        self
     }
 
     /// The specs, for applying one operation directly.
@@ -99,7 +108,7 @@ impl<'p> Runner<'p> {
             Ok(a) => a,
             Err(e) => return fail(expected, Actual::Error(e)),
         };
-        match interp::call(&mut self.specs, f, &args) {
+        match interp::call(&mut self.specs, f, &args, self.step_limit) {
             Ok(Ended::Returned(values)) => {
                 let equal = values == expected;
                 let want = matches!(run.expect, Expect::Equal(_));

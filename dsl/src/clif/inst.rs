@@ -184,10 +184,14 @@ fn apply(info: &'static OpInfo, inst: &SynInst, values: &Values) -> Result<Inst,
     };
     let ctrl = match (suffix, from_operand) {
         (Some(s), Some(o)) if s != o => {
-            return Err(error(
-                format!("`{}.{s}` does not match its operand of type {o}", info.name),
-                inst.opcode.span,
-            ))
+            let at = inst.suffix.as_ref().map_or(inst.opcode.span, |x| x.span);
+            return Err(Checked::Error(
+                Diagnostic::new(
+                    format!("`{}.{s}` does not match its operand of type {o}", info.name),
+                    at,
+                )
+                .with_label(format!("the controlling type is {o}")),
+            ));
         }
         (Some(s), _) => s,
         (None, Some(o)) => o,

@@ -48,7 +48,10 @@ pub fn clif_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Parses and runs one file; the source map holds it as file 0.
-pub fn run(runner: &mut Runner<'_>, path: &Path) -> (SourceMap, Result<FileReport, Vec<Diagnostic>>) {
+pub fn run(
+    runner: &mut Runner<'_>,
+    path: &Path,
+) -> (SourceMap, Result<FileReport, Vec<Diagnostic>>) {
     let text = std::fs::read_to_string(path).expect("a readable .clif file");
     let mut sources = SourceMap::new();
     let id = sources.add(SourceFile::new(path.display().to_string(), text));
