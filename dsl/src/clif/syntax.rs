@@ -7,14 +7,22 @@ use loweq_semantics::span::{FileId, SourceMap, Span};
 use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 use pest::Parser;
-use pest_derive::Parser;
 
 use crate::diag::Diagnostic;
 
-/// The pest parser generated from `clif.pest`.
-#[derive(Parser)]
-#[grammar = "clif/clif.pest"]
-struct ClifParser;
+/// The pest parser generated from `clif.pest`, and its `Rule` enum (kept
+/// private: the syntax tree below is the interface).
+mod grammar {
+    #![allow(missing_docs)]
+
+    use pest_derive::Parser;
+
+    #[derive(Parser)]
+    #[grammar = "clif/clif.pest"]
+    pub struct ClifParser;
+}
+
+use grammar::{ClifParser, Rule};
 
 /// A file: header lines, then functions and run commands in source order.
 #[derive(Clone, Debug, Default)]
