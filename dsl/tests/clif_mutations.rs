@@ -3,6 +3,7 @@
 //! either parsed or rejected with diagnostics that have valid spans.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use loweq_dsl::clif;
 use loweq_semantics::span::{SourceFile, SourceMap};
@@ -31,17 +32,29 @@ block2:
 ; print: %f(1, 2)
 ";
 
-/// The base texts: the sample and the runtest crate's test data.
-fn bases() -> Vec<String> {
+/// The base texts: the sample, the runtest crate's test data, and
+/// Cranelift's runtests when they are next to the repository (read in
+/// place).
+fn bases() -> &'static [String] {
+    static BASES: OnceLock<Vec<String>> = OnceLock::new();
+    BASES.get_or_init(read_bases)
+}
+
+fn read_bases() -> Vec<String> {
     let mut out = vec![SAMPLE.to_string()];
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtest/tests/data");
-    for sub in [dir.clone(), dir.join("malformed")] {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("runtest/tests/data");
+    let shared = root.join("../shared/clif-runtests");
+    for sub in [dir.clone(), dir.join("malformed"), shared] {
         let mut paths: Vec<_> = std::fs::read_dir(&sub)
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
         paths.sort();
-        for p in paths {
-            if let Ok(t) = std::fs::read_to_string(&p) {
+        for p in paths
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "clif"))
+        {
+            if let Ok(t) = std::fs::read_to_string(p) {
                 out.push(t);
             }
         }
@@ -99,12 +112,11 @@ fn apply(text: &str, e: &Edit) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_text_never_panics(base in any::<prop::sample::Index>(), edits in prop::collection::vec(edit(), 1..6)) {
-        let bases = bases();
-        let mut text = base.get(&bases).clone();
+        let mut text = base.get(bases()).clone();
         for e in &edits {
             text = apply(&text, e);
         }

@@ -5,7 +5,7 @@
 //! mean what CLIF means.
 //!
 //! A [`Case`] is one operation applied to operands of given widths;
-//! [`reference`] computes what CLIF gives; [`strategy::case`] generates
+//! [`reference()`] computes what CLIF gives; [`strategy::case`] generates
 //! cases for proptest.
 
 pub mod strategy;

@@ -486,10 +486,18 @@ fn parse_rule(
     rule: Rule,
     text: &str,
 ) -> Result<pest::iterators::Pairs<'_, Rule>, (pest::error::Error<Rule>, Vec<String>)> {
+    // pest's switch for detailed errors is process-wide: hold a lock while
+    // it is on, so that two threads reporting errors cannot turn it off
+    // under each other. (Other parses running meanwhile only get slower.)
+    static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     ClifParser::parse(rule, text).map_err(|e| {
+        let guard = DETAIL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         pest::set_error_detail(true);
         let detailed = ClifParser::parse(rule, text);
         pest::set_error_detail(false);
+        drop(guard);
         let mut tokens: Vec<String> = detailed
             .err()
             .and_then(|d| d.parse_attempts())
