@@ -1,10 +1,12 @@
 //! The loweq command-line tool, as a library: the shipped files, running
-//! verification over them or the user's files, and the output formats.
+//! verification over them or the user's files, running CLIF runtest files
+//! against the IR specs, and the output formats.
 //! This is the only crate that knows how results are printed.
 
 pub mod json;
 pub mod render;
 pub mod run;
+pub mod runtest;
 pub mod shipped;
 pub mod text;
 pub mod values;

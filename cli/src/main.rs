@@ -42,6 +42,35 @@ enum Command {
     /// Time the full verification of the shipped rules and print rules,
     /// instantiations, queries, seconds and the slowest instantiation.
     Bench(BenchArgs),
+    /// Run Cranelift runtest files (`.clif`) against the IR specs.
+    ///
+    /// Every `; run: %f(args) == expected` command calls its function in an
+    /// interpreter that evaluates each instruction through its IR spec (the
+    /// same specs the verifier proves rules against), so a failure points
+    /// at a spec. Prints a line per run command (pass, FAIL with the
+    /// expected and actual values, or skip with the reason), the failures
+    /// in full, the skipped commands grouped by reason, and a final line
+    /// `N passed, N failed, N skipped`.
+    ///
+    /// Supported: functions with integer signatures (i8 to i128), blocks
+    /// with parameters, jump/brif/return, and the integer instructions that
+    /// have IR specs. A function using anything else (floats, vectors,
+    /// memory, calls) is skipped with the reason. See docs/runtest.md.
+    ///
+    /// Exit status: 0 when no run command failed and every file was read
+    /// and parsed, 1 when a run command failed, 2 when a file could not be
+    /// read or is malformed (and nothing failed).
+    Runtest(RuntestArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RuntestArgs {
+    /// The `.clif` files to run.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Only print failures, errors and the totals.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -258,10 +287,27 @@ fn bench(args: BenchArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn runtest(args: RuntestArgs) -> ExitCode {
+    let program = match loweq::runtest::ir_program() {
+        Ok(p) => p,
+        Err(diags) => {
+            let msgs: Vec<String> = diags.into_iter().map(|d| d.message).collect();
+            return fail(&format!(
+                "the shipped IR specs do not load (a bug in loweq):\n  {}",
+                msgs.join("\n  ")
+            ));
+        }
+    };
+    let run = loweq::runtest::run(&program, &args.files);
+    print!("{}", loweq::runtest::report(&run, args.quiet));
+    ExitCode::from(run.exit_code())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Verify(a) => verify(a),
         Command::Bench(a) => bench(a),
+        Command::Runtest(a) => runtest(a),
     }
 }

@@ -36,9 +36,16 @@ fn files(table: &[(&str, &str, &str)], groups: &[&str]) -> Vec<SourceFile> {
 }
 
 /// The semantics a rule file for `arch` is checked against: the IR specs
-/// (`semantics/spec/clif`) and the instruction specs of the architecture.
+/// (`semantics/spec/clif`), what lowering means (`semantics/spec/lower`)
+/// and the instruction specs of the architecture.
 pub fn specs(arch: Arch) -> Vec<SourceFile> {
-    files(SPEC_FILES, &["clif", arch.name()])
+    files(SPEC_FILES, &["clif", "lower", arch.name()])
+}
+
+/// The IR specs alone (`semantics/spec/clif`): what the CLIF interpreter
+/// of `loweq runtest` evaluates.
+pub fn ir_specs() -> Vec<SourceFile> {
+    files(SPEC_FILES, &["clif"])
 }
 
 /// The shipped lowering rules of `arch`.

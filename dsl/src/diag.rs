@@ -109,6 +109,7 @@ mod tests {
     #[test]
     fn suggests_close_names() {
         let names = ["bvadd", "bvsub", "bvand", "concat"];
+        // Closest first: `bvadd` is one edit away, `bvand` two.
         assert_eq!(suggestions("bvadd2", names), vec!["bvadd", "bvand"]);
         assert_eq!(suggestions("concta", names), vec!["concat"]);
         assert_eq!(did_you_mean("zzzzzz", names), None);

@@ -3,9 +3,13 @@
 //! verification forms (`spec`, `model`, `form`, `instantiate`, `state`,
 //! `macro`, `attr`) to terms and rules and checks them.
 //!
+//! The [`clif`] module parses CLIF text, for running Cranelift's runtest
+//! files against the IR specs.
+//!
 //! Every problem is a [`Diagnostic`] with a span; nothing here prints, and no
 //! input makes it panic.
 
+pub mod clif;
 pub mod diag;
 pub mod load;
 pub mod model;

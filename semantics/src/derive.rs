@@ -2,8 +2,14 @@
 //! a few given ones, by reading the assumed facts as definitions.
 //!
 //! A fact `(= v e)` (either way round) defines `v` once everything `e` needs
-//! is known; `(=> c f)` and `(if c f g)` are followed once `c` is known;
-//! `and` is split. When nothing more can be defined, the next variable in
+//! is known; so does `(= p e)` where `p` is a pattern that can be undone:
+//! `(zero_ext W v)`, `(sign_ext W v)` and `(conv_to W v)` that widen define
+//! `v` as the low bits of `e`, and `(concat a b ...)` defines each part from
+//! its slice of `e`. A boolean variable `v` on its own as a fact is true,
+//! `(not v)` false. `(=> c f)` and `(if c f g)` are followed once `c` is
+//! known; `and` is split. Definitions are not checked against the facts:
+//! a caller that needs the facts to hold (an interpreter) evaluates them
+//! afterwards. When nothing more can be defined, the next variable in
 //! the caller's order that is still unknown is taken from `seed` (for a
 //! counterexample, the solver's model; for an interpreter, the inputs).
 //! Variables the facts do not define (the junk upper bits of a register,
@@ -105,16 +111,23 @@ fn define(graph: &Graph, typing: &Typing, enums: &Enums, c: NodeId, env: &mut En
     let c = typing.redirect(c).unwrap_or(c);
     let node = graph.node(c);
     match &node.kind {
+        NodeKind::Var(v) => assign_bool(env, *v, true),
+        NodeKind::Op(Op::Not) => {
+            let a = typing.redirect(node.args[0]).unwrap_or(node.args[0]);
+            match graph.as_var(a) {
+                Some(v) => assign_bool(env, v, false),
+                None => false,
+            }
+        }
         NodeKind::Op(Op::Eq) if node.args.len() == 2 => {
             for (a, b) in [(node.args[0], node.args[1]), (node.args[1], node.args[0])] {
-                let a = typing.redirect(a).unwrap_or(a);
-                let Some(v) = graph.as_var(a) else { continue };
-                if env.values.contains_key(&v) {
+                if !has_unknown(graph, typing, a, env) {
                     continue;
                 }
                 if let Ok(val) = env.eval(graph, typing, enums, b) {
-                    env.values.insert(v, val);
-                    return true;
+                    if undo(graph, typing, a, &val, env) {
+                        return true;
+                    }
                 }
             }
             false
@@ -140,6 +153,86 @@ fn define(graph: &Graph, typing: &Typing, enums: &Enums, c: NodeId, env: &mut En
     }
 }
 
+/// Gives an unknown boolean variable a value; true if it had none.
+fn assign_bool(env: &mut Env, v: VarId, b: bool) -> bool {
+    if env.values.contains_key(&v) {
+        return false;
+    }
+    env.values.insert(v, Value::Bool(b));
+    true
+}
+
+/// Whether pattern `p` is a variable without a value, or an undoable
+/// operator over patterns of which one is.
+fn has_unknown(graph: &Graph, typing: &Typing, p: NodeId, env: &Env) -> bool {
+    let p = typing.redirect(p).unwrap_or(p);
+    let node = graph.node(p);
+    match node.kind {
+        NodeKind::Var(v) => !env.values.contains_key(&v),
+        NodeKind::Op(Op::ZeroExt | Op::SignExt | Op::ConvTo) => {
+            has_unknown(graph, typing, node.args[1], env)
+        }
+        NodeKind::Op(Op::Concat) => node
+            .args
+            .iter()
+            .any(|&a| has_unknown(graph, typing, a, env)),
+        _ => false,
+    }
+}
+
+/// Makes pattern `p` equal `value` by giving its unknown variables values;
+/// true if any variable got one. Known parts are left alone (whether they
+/// agree is for the caller to check).
+fn undo(graph: &Graph, typing: &Typing, p: NodeId, value: &Value, env: &mut Env) -> bool {
+    let p = typing.redirect(p).unwrap_or(p);
+    let node = graph.node(p);
+    match node.kind {
+        NodeKind::Var(v) => {
+            if env.values.contains_key(&v) {
+                return false;
+            }
+            env.values.insert(v, value.clone());
+            true
+        }
+        NodeKind::Op(Op::ZeroExt | Op::SignExt | Op::ConvTo) => {
+            let x = node.args[1];
+            let (Some(bits), Some(w)) = (value.as_bv(), typing.ty(x).and_then(|t| t.width()))
+            else {
+                return false;
+            };
+            // Only a widening can be undone: narrowing loses bits.
+            if w == 0 || w > bits.width() {
+                return false;
+            }
+            undo(graph, typing, x, &Value::Bv(bits.extract(w - 1, 0)), env)
+        }
+        NodeKind::Op(Op::Concat) => {
+            let Some(bits) = value.as_bv() else {
+                return false;
+            };
+            let widths: Option<Vec<u32>> = node
+                .args
+                .iter()
+                .map(|&a| typing.ty(a).and_then(|t| t.width()))
+                .collect();
+            let Some(widths) = widths else { return false };
+            if widths.iter().sum::<u32>() != bits.width() || widths.contains(&0) {
+                return false;
+            }
+            // The first argument is the most significant.
+            let mut hi = bits.width();
+            let mut any = false;
+            for (&a, &w) in node.args.iter().zip(&widths) {
+                let part = bits.extract(hi - 1, hi - w);
+                any |= undo(graph, typing, a, &Value::Bv(part), env);
+                hi -= w;
+            }
+            any
+        }
+        _ => false,
+    }
+}
+
 /// Evaluates nodes under a finished assignment.
 pub fn evaluate(
     graph: &Graph,
@@ -150,4 +243,102 @@ pub fn evaluate(
 ) -> Result<Value, EvalError> {
     let mut ev = Evaluator::new(graph, typing, enums);
     ev.eval(n, &|v| values.get(&v).cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::infer::{infer, Mode};
+    use crate::span::Span;
+    use crate::ty::ModelType;
+    use crate::value::BitVec;
+    use crate::Literal;
+
+    fn bv(w: u32) -> Option<ModelType> {
+        Some(ModelType::BitVec(Some(w)))
+    }
+
+    fn int(g: &mut Graph, i: i128) -> NodeId {
+        g.constant(Literal::Int(i), Span::default())
+    }
+
+    /// Types `g` from `facts` and derives with the given seeds.
+    fn run(g: &Graph, facts: &[NodeId], seeds: &[(NodeId, Value)]) -> HashMap<VarId, Value> {
+        let typing = infer(g, &Enums::default(), facts, facts, &[], Mode::Complete)
+            .expect("the test graph types");
+        let seeds: HashMap<VarId, Value> = seeds
+            .iter()
+            .map(|(n, v)| (g.as_var(*n).expect("a variable"), v.clone()))
+            .collect();
+        let order: Vec<VarId> = seeds.keys().copied().collect();
+        let (values, _) = derive(g, &typing, &Enums::default(), facts, &order, &|v| {
+            seeds.get(&v).cloned()
+        });
+        values
+    }
+
+    fn get(g: &Graph, values: &HashMap<VarId, Value>, n: NodeId) -> Option<Value> {
+        values.get(&g.as_var(n).expect("a variable")).cloned()
+    }
+
+    fn bits(w: u32, v: u128) -> Value {
+        Value::Bv(BitVec::from_u128(w, v))
+    }
+
+    #[test]
+    fn concat_is_split_into_its_parts() {
+        let mut g = Graph::new();
+        let s = Span::default();
+        let hi = g.var("hi", bv(8), s);
+        let lo = g.var("lo", bv(24), s);
+        let e = g.var("e", bv(32), s);
+        let cat = g.op(Op::Concat, vec![hi, lo], s);
+        let fact = g.op(Op::Eq, vec![e, cat], s);
+        let values = run(&g, &[fact], &[(e, bits(32, 0x1234_5678))]);
+        assert_eq!(get(&g, &values, hi), Some(bits(8, 0x12)));
+        assert_eq!(get(&g, &values, lo), Some(bits(24, 0x34_5678)));
+    }
+
+    #[test]
+    fn widening_is_undone_to_the_low_bits() {
+        let mut g = Graph::new();
+        let s = Span::default();
+        let r = g.var("r", bv(8), s);
+        let imm = g.var("imm", bv(64), s);
+        let w = int(&mut g, 64);
+        let ext = g.op(Op::ZeroExt, vec![w, r], s);
+        let fact = g.op(Op::Eq, vec![ext, imm], s);
+        let values = run(&g, &[fact], &[(imm, bits(64, 0xab))]);
+        assert_eq!(get(&g, &values, r), Some(bits(8, 0xab)));
+    }
+
+    #[test]
+    fn narrowing_is_not_undone() {
+        let mut g = Graph::new();
+        let s = Span::default();
+        let x = g.var("x", bv(16), s);
+        let y = g.var("y", bv(8), s);
+        let w = int(&mut g, 8);
+        let conv = g.op(Op::ConvTo, vec![w, x], s);
+        let fact = g.op(Op::Eq, vec![conv, y], s);
+        let values = run(&g, &[fact], &[(y, bits(8, 1))]);
+        assert_eq!(get(&g, &values, x), None);
+    }
+
+    #[test]
+    fn boolean_facts_and_implications() {
+        let mut g = Graph::new();
+        let s = Span::default();
+        let t = g.var("t", Some(ModelType::Bool), s);
+        let u = g.var("u", Some(ModelType::Bool), s);
+        let x = g.var("x", bv(8), s);
+        let r = g.var("r", bv(8), s);
+        let not_t = g.op(Op::Not, vec![t], s);
+        let def = g.op(Op::Eq, vec![r, x], s);
+        let imp = g.op(Op::Imp, vec![not_t, def], s);
+        let values = run(&g, &[not_t, u, imp], &[(x, bits(8, 7))]);
+        assert_eq!(get(&g, &values, t), Some(Value::Bool(false)));
+        assert_eq!(get(&g, &values, u), Some(Value::Bool(true)));
+        assert_eq!(get(&g, &values, r), Some(bits(8, 7)));
+    }
 }
