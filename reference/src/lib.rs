@@ -69,6 +69,48 @@ pub mod ops {
     }
 }
 
+/// Calls macro `$m` with `test_name: "opcode",` for every opcode, so that
+/// suites can generate one test per operation from this one list (the
+/// `every_op_is_tested` checks keep it in step with [`ops::all`]).
+#[macro_export]
+macro_rules! for_each_op {
+    ($m:ident) => {
+        $m! {
+            iconst: "iconst", iadd: "iadd", isub: "isub", imul: "imul", umulhi: "umulhi",
+            smulhi: "smulhi", udiv: "udiv", sdiv: "sdiv", urem: "urem", srem: "srem",
+            ineg: "ineg", iabs: "iabs", band: "band", bor: "bor", bxor: "bxor", bnot: "bnot",
+            band_not: "band_not", bor_not: "bor_not", bxor_not: "bxor_not", ishl: "ishl",
+            ushr: "ushr", sshr: "sshr", rotl: "rotl", rotr: "rotr", clz: "clz", cls: "cls",
+            ctz: "ctz", popcnt: "popcnt", bitrev: "bitrev", bswap: "bswap", icmp: "icmp",
+            select: "select", smin: "smin", smax: "smax", umin: "umin", umax: "umax",
+            uextend: "uextend", sextend: "sextend", ireduce: "ireduce", bmask: "bmask",
+            iconcat: "iconcat", isplit: "isplit",
+        }
+    };
+}
+
+/// The IR specs (`semantics/spec/clif/*.isle`) read from the repository and
+/// loaded: what the agreement tests compare with the oracle.
+pub fn ir_program() -> loweq_dsl::Program {
+    use loweq_semantics::span::{SourceFile, SourceMap};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../semantics/spec/clif");
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .expect("the IR spec directory")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "isle"))
+        .collect();
+    paths.sort();
+    let mut sources = SourceMap::new();
+    for p in paths {
+        let text = std::fs::read_to_string(&p).expect("a spec file");
+        sources.add(SourceFile::new(p.display().to_string(), text));
+    }
+    match loweq_dsl::load(sources) {
+        Ok(p) => p,
+        Err(d) => panic!("the IR specs do not load: {d:?}"),
+    }
+}
+
 /// All ones in the low `w` bits.
 pub fn mask(w: u32) -> u128 {
     if w >= 128 {

@@ -83,50 +83,7 @@ macro_rules! agreement {
     };
 }
 
-agreement! {
-    iconst: "iconst",
-    iadd: "iadd",
-    isub: "isub",
-    imul: "imul",
-    umulhi: "umulhi",
-    smulhi: "smulhi",
-    udiv: "udiv",
-    sdiv: "sdiv",
-    urem: "urem",
-    srem: "srem",
-    ineg: "ineg",
-    iabs: "iabs",
-    band: "band",
-    bor: "bor",
-    bxor: "bxor",
-    bnot: "bnot",
-    band_not: "band_not",
-    bor_not: "bor_not",
-    bxor_not: "bxor_not",
-    ishl: "ishl",
-    ushr: "ushr",
-    sshr: "sshr",
-    rotl: "rotl",
-    rotr: "rotr",
-    clz: "clz",
-    cls: "cls",
-    ctz: "ctz",
-    popcnt: "popcnt",
-    bitrev: "bitrev",
-    bswap: "bswap",
-    icmp: "icmp",
-    select: "select",
-    smin: "smin",
-    smax: "smax",
-    umin: "umin",
-    umax: "umax",
-    uextend: "uextend",
-    sextend: "sextend",
-    ireduce: "ireduce",
-    bmask: "bmask",
-    iconcat: "iconcat",
-    isplit: "isplit",
-}
+loweq_reference::for_each_op!(agreement);
 
 /// The trapping corners, explicitly, at every width.
 #[test]

@@ -10,14 +10,12 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use loweq_dsl::Program;
 use loweq_reference::strategy::case;
 use loweq_reference::{reference, Case, Outcome};
 use loweq_runtest::TermInstance;
-use loweq_semantics::span::{SourceFile, SourceMap};
 use loweq_semantics::ty::ModelType;
 use loweq_semantics::value::BitVec;
 use loweq_verify::encode::{bv_const, EncodeError, Encoder, Z};
@@ -25,30 +23,10 @@ use proptest::prelude::*;
 use z3::ast::{Bool, BV};
 use z3::{SatResult, Solver};
 
-/// The IR specs (`semantics/spec/clif/*.isle`), loaded.
-fn program() -> Program {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../semantics/spec/clif");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("the IR spec directory")
-        .map(|e| e.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "isle"))
-        .collect();
-    paths.sort();
-    let mut sources = SourceMap::new();
-    for p in paths {
-        let text = std::fs::read_to_string(&p).expect("a spec file");
-        sources.add(SourceFile::new(p.display().to_string(), text));
-    }
-    match loweq_dsl::load(sources) {
-        Ok(p) => p,
-        Err(d) => panic!("the IR specs do not load: {d:?}"),
-    }
-}
-
 type Key = (&'static str, Vec<Option<u32>>, u32);
 
 thread_local! {
-    static PROGRAM: &'static Program = Box::leak(Box::new(program()));
+    static PROGRAM: &'static Program = Box::leak(Box::new(loweq_reference::ir_program()));
     static INSTANCES: RefCell<HashMap<Key, Rc<TermInstance>>> = RefCell::new(HashMap::new());
 }
 
@@ -175,50 +153,7 @@ macro_rules! agreement {
     };
 }
 
-agreement! {
-    iconst: "iconst",
-    iadd: "iadd",
-    isub: "isub",
-    imul: "imul",
-    umulhi: "umulhi",
-    smulhi: "smulhi",
-    udiv: "udiv",
-    sdiv: "sdiv",
-    urem: "urem",
-    srem: "srem",
-    ineg: "ineg",
-    iabs: "iabs",
-    band: "band",
-    bor: "bor",
-    bxor: "bxor",
-    bnot: "bnot",
-    band_not: "band_not",
-    bor_not: "bor_not",
-    bxor_not: "bxor_not",
-    ishl: "ishl",
-    ushr: "ushr",
-    sshr: "sshr",
-    rotl: "rotl",
-    rotr: "rotr",
-    clz: "clz",
-    cls: "cls",
-    ctz: "ctz",
-    popcnt: "popcnt",
-    bitrev: "bitrev",
-    bswap: "bswap",
-    icmp: "icmp",
-    select: "select",
-    smin: "smin",
-    smax: "smax",
-    umin: "umin",
-    umax: "umax",
-    uextend: "uextend",
-    sextend: "sextend",
-    ireduce: "ireduce",
-    bmask: "bmask",
-    iconcat: "iconcat",
-    isplit: "isplit",
-}
+loweq_reference::for_each_op!(agreement);
 
 /// The trapping corners of division, explicitly, at every width.
 #[test]

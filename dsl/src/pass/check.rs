@@ -16,11 +16,7 @@ pub(super) fn check_types(p: &Program, diags: &mut Vec<Diagnostic>) {
         let Some(spec) = &info.spec else { continue };
         let term = &p.terms.terms[tid];
         let mut graph = Graph::new();
-        let states: Vec<_> = p
-            .states
-            .iter()
-            .map(|s| graph.var(s.name.clone(), Some(s.ty.clone()), s.span))
-            .collect();
+        let states = state_vars(p, &mut graph);
         let mut bindings: Vec<Option<_>> = vec![None; spec.locals.len()];
         let mut missing = Vec::new();
         for (i, &l) in spec.params.iter().enumerate() {
@@ -70,11 +66,7 @@ pub(super) fn check_types(p: &Program, diags: &mut Vec<Diagnostic>) {
     }
     for s in &p.states {
         let mut graph = Graph::new();
-        let states: Vec<_> = p
-            .states
-            .iter()
-            .map(|s| graph.var(s.name.clone(), Some(s.ty.clone()), s.span))
-            .collect();
+        let states = state_vars(p, &mut graph);
         let roots: Vec<_> = s
             .default
             .provides
@@ -106,4 +98,12 @@ fn bool_roots(inst: &SpecInstance) -> Vec<(NodeId, ModelType)> {
 
 fn local_name(locals: &[Local], l: LocalId) -> String {
     locals[l.0].name.clone()
+}
+
+/// A variable per declared state, in declaration order.
+fn state_vars(p: &Program, graph: &mut Graph) -> Vec<NodeId> {
+    p.states
+        .iter()
+        .map(|s| graph.var(s.name.clone(), Some(s.ty.clone()), s.span))
+        .collect()
 }

@@ -19,22 +19,7 @@ pub fn root() -> PathBuf {
 
 /// The IR specs (`semantics/spec/clif/*.isle`), loaded.
 pub fn program() -> Program {
-    let dir = root().join("semantics/spec/clif");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("the IR spec directory")
-        .map(|e| e.expect("a directory entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "isle"))
-        .collect();
-    paths.sort();
-    let mut sources = SourceMap::new();
-    for p in paths {
-        let text = std::fs::read_to_string(&p).expect("a spec file");
-        sources.add(SourceFile::new(p.display().to_string(), text));
-    }
-    match loweq_dsl::load(sources) {
-        Ok(p) => p,
-        Err(d) => panic!("the IR specs do not load: {d:?}"),
-    }
+    loweq_reference::ir_program()
 }
 
 /// The `.clif` files of a directory, sorted.
