@@ -118,9 +118,4 @@ impl Program {
             .position(|t| t.name == name)
             .map(TermId)
     }
-
-    /// Span from a cranelift-isle position: the whole form starting there.
-    pub fn span_at(&self, pos: cranelift_isle::lexer::Pos) -> Span {
-        crate::load::pos_span(&self.sources, pos)
-    }
 }

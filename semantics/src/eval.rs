@@ -284,11 +284,6 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// Forgets memoized values (after the assignment changed).
-    pub fn reset(&mut self) {
-        self.memo.iter_mut().for_each(|m| *m = None);
-    }
-
     /// The value of node `n` with variables read from `env`.
     pub fn eval(
         &mut self,

@@ -95,7 +95,6 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// All variables.
     pub vars: Vec<VarInfo>,
-    var_nodes: Vec<NodeId>,
 }
 
 impl Graph {
@@ -144,13 +143,7 @@ impl Graph {
         });
         let v = VarId((self.vars.len() - 1) as u32);
         let n = self.add(NodeKind::Var(v), vec![], span);
-        self.var_nodes.push(n);
         n
-    }
-
-    /// The node that reads variable `v`.
-    pub fn var_node(&self, v: VarId) -> NodeId {
-        self.var_nodes[v.0 as usize]
     }
 
     /// The variable a node reads, if it is a variable node.
@@ -234,29 +227,6 @@ impl Graph {
             prefix,
         }
         .expr(expr)
-    }
-
-    /// Nodes reachable from `roots`, each once, arguments before users.
-    pub fn postorder(&self, roots: &[NodeId]) -> Vec<NodeId> {
-        let mut seen = vec![false; self.nodes.len()];
-        let mut out = Vec::new();
-        let mut stack: Vec<(NodeId, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
-        while let Some((n, expanded)) = stack.pop() {
-            if expanded {
-                out.push(n);
-                continue;
-            }
-            if std::mem::replace(&mut seen[n.0 as usize], true) {
-                continue;
-            }
-            stack.push((n, true));
-            for &a in self.node(n).args.iter().rev() {
-                if !seen[a.0 as usize] {
-                    stack.push((a, false));
-                }
-            }
-        }
-        out
     }
 }
 
