@@ -263,7 +263,9 @@ fn merge(report: &mut RuleReport, label: &str, o: solve::Outcome, millis: u64) {
         Verdict::Verified => 1,
         Verdict::Inapplicable => 0,
     };
-    let entry = match report.instances.iter_mut().position(|i| i.label == label) {
+    let existing = report.instances.iter().position(|i| i.label == label);
+    let fresh = existing.is_none();
+    let entry = match existing {
         Some(k) => &mut report.instances[k],
         None => {
             report.instances.push(InstanceReport {
@@ -280,8 +282,7 @@ fn merge(report: &mut RuleReport, label: &str, o: solve::Outcome, millis: u64) {
     };
     entry.millis += millis;
     entry.queries += o.queries;
-    let first = entry.queries == o.queries;
-    if first || rank(o.verdict) > rank(entry.verdict) {
+    if fresh || rank(o.verdict) > rank(entry.verdict) {
         entry.verdict = o.verdict;
         entry.counterexample = o.counterexample;
         entry.reason = o.reason;
