@@ -135,12 +135,11 @@ enum When {
 }
 
 fn timeout(secs: f64) -> Result<Duration, String> {
-    if secs.is_finite() && secs > 0.0 {
-        Ok(Duration::from_secs_f64(secs))
-    } else {
-        Err(format!(
-            "--timeout must be a positive number of seconds, got {secs}"
-        ))
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if secs > 0.0 && d <= Duration::from_secs(86_400) => Ok(d),
+        _ => Err(format!(
+            "--timeout must be a number of seconds above 0 and at most a day, got {secs}"
+        )),
     }
 }
 

@@ -251,11 +251,12 @@ pub fn counterexample(
         notes.push(labelled("machine: ", &lines));
     }
     for f in &cex.failures {
-        let mut lines = vec![format!(
-            "{}: {}",
-            f.what,
-            one_line(g.sources.snippet(f.span), 72)
-        )];
+        let source = one_line(g.sources.snippet(f.span), 72);
+        let mut lines = vec![if source.is_empty() {
+            f.what.clone()
+        } else {
+            format!("{}: {source}", f.what)
+        }];
         // Literals say nothing new: show only the parts that are computed.
         let parts: Vec<String> = f
             .parts

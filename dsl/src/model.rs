@@ -135,7 +135,24 @@ impl ModelResolver<'_> {
         self.in_progress.push(idx);
         let model = if let Some(m) = self.explicit.get(&name).copied() {
             match &m.val {
-                ast::ModelValue::TypeValue(mt) => Some(self.resolve(mt, m.name.clone())?),
+                ast::ModelValue::TypeValue(mt) => {
+                    let model = self.resolve(mt, m.name.clone())?;
+                    // Variants are matched by position: an enum may only be
+                    // modelled by itself, or by something that is not an enum.
+                    if let (Type::Enum { .. }, ModelType::Enum(id)) = (ty, &model) {
+                        if self.enums.get(*id).name != name {
+                            return Err(Diagnostic::new(
+                                format!(
+                                    "enum `{name}` is modelled as enum `{}`",
+                                    self.enums.get(*id).name
+                                ),
+                                pos_span(self.sources, m.name.1),
+                            )
+                            .with_note("an ISLE enum's model is the enum itself (the default) or a type that is not an enum"));
+                        }
+                    }
+                    Some(model)
+                }
                 ast::ModelValue::ConstValue(_) => None,
             }
         } else {

@@ -142,8 +142,7 @@ impl Graph {
             span,
         });
         let v = VarId((self.vars.len() - 1) as u32);
-        let n = self.add(NodeKind::Var(v), vec![], span);
-        n
+        self.add(NodeKind::Var(v), vec![], span)
     }
 
     /// The variable a node reads, if it is a variable node.

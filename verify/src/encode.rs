@@ -60,8 +60,13 @@ pub struct Encoder<'a> {
     vars: HashMap<VarId, Z>,
     memo: HashMap<NodeId, Z>,
     statics: Evaluator<'a>,
-    /// Well-formedness constraints of the variables (enum discriminants in range).
-    pub wellformed: Vec<Bool>,
+    /// Well-formedness constraints (enum discriminants in range), by the
+    /// variable they constrain.
+    wf: Vec<(VarId, Bool)>,
+    /// The variable being encoded, whose constraints `fresh` records.
+    current: Option<VarId>,
+    /// Variables bound by a quantifier: their constraints are inside it.
+    bound: Vec<VarId>,
     /// Whether the formulas use integers or quantifiers (otherwise they are
     /// pure bitvector formulas, which z3's QF_BV solver is fastest on).
     pub beyond_bv: bool,
@@ -84,9 +89,20 @@ impl<'a> Encoder<'a> {
             vars: HashMap::new(),
             memo: HashMap::new(),
             statics: Evaluator::new(graph, typing, enums),
-            wellformed: Vec::new(),
+            wf: Vec::new(),
+            current: None,
+            bound: Vec::new(),
             beyond_bv: false,
         }
+    }
+
+    /// The well-formedness constraints of the free variables encoded so far.
+    pub fn wellformed(&self) -> Vec<Bool> {
+        self.wf
+            .iter()
+            .filter(|(v, _)| !self.bound.contains(v))
+            .map(|(_, c)| c.clone())
+            .collect()
     }
 
     /// The z3 value of a variable, if it was encoded.
@@ -130,7 +146,8 @@ impl<'a> Encoder<'a> {
                 let disc = BV::new_const(format!("{name}.variant"), bits);
                 let n = def.variants.len() as u64;
                 if n < (1u64 << bits) {
-                    self.wellformed.push(disc.bvult(BV::from_u64(n, bits)));
+                    let v = self.current.expect("constraints belong to a variable");
+                    self.wf.push((v, disc.bvult(BV::from_u64(n, bits))));
                 }
                 let fields = def
                     .variants
@@ -247,7 +264,9 @@ impl<'a> Encoder<'a> {
                 }
                 let ty = self.ty(n)?;
                 let name = format!("{}!{}", self.graph.vars[v.0 as usize].name, v.0);
+                self.current = Some(*v);
                 let z = self.fresh(&name, &ty);
+                self.current = None;
                 self.vars.insert(*v, z.clone());
                 z
             }
@@ -336,6 +355,20 @@ impl<'a> Encoder<'a> {
                         leaves(z, &mut bound);
                     }
                 }
+                // The bound variables range over well-formed values only:
+                // forall v. wf(v) => body.
+                self.bound.extend(vs.iter().copied());
+                let wf: Vec<Bool> = self
+                    .wf
+                    .iter()
+                    .filter(|(v, _)| vs.contains(v))
+                    .map(|(_, c)| c.clone())
+                    .collect();
+                let body = if wf.is_empty() {
+                    body
+                } else {
+                    Bool::and(&wf).implies(&body)
+                };
                 if bound.is_empty() {
                     Z::Bool(body)
                 } else {

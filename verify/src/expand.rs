@@ -10,24 +10,59 @@ const MAX_DEPTH: usize = 8;
 /// How many expansions one rule may have.
 const MAX_PLANS: usize = 512;
 
-/// One expansion: the rules chosen for the chained calls, in the order the
+/// What an expansion does at one call of a chained term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// Inline this rule of the term.
+    Rule(RuleId),
+    /// Prove that some rule of the term matches the call's arguments (else
+    /// the generated selector panics), and check nothing else: later
+    /// chained calls in this expansion are left opaque.
+    Cover(TermId),
+}
+
+/// One expansion: what to do at each chained call, in the order the
 /// condition builder meets them (arguments before calls, `if-let`s before
 /// the right-hand side).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
-    /// The chosen rules.
-    pub choices: Vec<RuleId>,
+    /// The choices.
+    pub choices: Vec<Choice>,
 }
+
+impl Plan {
+    /// Whether this expansion only checks that a chained term is covered.
+    pub fn covers(&self) -> bool {
+        matches!(self.choices.last(), Some(Choice::Cover(_)))
+    }
+}
+
+/// A plan being built; a closed one (ending in `Cover`) takes no more choices.
+type Partial = (Vec<Choice>, bool);
 
 /// All expansions of `rule`.
 pub fn plans(program: &Program, rule: RuleId) -> Result<Vec<Plan>, Diagnostic> {
     let r = &program.terms.rules[rule.index()];
-    let mut acc = vec![Vec::new()];
+    let mut acc: Vec<Partial> = vec![(Vec::new(), false)];
     for il in &r.iflets {
         acc = walk(program, &il.rhs, acc, 0)?;
     }
     acc = walk(program, &r.rhs, acc, 0)?;
-    Ok(acc.into_iter().map(|choices| Plan { choices }).collect())
+    Ok(acc
+        .into_iter()
+        .map(|(choices, _)| Plan { choices })
+        .collect())
+}
+
+/// Whether a term is declared `partial` (may fail without panicking).
+pub fn is_partial(program: &Program, term: TermId) -> bool {
+    matches!(
+        program.terms.terms[term.index()].kind,
+        cranelift_isle::sema::TermKind::Decl {
+            flags: cranelift_isle::sema::TermFlags { partial: true, .. },
+            ..
+        }
+    )
 }
 
 /// The rules of a term, highest priority first, then in source order.
@@ -45,19 +80,19 @@ pub fn rules_of(program: &Program, term: TermId) -> Vec<RuleId> {
 fn walk(
     program: &Program,
     e: &Expr,
-    acc: Vec<Vec<RuleId>>,
+    acc: Vec<Partial>,
     depth: usize,
-) -> Result<Vec<Vec<RuleId>>, Diagnostic> {
+) -> Result<Vec<Partial>, Diagnostic> {
     match e {
         Expr::Term(_, tid, args) => {
             let mut acc = acc;
             for a in args {
                 acc = walk(program, a, acc, depth)?;
             }
-            if !program.term(*tid).chain {
+            let info = program.term(*tid);
+            if !info.chain {
                 return Ok(acc);
             }
-            let info = program.term(*tid);
             if depth >= MAX_DEPTH {
                 return Err(Diagnostic::new(
                     format!(
@@ -68,15 +103,28 @@ fn walk(
                 )
                 .with_note("is a chained term calling itself?"));
             }
-            let mut out = Vec::new();
+            // Closed plans pass the call by; open ones branch over the
+            // term's rules, plus one branch that checks the call is covered.
+            let (closed, open): (Vec<Partial>, Vec<Partial>) = acc.into_iter().partition(|p| p.1);
+            let mut out = closed;
+            if open.is_empty() {
+                return Ok(out);
+            }
+            if !is_partial(program, *tid) {
+                out.extend(open.iter().map(|(c, _)| {
+                    let mut c = c.clone();
+                    c.push(Choice::Cover(*tid));
+                    (c, true)
+                }));
+            }
             for rid in rules_of(program, *tid) {
                 let rule = &program.terms.rules[rid.index()];
-                let mut branch: Vec<Vec<RuleId>> = acc
+                let mut branch: Vec<Partial> = open
                     .iter()
-                    .map(|p| {
-                        let mut p = p.clone();
-                        p.push(rid);
-                        p
+                    .map(|(c, _)| {
+                        let mut c = c.clone();
+                        c.push(Choice::Rule(rid));
+                        (c, false)
                     })
                     .collect();
                 for il in &rule.iflets {

@@ -27,6 +27,10 @@ pub fn describe(origin: &Origin) -> String {
         Origin::Pattern => "a pattern of the rule".into(),
         Origin::StateDefault(s) => format!("the default of state `{s}`"),
         Origin::Priority(r) => format!("that rule `{r}` does not match"),
+        Origin::StateUpdate(s) => format!("how state `{s}` follows from the terms that modify it"),
+        Origin::Coverage(t) => format!(
+            "that some rule of `{t}` matches its arguments (where none does, the generated instruction selector panics)"
+        ),
     }
 }
 
@@ -93,11 +97,28 @@ impl Ctx<'_> {
         }
     }
 
-    /// The violated obligations under `env`.
-    fn failures(&self, env: &HashMap<VarId, Value>) -> Vec<Failure> {
+    /// Whether every obligation holds under `env`, by concrete evaluation.
+    fn all_hold(&self, env: &HashMap<VarId, Value>) -> bool {
+        self.cond
+            .obligations
+            .iter()
+            .all(|c| self.eval(env, c.node) == Some(Value::Bool(true)))
+    }
+
+    /// The violated obligations under `env`. Those the evaluator cannot
+    /// decide (quantified ones) are asked of `solver`.
+    fn failures(
+        &self,
+        env: &HashMap<VarId, Value>,
+        solver: &mut dyn FnMut(NodeId) -> Option<bool>,
+    ) -> Vec<Failure> {
         let mut out = Vec::new();
         for c in &self.cond.obligations {
-            if self.eval(env, c.node) != Some(Value::Bool(false)) {
+            let holds = match self.eval(env, c.node) {
+                Some(Value::Bool(b)) => Some(b),
+                _ => solver(c.node),
+            };
+            if holds != Some(false) {
                 continue;
             }
             let node = self.cond.graph.node(self.culprit(env, c.node));
@@ -126,7 +147,7 @@ pub fn explain(
     cond: &Condition,
     chain: &[String],
     inst: &Instance,
-    encoder: &Encoder<'_>,
+    encoder: &mut Encoder<'_>,
     model: &Model,
 ) -> Counterexample {
     let ctx = Ctx {
@@ -134,7 +155,11 @@ pub fn explain(
         cond,
         inst,
     };
-    let from_model = |v: VarId| encoder.var(v).and_then(|z| read(model, z));
+    let model_values: HashMap<VarId, Value> = (0..cond.graph.vars.len() as u32)
+        .map(VarId)
+        .filter_map(|v| Some((v, encoder.var(v).and_then(|z| read(model, z))?)))
+        .collect();
+    let from_model = |v: VarId| model_values.get(&v).cloned();
     let env = ctx.derive(&from_model);
     let mut notes = Vec::new();
 
@@ -191,7 +216,11 @@ pub fn explain(
         .filter_map(term_value)
         .collect();
 
-    let failures = ctx.failures(&env);
+    let mut solver = |n: NodeId| match encoder.node(n) {
+        Ok(crate::encode::Z::Bool(b)) => model.eval(&b, true).and_then(|v| v.as_bool()),
+        _ => None,
+    };
+    let failures = ctx.failures(&env, &mut solver);
     if failures.is_empty() {
         notes.push(
             "internal: the concrete evaluator finds no violated condition in this model; the SMT encoding and the evaluator disagree (please report)".into(),
@@ -267,9 +296,7 @@ fn junk_hint(
                 }
             };
             let env2 = ctx.derive(&seed);
-            if env2.get(&reg_var) == Some(&Value::Bv(candidate.clone()))
-                && ctx.failures(&env2).is_empty()
-            {
+            if env2.get(&reg_var) == Some(&Value::Bv(candidate.clone())) && ctx.all_hold(&env2) {
                 return Some(format!(
                     "the upper {} bits of `{}`'s register reached the result: with them {how}-extended the rule holds for these inputs; {how}-extend `{}` first",
                     reg.width() - value.width(),

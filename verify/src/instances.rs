@@ -18,8 +18,19 @@ pub struct Instance {
     pub typing: Typing,
 }
 
+/// The instantiations of a condition.
+#[derive(Clone, Debug, Default)]
+pub struct Instances {
+    /// Those that type-check.
+    pub typed: Vec<Instance>,
+    /// Signatures of the first instantiated term that no combination
+    /// types, with the type error: the rule is ill-typed there, and that is
+    /// reported rather than dropped.
+    pub failed: Vec<(String, Diagnostic)>,
+}
+
 /// The instantiations of a condition. An error when none type-checks.
-pub fn instances(program: &Program, cond: &Condition) -> Result<Vec<Instance>, Diagnostic> {
+pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagnostic> {
     let graph = &cond.graph;
     let enums = &program.enums;
     let roots = cond.roots();
@@ -36,7 +47,12 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Vec<Instance>, D
         found: Vec::new(),
         first_error: None,
         chosen: Vec::new(),
+        primary: Vec::new(),
     };
+    if let Some(first) = cond.slots.first() {
+        let n = program.term(first.term).signatures.len();
+        search.primary = vec![(false, None); n];
+    }
     search.go(inf, 0);
     if search.found.is_empty() {
         let e = search.first_error.unwrap_or_else(|| {
@@ -55,7 +71,48 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Vec<Instance>, D
         });
         return Err(e);
     }
-    Ok(name(program, cond, search.found))
+    let failed = search
+        .primary
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (ok, err))| match (ok, err) {
+            (false, Some(d)) => {
+                let term = program.term(cond.slots[0].term);
+                Some((
+                    sig_label(program, cond.slots[0].term, &term.signatures[i]),
+                    d.clone(),
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    Ok(Instances {
+        typed: name(program, cond, search.found),
+        failed,
+    })
+}
+
+/// The label of a signature on its own (the polymorphic arguments and the
+/// result), for instantiations that have no typing.
+fn sig_label(
+    program: &Program,
+    term: cranelift_isle::sema::TermId,
+    sig: &loweq_dsl::Signature,
+) -> String {
+    let t = &program.terms.terms[term.index()];
+    let widths: Vec<u32> = sig
+        .args
+        .iter()
+        .zip(&t.arg_tys)
+        .filter(|(_, &ty)| matches!(program.model(ty), Some(ModelType::BitVec(None))))
+        .map(|(a, _)| a)
+        .chain(std::iter::once(&sig.ret))
+        .filter_map(|m| match m {
+            ModelType::BitVec(Some(w)) => Some(*w),
+            _ => None,
+        })
+        .collect();
+    label_of(&widths)
 }
 
 struct Search<'a> {
@@ -65,6 +122,9 @@ struct Search<'a> {
     found: Vec<(Vec<String>, Typing)>,
     first_error: Option<Diagnostic>,
     chosen: Vec<usize>,
+    /// Per signature of the first slot: whether some combination typed, and
+    /// the first type error.
+    primary: Vec<(bool, Option<Diagnostic>)>,
 }
 
 impl Search<'_> {
@@ -76,9 +136,16 @@ impl Search<'_> {
                 Ok(typing) => {
                     let labels = self.slot_labels(&typing);
                     self.found.push((labels, typing));
+                    if let Some(&i) = self.chosen.first() {
+                        self.primary[i].0 = true;
+                    }
                 }
                 Err(e) => {
-                    if self.first_error.is_none() {
+                    let primary_unset = self
+                        .chosen
+                        .first()
+                        .is_some_and(|&i| self.primary[i].1.is_none());
+                    if self.first_error.is_none() || primary_unset {
                         let sigs: Vec<String> = self
                             .chosen
                             .iter()
@@ -96,7 +163,10 @@ impl Search<'_> {
                         if !sigs.is_empty() {
                             d = d.with_note(format!("with {}", sigs.join(", ")));
                         }
-                        self.first_error = Some(d);
+                        if let Some(&i) = self.chosen.first() {
+                            self.primary[i].1.get_or_insert_with(|| d.clone());
+                        }
+                        self.first_error.get_or_insert(d);
                     }
                 }
             }

@@ -72,6 +72,8 @@ struct Prepared {
     cond: condition::Condition,
     chain: Vec<String>,
     instances: Vec<instances::Instance>,
+    /// Instantiations that do not type, with the error.
+    failed: Vec<(String, Diagnostic)>,
 }
 
 /// A rule ready to check, or the reason it cannot be.
@@ -144,16 +146,25 @@ fn prepare(program: &Program, rule: RuleId) -> RuleWork {
             .iter()
             .map(|plan| {
                 let cond = condition::build(program, rule, plan)?;
-                let instances = instances::instances(program, &cond)?;
+                let found = instances::instances(program, &cond)?;
                 let chain = plan
                     .choices
                     .iter()
-                    .map(|r| program.rule(*r).name.clone())
+                    .map(|c| match c {
+                        expand::Choice::Rule(r) => program.rule(*r).name.clone(),
+                        expand::Choice::Cover(t) => {
+                            format!(
+                                "(checking that a rule of `{}` matches)",
+                                program.term(*t).name
+                            )
+                        }
+                    })
                     .collect();
                 Ok(Prepared {
                     cond,
                     chain,
-                    instances,
+                    instances: found.typed,
+                    failed: found.failed,
                 })
             })
             .collect()
@@ -245,6 +256,16 @@ fn run(
             outcome,
             millis,
         );
+    }
+    for (w, rw) in work.iter().enumerate() {
+        let Ok(exps) = &rw.expansions else { continue };
+        for p in exps {
+            for (label, d) in &p.failed {
+                let mut o = solve::Outcome::error(d.clone());
+                o.reason = Some("this instantiation does not type".into());
+                merge(&mut reports[w], label, o, 0);
+            }
+        }
     }
     for r in &mut reports {
         flag_never_applicable(r);

@@ -15,7 +15,7 @@ use loweq_semantics::value::Value;
 use z3::ast::{Bool, BV};
 use z3::{Model, Params, SatResult, Solver};
 
-use crate::condition::Condition;
+use crate::condition::{Condition, Origin, Side};
 use crate::encode::{bv_const, read, EncodeError, Encoder, Z};
 use crate::explain::explain;
 use crate::instances::Instance;
@@ -37,6 +37,13 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// An error outcome.
+    pub fn error(d: Diagnostic) -> Outcome {
+        let mut o = Outcome::new(Verdict::Error, 0, None);
+        o.error = Some(d);
+        o
+    }
+
     fn new(verdict: Verdict, queries: u32, reason: Option<String>) -> Outcome {
         Outcome {
             verdict,
@@ -126,19 +133,22 @@ pub fn check(
 ) -> Outcome {
     let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
     let mut assumptions = Vec::new();
+    let mut lhs = Vec::new();
     for c in &cond.assumptions {
         match encoder.bool(c.node) {
-            Ok(b) => assumptions.push(b),
+            Ok(b) => {
+                if c.side == Side::Lhs {
+                    lhs.push(b.clone());
+                }
+                assumptions.push(b);
+            }
             Err(e) => return encode_error(cond, e),
         }
     }
-    // An assumption that folds to false: inapplicable without asking z3.
-    if assumptions.iter().any(|a| a.as_bool() == Some(false)) {
-        return Outcome::new(
-            Verdict::Inapplicable,
-            0,
-            Some("the left-hand side cannot match at this type".into()),
-        );
+    // A condition of the left-hand side that folds to false: inapplicable
+    // without asking z3.
+    if lhs.iter().any(|a| a.as_bool() == Some(false)) {
+        return inapplicable(0);
     }
     let mut obligations = Vec::new();
     for c in &cond.obligations {
@@ -147,10 +157,9 @@ pub fn check(
             Err(e) => return encode_error(cond, e),
         }
     }
-    let mut base = encoder.wellformed.clone();
-    base.extend(assumptions);
+    let wellformed = encoder.wellformed();
     let mut q = Queries {
-        base,
+        base: wellformed.iter().cloned().chain(assumptions).collect(),
         logic: if encoder.beyond_bv {
             None
         } else {
@@ -169,26 +178,91 @@ pub fn check(
             let model = shrink(&mut q, &encoder, cond, violated, model);
             let mut o = Outcome::new(Verdict::Counterexample, 0, None);
             o.counterexample = Some(Box::new(explain(
-                program, cond, chain, inst, &encoder, &model,
+                program,
+                cond,
+                chain,
+                inst,
+                &mut encoder,
+                &model,
             )));
             o.queries = q.count;
             o
         }
-        // No counterexample; but is there any input the rule applies to?
+        // No counterexample; but do the assumptions hold anywhere?
         Answer::Unsat => match q.check(&[]) {
             Answer::Sat(_) => Outcome::new(Verdict::Verified, q.count, None),
-            Answer::Unsat => Outcome::new(
-                Verdict::Inapplicable,
-                q.count,
-                Some("the left-hand side cannot match at this type".into()),
-            ),
             Answer::Unknown(r) => Outcome::new(
                 Verdict::Unknown,
                 q.count,
                 Some(format!("{r} checking that the rule applies")),
             ),
+            // Nowhere: because the rule cannot match, or because the
+            // right-hand side's specs contradict each other (which would
+            // make anything "verified")?
+            Answer::Unsat => {
+                let mut lhs_only = Queries {
+                    base: wellformed.into_iter().chain(lhs).collect(),
+                    logic: q.logic,
+                    timeout,
+                    count: q.count,
+                };
+                match lhs_only.check(&[]) {
+                    Answer::Unsat => inapplicable(lhs_only.count),
+                    Answer::Unknown(r) => Outcome::new(
+                        Verdict::Unknown,
+                        lhs_only.count,
+                        Some(format!("{r} checking that the rule applies")),
+                    ),
+                    Answer::Sat(_) => {
+                        let mut o = Outcome::new(Verdict::Error, lhs_only.count, None);
+                        o.error = Some(contradiction(cond));
+                        o
+                    }
+                }
+            }
         },
     }
+}
+
+fn inapplicable(queries: u32) -> Outcome {
+    Outcome::new(
+        Verdict::Inapplicable,
+        queries,
+        Some("the left-hand side cannot match at this type".into()),
+    )
+}
+
+/// The right-hand side's specs admit no behaviour for inputs the rule
+/// matches: a proof would be vacuous.
+fn contradiction(cond: &Condition) -> Diagnostic {
+    let span = cond
+        .assumptions_on(Side::Rhs)
+        .next()
+        .or(cond.assumptions.first())
+        .map(|c| c.span)
+        .unwrap_or_default();
+    let mut d = Diagnostic::new(
+        "the specs of the right-hand side contradict each other where the rule applies",
+        span,
+    )
+    .with_label("one of the specs involved")
+    .with_note("no machine behaviour satisfies them, so nothing about the rule could be proved");
+    let terms: Vec<String> = cond
+        .assumptions_on(Side::Rhs)
+        .filter_map(|c| match &c.origin {
+            Origin::Provide(t) | Origin::Match(t) => Some(format!("`{t}`")),
+            _ => None,
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !terms.is_empty() {
+        d = d.with_note(format!(
+            "the terms on the right-hand side: {}",
+            terms.join(", ")
+        ));
+    }
+    d
 }
 
 /// The verification query in SMT-LIB, for debugging the encoding.

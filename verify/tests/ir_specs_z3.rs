@@ -97,7 +97,7 @@ fn agree(c: &Case) -> Result<(), TestCaseError> {
         };
         facts.push(x.eq(bv_const(&BitVec::from_u128(w, v))));
     }
-    facts.extend(enc.wellformed.iter().cloned());
+    facts.extend(enc.wellformed().iter().cloned());
     // The clauses must not be contradictory for these operands (else the
     // next check would pass for nothing).
     prop_assert_eq!(
@@ -211,7 +211,7 @@ fn every_signature_types_and_encodes() {
                         .unwrap_or_else(|e| panic!("{}: {}", info.name, e.message)),
                 );
             }
-            facts.extend(enc.wellformed.iter().cloned());
+            facts.extend(enc.wellformed().iter().cloned());
             assert_eq!(
                 check(&facts, &[]),
                 SatResult::Sat,

@@ -3,18 +3,20 @@
 //! formula graph; the clauses are sorted into assumptions and obligations
 //! following DESIGN.md ("What a rule is correct means").
 
-use cranelift_isle::sema::{
-    Expr, Pattern, Rule, RuleId, TermId, TermKind, TypeId, VarId as IsleVar,
-};
+use cranelift_isle::sema::{Expr, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId};
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::expr::StateId;
-use loweq_semantics::graph::{Graph, NodeId, NodeKind, VarId};
+use loweq_semantics::graph::{Graph, NodeId, NodeKind};
 use loweq_semantics::op::Op;
 use loweq_semantics::span::Span;
 use loweq_semantics::ty::ModelType;
 use loweq_semantics::Literal;
 
-use crate::expand::Plan;
+use crate::expand::{Choice, Plan};
+
+mod guards;
+mod states;
+mod text;
 
 /// Which side of the rule a term occurrence is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +59,10 @@ pub enum Origin {
     StateDefault(String),
     /// A higher-priority rule does not match.
     Priority(String),
+    /// How a state is combined from the terms that modify it.
+    StateUpdate(String),
+    /// Some rule of a chained term matches its arguments.
+    Coverage(String),
 }
 
 /// A boolean node with its origin.
@@ -68,6 +74,13 @@ pub struct Clause {
     pub origin: Origin,
     /// The source it was written at.
     pub span: Span,
+    /// For assumptions: [`Side::Lhs`] for the conditions under which the
+    /// rule applies (patterns, guards, the root's require, the matches of
+    /// partial terms, priority), [`Side::Rhs`] for what the right-hand side
+    /// defines (the provides of its terms). The rule is inapplicable when
+    /// the first kind cannot hold; when only the second kind is
+    /// contradictory, the right-hand side's specs are.
+    pub side: Side,
 }
 
 /// A term occurrence whose term has `instantiate` signatures: one choice
@@ -113,6 +126,11 @@ pub struct Condition {
 }
 
 impl Condition {
+    /// The assumptions on the given side.
+    pub fn assumptions_on(&self, side: Side) -> impl Iterator<Item = &Clause> {
+        self.assumptions.iter().filter(move |c| c.side == side)
+    }
+
     /// All boolean roots: assumptions then obligations.
     pub fn roots(&self) -> Vec<NodeId> {
         self.assumptions
@@ -141,37 +159,63 @@ pub fn build(program: &Program, rule: RuleId, plan: &Plan) -> Result<Condition, 
         c: Condition::default(),
         states: Vec::new(),
         modifies: Vec::new(),
-        plan: plan.choices.iter().copied(),
+        plan: plan.choices.iter().copied().collect(),
+        covering: false,
         counter: 0,
         collect: None,
         conversions: Vec::new(),
+        phase: Side::Lhs,
+        in_guard: false,
     };
     for s in &program.states {
         let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
         b.states.push(n);
     }
     b.root(rule)?;
-    b.finish_states();
+    b.finish_states()?;
+    if b.covering {
+        // Everything else is checked by the other expansions.
+        b.c.obligations
+            .retain(|c| matches!(c.origin, Origin::Coverage(_)));
+    }
     Ok(b.c)
 }
 
-struct Builder<'p, I: Iterator<Item = RuleId>> {
+struct Builder<'p> {
     p: &'p Program,
     c: Condition,
     states: Vec<NodeId>,
-    modifies: Vec<(StateId, NodeId)>,
-    plan: I,
+    /// Every modification of a state: the state, the condition under which
+    /// the term modifies it, the term's own copy of the state, and the side.
+    modifies: Vec<Modification>,
+    plan: std::collections::VecDeque<Choice>,
+    /// This expansion checks coverage of a chained call: later chained
+    /// calls are opaque, and only coverage is proved.
+    covering: bool,
     counter: usize,
     /// When building a priority condition: where its clauses go.
     collect: Option<Vec<NodeId>>,
     /// Implicit conversions already applied, by (term, argument): a value
     /// converted twice is one register, with one set of upper bits.
     conversions: Vec<((TermId, NodeId), NodeId)>,
+    /// Which side the clauses being built belong to.
+    phase: Side,
+    /// Building an `if-let` guard: partial constructors may fail there.
+    in_guard: bool,
+}
+
+/// One term's modification of a state.
+struct Modification {
+    state: StateId,
+    cond: NodeId,
+    copy: NodeId,
+    side: Side,
+    term: String,
 }
 
 type Vars = Vec<Option<NodeId>>;
 
-impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
+impl Builder<'_> {
     fn rule_span(&self, rule: &Rule) -> Span {
         self.p.rule(rule.id).span
     }
@@ -203,7 +247,9 @@ impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
             })
             .collect();
         self.priority_conditions(rid, &args)?;
+        self.phase = Side::Rhs;
         let result = self.expr(rule, &rule.rhs, &mut vars)?;
+        self.phase = Side::Lhs;
         self.c.root_args = args.clone();
         self.c.root_result = Some(result);
         let text = self.show_lhs_root(rule);
@@ -234,9 +280,19 @@ impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
     }
 
     fn assume(&mut self, node: NodeId, origin: Origin, span: Span) {
+        let side = self.phase;
+        self.assume_on(side, node, origin, span);
+    }
+
+    fn assume_on(&mut self, side: Side, node: NodeId, origin: Origin, span: Span) {
         match &mut self.collect {
             Some(list) => list.push(node),
-            None => self.c.assumptions.push(Clause { node, origin, span }),
+            None => self.c.assumptions.push(Clause {
+                node,
+                origin,
+                span,
+                side,
+            }),
         }
     }
 
@@ -246,7 +302,12 @@ impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
             // the condition that is negated: the rule only "matches" where
             // its terms are defined.
             Some(list) => list.push(node),
-            None => self.c.obligations.push(Clause { node, origin, span }),
+            None => self.c.obligations.push(Clause {
+                node,
+                origin,
+                span,
+                side: self.phase,
+            }),
         }
     }
 
@@ -287,16 +348,40 @@ impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
         bindings[spec.result.0] = Some(result);
         self.counter += 1;
         let prefix = format!("{}#{}", info.name, self.counter);
-        let inst = self
-            .c
-            .graph
-            .instantiate(spec, &bindings, &self.states, &prefix);
-        let name = info.name.clone();
         let role = if self.collect.is_some() {
             Role::Condition
         } else {
             role
         };
+        if role != Role::Root {
+            self.check_state_use(tid, span)?;
+        }
+        // The states this term modifies are its own copies; `finish_states`
+        // combines the copies of every modifier into the state.
+        let mut states = self.states.clone();
+        for m in &spec.modifies {
+            let decl = &self.p.states[m.state.0];
+            let copy = self.c.graph.var(
+                format!("{}@{prefix}", decl.name),
+                Some(decl.ty.clone()),
+                m.span,
+            );
+            states[m.state.0] = copy;
+        }
+        let inst = self.c.graph.instantiate(spec, &bindings, &states, &prefix);
+        let name = info.name.clone();
+        // A term that cannot fail must not restrict where the rule applies:
+        // on the right-hand side, outside guards, its `match` is an
+        // obligation. A partial term's `match` says where the rule applies.
+        let partial = matches!(
+            term.kind,
+            TermKind::Decl {
+                flags: TermFlags { partial: true, .. },
+                ..
+            }
+        );
+        let match_is_obligation =
+            role == Role::Callee && side == Side::Rhs && !self.in_guard && !partial;
         match role {
             Role::Root => {
                 for n in inst.requires {
@@ -314,7 +399,12 @@ impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
                     self.assume(n, Origin::Provide(name.clone()), spec.span);
                 }
                 for n in inst.matches {
-                    self.assume(n, Origin::Match(name.clone()), spec.span);
+                    if match_is_obligation {
+                        self.oblige(n, Origin::Match(name.clone()), spec.span);
+                    } else {
+                        // Where a partial term matches is where the rule applies.
+                        self.assume_on(Side::Lhs, n, Origin::Match(name.clone()), spec.span);
+                    }
                 }
                 for n in inst.requires {
                     self.oblige(n, Origin::Require(name.clone()), spec.span);
@@ -322,7 +412,15 @@ impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
             }
         }
         if self.collect.is_none() {
-            self.modifies.extend(inst.modifies);
+            for (state, cond) in inst.modifies {
+                self.modifies.push(Modification {
+                    state,
+                    cond,
+                    copy: states[state.0],
+                    side: self.phase,
+                    term: name.clone(),
+                });
+            }
         }
         let occurrence = self.c.occurrences.len();
         self.c.occurrences.push(Occurrence {
@@ -348,10 +446,23 @@ impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
             (ConstValue::Bool(b), _) => Literal::Bool(b),
             (ConstValue::Int(i), ModelType::Int) => Literal::Int(i),
             (ConstValue::Int(i), ModelType::BitVec(Some(w))) => {
-                let bv = loweq_semantics::value::BitVec::from_int(*w, &i.into());
-                Literal::Bv {
-                    value: bv.to_u128().unwrap_or(0),
-                    width: *w,
+                let v = num_bigint::BigInt::from(i);
+                let fits = v >= num_bigint::BigInt::from(0)
+                    && v < (num_bigint::BigInt::from(1) << *w)
+                    || v < num_bigint::BigInt::from(0)
+                        && v >= -(num_bigint::BigInt::from(1) << (*w - 1).min(*w));
+                let bv = loweq_semantics::value::BitVec::from_int(*w, &v);
+                match bv.to_u128() {
+                    Some(value) if fits => Literal::Bv { value, width: *w },
+                    _ => {
+                        return Err(Diagnostic::new(
+                            format!(
+                                "the constant {i} does not fit type `{}`, modelled as (bv {w})",
+                                self.p.type_name(ty)
+                            ),
+                            span,
+                        ))
+                    }
                 }
             }
             (ConstValue::Int(_), other) => {
@@ -461,10 +572,19 @@ impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
         span: Span,
     ) -> Result<loweq_semantics::expr::VariantRef, Diagnostic> {
         match self.model(ty, span)? {
-            ModelType::Enum(id) => Ok(loweq_semantics::expr::VariantRef {
-                enum_id: Some(id),
-                name: self.p.enums.get(id).variants[variant].name.clone(),
-            }),
+            ModelType::Enum(id) => match self.p.enums.get(id).variants.get(variant) {
+                Some(v) => Ok(loweq_semantics::expr::VariantRef {
+                    enum_id: Some(id),
+                    name: v.name.clone(),
+                }),
+                None => Err(Diagnostic::new(
+                    format!(
+                        "enum `{}` is modelled by an enum with fewer variants",
+                        self.p.type_name(ty)
+                    ),
+                    span,
+                )),
+            },
             _ => Err(Diagnostic::new(
                 format!(
                     "enum `{}` has a non-enum model, so its variants need specs",
@@ -502,11 +622,21 @@ impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
     }
 
     fn iflets(&mut self, rule: &Rule, vars: &mut Vars) -> Result<(), Diagnostic> {
+        let (phase, guard) = (self.phase, self.in_guard);
+        self.phase = Side::Lhs;
+        self.in_guard = true;
+        let mut r = Ok(());
         for il in &rule.iflets {
-            let v = self.expr(rule, &il.rhs, vars)?;
-            self.pattern(rule, &il.lhs, v, vars)?;
+            r = self
+                .expr(rule, &il.rhs, vars)
+                .and_then(|v| self.pattern(rule, &il.lhs, v, vars));
+            if r.is_err() {
+                break;
+            }
         }
-        Ok(())
+        self.phase = phase;
+        self.in_guard = guard;
+        r
     }
 
     fn expr(&mut self, rule: &Rule, e: &Expr, vars: &mut Vars) -> Result<NodeId, Diagnostic> {
@@ -578,171 +708,57 @@ impl<I: Iterator<Item = RuleId>> Builder<'_, I> {
         }
     }
 
-    /// Inlines one rule of a chained term, the one the plan chose.
+    /// A value of a chained call nothing is known about.
+    fn opaque(&mut self, tid: TermId, span: Span) -> Result<NodeId, Diagnostic> {
+        let ret = self.p.terms.terms[tid.index()].ret_ty;
+        self.counter += 1;
+        let name = format!("{}#{}.result", self.p.term(tid).name, self.counter);
+        self.fresh_typed(name, ret, span)
+    }
+
+    /// Inlines one rule of a chained term, the one the plan chose; or, in
+    /// a coverage expansion, proves the call covered and leaves its value
+    /// opaque.
     fn chain(&mut self, tid: TermId, args: Vec<NodeId>, span: Span) -> Result<NodeId, Diagnostic> {
-        let Some(rid) = self.plan.next() else {
-            return Err(Diagnostic::new(
-                "internal error: expansion plan exhausted",
-                span,
-            ));
+        let choice = if self.covering {
+            None
+        } else {
+            self.plan.pop_front()
+        };
+        let rid = match choice {
+            Some(Choice::Rule(rid)) => rid,
+            Some(Choice::Cover(t)) => {
+                debug_assert_eq!(t, tid);
+                self.coverage(tid, &args, span)?;
+                self.covering = true;
+                return self.opaque(tid, span);
+            }
+            None if self.covering => return self.opaque(tid, span),
+            None => {
+                return Err(Diagnostic::new(
+                    "internal error: expansion plan exhausted",
+                    span,
+                ))
+            }
         };
         let rule = &self.p.terms.rules[rid.index()];
         debug_assert_eq!(rule.root_term, tid);
         let mut vars: Vars = vec![None; rule.vars.len()];
+        // Which rule of the chained term applies is a condition of this
+        // expansion, like the root's patterns.
+        let phase = std::mem::replace(&mut self.phase, Side::Lhs);
+        let guard = std::mem::replace(&mut self.in_guard, false);
+        let mut r = Ok(());
         for (pat, &a) in rule.args.iter().zip(&args) {
-            self.pattern(rule, pat, a, &mut vars)?;
+            r = r.and_then(|_| self.pattern(rule, pat, a, &mut vars));
         }
-        self.iflets(rule, &mut vars)?;
-        self.priority_conditions(rid, &args)?;
+        r = r
+            .and_then(|_| self.iflets(rule, &mut vars))
+            .and_then(|_| self.priority_conditions(rid, &args));
+        self.phase = phase;
+        self.in_guard = guard;
+        r?;
         self.expr(rule, &rule.rhs, &mut vars)
-    }
-
-    /// For every higher-priority rule of the same term marked
-    /// `(veri priority)`, assume that it does not match these arguments:
-    /// `forall fresh. not (its match conditions)`.
-    fn priority_conditions(&mut self, rid: RuleId, args: &[NodeId]) -> Result<(), Diagnostic> {
-        let rule = &self.p.terms.rules[rid.index()];
-        let higher: Vec<RuleId> = self
-            .p
-            .terms
-            .rules
-            .iter()
-            .filter(|r| {
-                r.root_term == rule.root_term && r.prio > rule.prio && self.p.rule(r.id).priority
-            })
-            .map(|r| r.id)
-            .collect();
-        for hid in higher {
-            let h = &self.p.terms.rules[hid.index()];
-            let span = self.rule_span(h);
-            let first_var = self.c.graph.vars.len();
-            let saved = self.collect.replace(Vec::new());
-            let saved_occurrences = self.c.occurrences.len();
-            let saved_slots = self.c.slots.len();
-            let mut vars: Vars = vec![None; h.vars.len()];
-            let mut result = Ok(());
-            for (pat, &a) in h.args.iter().zip(args) {
-                result = result.and_then(|_| self.pattern(h, pat, a, &mut vars));
-            }
-            result = result.and_then(|_| self.iflets(h, &mut vars));
-            let conds = std::mem::replace(&mut self.collect, saved).unwrap_or_default();
-            // The condition's occurrences are not part of the rule's display
-            // and need no instantiation choice of their own: their types
-            // follow from the arguments they share with the rule.
-            self.c.occurrences.truncate(saved_occurrences);
-            self.c.slots.truncate(saved_slots);
-            result?;
-            let bound: Vec<VarId> = (first_var..self.c.graph.vars.len())
-                .map(|i| VarId(i as u32))
-                .collect();
-            // not (exists v. M(v))  ==  forall v. not M(v)
-            let body = self.c.graph.op(Op::And, conds, span);
-            let not_body = self.c.graph.op(Op::Not, vec![body], span);
-            let negated = if bound.is_empty() {
-                not_body
-            } else {
-                self.c
-                    .graph
-                    .add(NodeKind::Forall(bound), vec![not_body], span)
-            };
-            let name = self.p.rule(hid).name.clone();
-            self.assume(negated, Origin::Priority(name), span);
-        }
-        Ok(())
-    }
-
-    /// Adds each state's default where no term modified it unconditionally.
-    fn finish_states(&mut self) {
-        for (i, s) in self.p.states.iter().enumerate() {
-            let conds: Vec<NodeId> = self
-                .modifies
-                .iter()
-                .filter(|(st, _)| st.0 == i)
-                .map(|(_, c)| *c)
-                .collect();
-            let default = self.c.graph.instantiate_expr(
-                &s.default,
-                &s.default.provides[0],
-                &[],
-                &self.states,
-                &s.name,
-            );
-            let node = if conds.is_empty() {
-                default
-            } else {
-                let any = self.c.graph.op(Op::Or, conds, s.span);
-                let none = self.c.graph.op(Op::Not, vec![any], s.span);
-                self.c.graph.op(Op::Imp, vec![none, default], s.span)
-            };
-            self.assume(node, Origin::StateDefault(s.name.clone()), s.span);
-        }
-    }
-
-    // ---- rendering rule fragments for counterexamples ----------------------
-
-    fn var_name(&self, rule: &Rule, v: IsleVar) -> String {
-        self.p.sym(rule.vars[v.index()].name).to_string()
-    }
-
-    fn show_lhs_root(&self, rule: &Rule) -> String {
-        let name = &self.p.term(rule.root_term).name;
-        let args: Vec<String> = rule
-            .args
-            .iter()
-            .map(|a| self.show_pattern(rule, a))
-            .collect();
-        format!("({name} {})", args.join(" "))
-    }
-
-    fn show_pattern(&self, rule: &Rule, p: &Pattern) -> String {
-        match p {
-            Pattern::BindPattern(_, v, sub) => match **sub {
-                Pattern::Wildcard(_) => self.var_name(rule, *v),
-                _ => format!(
-                    "{} @ {}",
-                    self.var_name(rule, *v),
-                    self.show_pattern(rule, sub)
-                ),
-            },
-            Pattern::Var(_, v) => self.var_name(rule, *v),
-            Pattern::ConstBool(_, b) => b.to_string(),
-            Pattern::ConstInt(_, i) => i.to_string(),
-            Pattern::ConstPrim(_, s) => format!("${}", self.p.sym(*s)),
-            Pattern::Wildcard(_) => "_".into(),
-            Pattern::And(_, subs) => {
-                let parts: Vec<String> = subs.iter().map(|s| self.show_pattern(rule, s)).collect();
-                format!("(and {})", parts.join(" "))
-            }
-            Pattern::Term(_, tid, args) => {
-                let name = &self.p.term(*tid).name;
-                if args.is_empty() {
-                    return format!("({name})");
-                }
-                let parts: Vec<String> = args.iter().map(|s| self.show_pattern(rule, s)).collect();
-                format!("({name} {})", parts.join(" "))
-            }
-        }
-    }
-
-    fn show_expr(&self, rule: &Rule, e: &Expr) -> String {
-        match e {
-            Expr::Var(_, v) => self.var_name(rule, *v),
-            Expr::ConstBool(_, b) => b.to_string(),
-            Expr::ConstInt(_, i) => i.to_string(),
-            Expr::ConstPrim(_, s) => format!("${}", self.p.sym(*s)),
-            Expr::Let { body, .. } => self.show_expr(rule, body),
-            Expr::Term(_, tid, args) => {
-                let info = self.p.term(*tid);
-                if info.converter && args.len() == 1 {
-                    return self.show_expr(rule, &args[0]);
-                }
-                if args.is_empty() {
-                    return format!("({})", info.name);
-                }
-                let parts: Vec<String> = args.iter().map(|a| self.show_expr(rule, a)).collect();
-                format!("({} {})", info.name, parts.join(" "))
-            }
-        }
     }
 }
 

@@ -1,0 +1,115 @@
+//! Conditions about *other* rules: that a higher-priority `(veri priority)`
+//! rule does not match (assumed), and that some rule of a chained term
+//! matches its arguments (proved: otherwise the generated instruction
+//! selector panics with "no rule matched").
+
+use cranelift_isle::sema::{RuleId, TermFlags, TermId, TermKind};
+use loweq_dsl::Diagnostic;
+use loweq_semantics::graph::{NodeId, NodeKind, VarId};
+use loweq_semantics::op::Op;
+use loweq_semantics::span::Span;
+
+use super::{Builder, Origin, Vars};
+use crate::expand::rules_of;
+
+impl Builder<'_> {
+    /// The conditions under which rule `rid` matches `args` (its patterns,
+    /// guards and the specs they use), and the variables it introduces.
+    fn rule_condition(
+        &mut self,
+        rid: RuleId,
+        args: &[NodeId],
+    ) -> Result<(NodeId, Vec<VarId>), Diagnostic> {
+        let rule = &self.p.terms.rules[rid.index()];
+        let span = self.rule_span(rule);
+        let first_var = self.c.graph.vars.len();
+        let saved = self.collect.replace(Vec::new());
+        let (occurrences, slots) = (self.c.occurrences.len(), self.c.slots.len());
+        let mut vars: Vars = vec![None; rule.vars.len()];
+        let mut result = Ok(());
+        for (pat, &a) in rule.args.iter().zip(args) {
+            result = result.and_then(|_| self.pattern(rule, pat, a, &mut vars));
+        }
+        result = result.and_then(|_| self.iflets(rule, &mut vars));
+        let conds = std::mem::replace(&mut self.collect, saved).unwrap_or_default();
+        // The condition's term applications are not part of the rule's
+        // display and need no instantiation choice of their own: their
+        // types follow from the arguments they share with the rule.
+        self.c.occurrences.truncate(occurrences);
+        self.c.slots.truncate(slots);
+        result?;
+        let bound = (first_var..self.c.graph.vars.len())
+            .map(|i| VarId(i as u32))
+            .collect();
+        Ok((self.c.graph.op(Op::And, conds, span), bound))
+    }
+
+    /// `forall bound. not m`: the rule whose condition is `m` does not match.
+    fn does_not_match(&mut self, m: NodeId, bound: Vec<VarId>, span: Span) -> NodeId {
+        let not_m = self.c.graph.op(Op::Not, vec![m], span);
+        if bound.is_empty() {
+            not_m
+        } else {
+            self.c.graph.add(NodeKind::Forall(bound), vec![not_m], span)
+        }
+    }
+
+    /// For every higher-priority rule of the same term marked
+    /// `(veri priority)`, assume that it does not match these arguments.
+    pub(super) fn priority_conditions(
+        &mut self,
+        rid: RuleId,
+        args: &[NodeId],
+    ) -> Result<(), Diagnostic> {
+        let rule = &self.p.terms.rules[rid.index()];
+        let higher: Vec<RuleId> = self
+            .p
+            .terms
+            .rules
+            .iter()
+            .filter(|r| {
+                r.root_term == rule.root_term && r.prio > rule.prio && self.p.rule(r.id).priority
+            })
+            .map(|r| r.id)
+            .collect();
+        for hid in higher {
+            let span = self.rule_span(&self.p.terms.rules[hid.index()]);
+            let (m, bound) = self.rule_condition(hid, args)?;
+            let negated = self.does_not_match(m, bound, span);
+            let name = self.p.rule(hid).name.clone();
+            self.assume(negated, Origin::Priority(name), span);
+        }
+        Ok(())
+    }
+
+    /// Proves that some rule of the chained term `tid` matches `args`,
+    /// unless the term is partial (then not matching is a way to fail).
+    pub(super) fn coverage(
+        &mut self,
+        tid: TermId,
+        args: &[NodeId],
+        span: Span,
+    ) -> Result<(), Diagnostic> {
+        if matches!(
+            self.p.terms.terms[tid.index()].kind,
+            TermKind::Decl {
+                flags: TermFlags { partial: true, .. },
+                ..
+            }
+        ) {
+            return Ok(());
+        }
+        let mut some_rule = Vec::new();
+        for rid in rules_of(self.p, tid) {
+            let (m, bound) = self.rule_condition(rid, args)?;
+            // exists bound. m  ==  not (forall bound. not m)
+            let none = self.does_not_match(m, bound, span);
+            some_rule.push(self.c.graph.op(Op::Not, vec![none], span));
+        }
+        // No source text says this; the failure message is the explanation.
+        let covered = self.c.graph.op(Op::Or, some_rule, Span::default());
+        let name = self.p.term(tid).name.clone();
+        self.oblige(covered, Origin::Coverage(name), span);
+        Ok(())
+    }
+}
