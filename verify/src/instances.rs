@@ -33,7 +33,10 @@ pub struct Instances {
 pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagnostic> {
     let graph = &cond.graph;
     let enums = &program.enums;
-    let roots = cond.roots();
+    // The root's arguments are typed even where no formula mentions them
+    // (a coverage expansion), so that every expansion is named alike.
+    let mut roots = cond.roots();
+    roots.extend(&cond.root_args);
     let facts: Vec<_> = cond.assumptions.iter().map(|c| c.node).collect();
     let to_diag = |e: TypeError| Diagnostic::new(format!("type error: {}", e.message), e.span);
     let mut inf = Inference::new(graph, enums, &roots, &facts).map_err(to_diag)?;
@@ -51,7 +54,7 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
     };
     if let Some(first) = cond.slots.first() {
         let n = program.term(first.term).signatures.len();
-        search.primary = vec![(false, None); n];
+        search.primary = vec![Primary::default(); n];
     }
     search.go(inf, 0);
     if search.found.is_empty() {
@@ -75,15 +78,25 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
         .primary
         .iter()
         .enumerate()
-        .filter_map(|(i, (ok, err))| match (ok, err) {
-            (false, Some(d)) => {
-                let term = program.term(cond.slots[0].term);
-                Some((
-                    sig_label(program, cond.slots[0].term, &term.signatures[i]),
-                    d.clone(),
-                ))
-            }
-            _ => None,
+        .filter(|(_, p)| p.admitted && !p.typed)
+        .map(|(i, p)| {
+            let slot = &cond.slots[0];
+            let term = program.term(slot.term);
+            let d = p.error.clone().unwrap_or_else(|| {
+                let others: Vec<&str> = cond.slots[1..]
+                    .iter()
+                    .map(|s| program.term(s.term).name.as_str())
+                    .collect();
+                Diagnostic::new(
+                    format!(
+                        "no signature of {} fits `{}` at this type",
+                        others.join(", "),
+                        term.name
+                    ),
+                    cond.assumptions.first().map(|c| c.span).unwrap_or_default(),
+                )
+            });
+            (sig_label(program, slot.term, &term.signatures[i]), d)
         })
         .collect();
     Ok(Instances {
@@ -115,6 +128,14 @@ fn sig_label(
     label_of(&widths)
 }
 
+/// What became of one signature of the first instantiated term.
+#[derive(Clone, Debug, Default)]
+struct Primary {
+    admitted: bool,
+    typed: bool,
+    error: Option<Diagnostic>,
+}
+
 struct Search<'a> {
     program: &'a Program,
     cond: &'a Condition,
@@ -122,9 +143,9 @@ struct Search<'a> {
     found: Vec<(Vec<String>, Typing)>,
     first_error: Option<Diagnostic>,
     chosen: Vec<usize>,
-    /// Per signature of the first slot: whether some combination typed, and
-    /// the first type error.
-    primary: Vec<(bool, Option<Diagnostic>)>,
+    /// Per signature of the first slot: whether the pattern admits it,
+    /// whether some combination typed, and the first type error.
+    primary: Vec<Primary>,
 }
 
 impl Search<'_> {
@@ -132,19 +153,27 @@ impl Search<'_> {
         let graph = &self.cond.graph;
         let enums = &self.program.enums;
         if slot == self.cond.slots.len() {
+            let snapshot = inf.clone();
             match inf.solve(graph, enums, self.roots, Mode::Complete) {
                 Ok(typing) => {
                     let labels = self.slot_labels(&typing);
                     self.found.push((labels, typing));
                     if let Some(&i) = self.chosen.first() {
-                        self.primary[i].0 = true;
+                        self.primary[i].typed = true;
+                    }
+                }
+                // Ill-typed, but its facts cannot hold here anyway (a chained
+                // rule for another type): inapplicable, not an error.
+                Err(_) if snapshot.refutes_facts(graph, enums) => {
+                    if let Some(&i) = self.chosen.first() {
+                        self.primary[i].typed = true;
                     }
                 }
                 Err(e) => {
                     let primary_unset = self
                         .chosen
                         .first()
-                        .is_some_and(|&i| self.primary[i].1.is_none());
+                        .is_some_and(|&i| self.primary[i].error.is_none());
                     if self.first_error.is_none() || primary_unset {
                         let sigs: Vec<String> = self
                             .chosen
@@ -164,7 +193,7 @@ impl Search<'_> {
                             d = d.with_note(format!("with {}", sigs.join(", ")));
                         }
                         if let Some(&i) = self.chosen.first() {
-                            self.primary[i].1.get_or_insert_with(|| d.clone());
+                            self.primary[i].error.get_or_insert_with(|| d.clone());
                         }
                         self.first_error.get_or_insert(d);
                     }
@@ -183,6 +212,9 @@ impl Search<'_> {
                 .chain(std::iter::once((&occ.result, &sig.ret)))
                 .all(|(&n, ty)| next.require(graph, n, ty).is_ok());
             if ok {
+                if slot == 0 {
+                    self.primary[i].admitted = true;
+                }
                 self.chosen.push(i);
                 self.go(next, slot + 1);
                 self.chosen.pop();

@@ -74,6 +74,8 @@ struct Prepared {
     instances: Vec<instances::Instance>,
     /// Instantiations that do not type, with the error.
     failed: Vec<(String, Diagnostic)>,
+    /// Whether this expansion only checks that a chained call is covered.
+    covers: bool,
 }
 
 /// A rule ready to check, or the reason it cannot be.
@@ -165,6 +167,7 @@ fn prepare(program: &Program, rule: RuleId) -> RuleWork {
                     chain,
                     instances: found.typed,
                     failed: found.failed,
+                    covers: plan.covers(),
                 })
             })
             .collect()
@@ -246,10 +249,25 @@ fn run(
             }
         })
         .collect();
-    for (w, e, i, outcome, millis) in outcomes {
+    // Rule expansions first; then coverage expansions, which can only add
+    // bad news: that a coverage check holds does not make an inapplicable
+    // instantiation verified.
+    let (covers, rules): (Vec<_>, Vec<_>) = outcomes
+        .into_iter()
+        .partition(|(w, e, ..)| matches!(&work[*w].expansions, Ok(exps) if exps[*e].covers));
+    for (w, e, i, outcome, millis) in rules.into_iter().chain(covers) {
         let Ok(exps) = &work[w].expansions else {
             continue;
         };
+        let label = &exps[e].instances[i].label;
+        if exps[e].covers && matches!(outcome.verdict, Verdict::Verified | Verdict::Inapplicable) {
+            // Still count the work.
+            if let Some(entry) = reports[w].instances.iter_mut().find(|x| &x.label == label) {
+                entry.millis += millis;
+                entry.queries += outcome.queries;
+            }
+            continue;
+        }
         merge(
             &mut reports[w],
             &exps[e].instances[i].label,
@@ -268,6 +286,7 @@ fn run(
         }
     }
     for r in &mut reports {
+        r.instances.sort_by_cached_key(|i| widths_of(&i.label));
         flag_never_applicable(r);
     }
     reports
@@ -330,4 +349,13 @@ fn flag_never_applicable(r: &mut RuleReport) {
             );
         }
     }
+}
+
+/// The numbers in a label (`i8,i16->i8` is 8, 16, 8), to order
+/// instantiations by width.
+fn widths_of(label: &str) -> Vec<u64> {
+    label
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|d| d.parse().ok())
+        .collect()
 }

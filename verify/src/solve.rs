@@ -131,14 +131,25 @@ pub fn check(
     name: &str,
     smt: Option<&crate::SmtSink>,
 ) -> Outcome {
+    if let Some(why) = &cond.undecided {
+        return Outcome::new(Verdict::Unknown, 0, Some(why.clone()));
+    }
     let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
     let mut assumptions = Vec::new();
     let mut lhs = Vec::new();
+    let mut defined = Vec::new();
     for c in &cond.assumptions {
         match encoder.bool(c.node) {
             Ok(b) => {
+                if c.side == Side::Select && b.as_bool() == Some(false) {
+                    // The chosen chained rule cannot apply here.
+                    return inapplicable(0);
+                }
                 if c.side == Side::Lhs {
                     lhs.push(b.clone());
+                }
+                if c.side != Side::Select {
+                    defined.push(b.clone());
                 }
                 assumptions.push(b);
             }
@@ -196,27 +207,43 @@ pub fn check(
                 q.count,
                 Some(format!("{r} checking that the rule applies")),
             ),
-            // Nowhere: because the rule cannot match, or because the
-            // right-hand side's specs contradict each other (which would
-            // make anything "verified")?
+            // Nowhere. Because the rule cannot match here, or this expansion's
+            // choice of chained rules does not apply (inapplicable), or
+            // because the right-hand side's specs contradict each other,
+            // which would make anything "verified" (an error)?
             Answer::Unsat => {
-                let mut lhs_only = Queries {
-                    base: wellformed.into_iter().chain(lhs).collect(),
-                    logic: q.logic,
-                    timeout,
-                    count: q.count,
+                let again = |base: Vec<Bool>, count: u32| {
+                    let mut q2 = Queries {
+                        base,
+                        logic: q.logic,
+                        timeout,
+                        count,
+                    };
+                    (q2.check(&[]), q2.count)
                 };
-                match lhs_only.check(&[]) {
-                    Answer::Unsat => inapplicable(lhs_only.count),
+                let (selected_away, count) =
+                    again(wellformed.iter().cloned().chain(defined).collect(), q.count);
+                match selected_away {
+                    Answer::Sat(_) => inapplicable(count),
                     Answer::Unknown(r) => Outcome::new(
                         Verdict::Unknown,
-                        lhs_only.count,
+                        count,
                         Some(format!("{r} checking that the rule applies")),
                     ),
-                    Answer::Sat(_) => {
-                        let mut o = Outcome::new(Verdict::Error, lhs_only.count, None);
-                        o.error = Some(contradiction(cond));
-                        o
+                    Answer::Unsat => {
+                        match again(wellformed.into_iter().chain(lhs).collect(), count) {
+                            (Answer::Unsat, count) => inapplicable(count),
+                            (Answer::Unknown(r), count) => Outcome::new(
+                                Verdict::Unknown,
+                                count,
+                                Some(format!("{r} checking that the rule applies")),
+                            ),
+                            (Answer::Sat(_), count) => {
+                                let mut o = Outcome::new(Verdict::Error, count, None);
+                                o.error = Some(contradiction(cond));
+                                o
+                            }
+                        }
                     }
                 }
             }

@@ -197,6 +197,21 @@ impl Inference {
             .map_err(|(a, b)| conflict(graph.node(n).span, format!("expected {b}, found {a}")))
     }
 
+    /// Whether the facts are contradictory on their own at this
+    /// instantiation: after propagating as far as typing allows, some
+    /// conjunct of a fact has the static value `false`. A condition whose
+    /// facts are refuted can never hold, whether or not the rest types.
+    pub fn refutes_facts(mut self, graph: &Graph, enums: &Enums) -> bool {
+        while let Ok(true) = self.step(graph, enums) {}
+        let mut conjuncts = Vec::new();
+        for &f in &self.facts.clone() {
+            Self::conjuncts(graph, f, &mut conjuncts);
+        }
+        conjuncts
+            .into_iter()
+            .any(|c| self.static_value(graph, c) == Some(Value::Bool(false)))
+    }
+
     /// Runs propagation to a fixpoint and returns the typing.
     pub fn solve(
         mut self,

@@ -101,7 +101,21 @@ impl Builder<'_> {
         }
         let mut some_rule = Vec::new();
         for rid in rules_of(self.p, tid) {
-            let (m, bound) = self.rule_condition(rid, args)?;
+            // A rule whose guard calls another chained term cannot be
+            // expressed here; counting it as not matching is conservative.
+            self.covering_collect = true;
+            self.inexpressible = false;
+            let condition = self.rule_condition(rid, args);
+            self.covering_collect = false;
+            let (m, bound) = condition?;
+            if std::mem::take(&mut self.inexpressible) {
+                let rule = self.p.rule(rid).name.clone();
+                self.c.undecided.get_or_insert(format!(
+                    "whether some rule of `{}` matches cannot be decided: the guard of rule `{rule}` calls a chained term",
+                    self.p.term(tid).name
+                ));
+                continue;
+            }
             // exists bound. m  ==  not (forall bound. not m)
             let none = self.does_not_match(m, bound, span);
             some_rule.push(self.c.graph.op(Op::Not, vec![none], span));

@@ -18,13 +18,17 @@ mod guards;
 mod states;
 mod text;
 
-/// Which side of the rule a term occurrence is on.
+/// Which side of the rule a term occurrence, or an assumption, is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
     /// The left-hand side pattern or an `if-let` guard: the IR.
     Lhs,
     /// The right-hand side: the machine code.
     Rhs,
+    /// For assumptions only: whether the chosen rule of a chained term, or
+    /// a partial right-hand-side term, applies in this expansion. These
+    /// constrain values the right-hand side computes.
+    Select,
 }
 
 /// One application of a term in the expanded rule.
@@ -123,6 +127,8 @@ pub struct Condition {
     pub root_args: Vec<NodeId>,
     /// The root term's result node.
     pub root_result: Option<NodeId>,
+    /// Why a coverage expansion cannot decide coverage, if it cannot.
+    pub undecided: Option<String>,
 }
 
 impl Condition {
@@ -166,6 +172,8 @@ pub fn build(program: &Program, rule: RuleId, plan: &Plan) -> Result<Condition, 
         conversions: Vec::new(),
         phase: Side::Lhs,
         in_guard: false,
+        covering_collect: false,
+        inexpressible: false,
     };
     for s in &program.states {
         let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
@@ -202,6 +210,11 @@ struct Builder<'p> {
     phase: Side,
     /// Building an `if-let` guard: partial constructors may fail there.
     in_guard: bool,
+    /// Collecting a coverage condition: a chained call in it cannot be
+    /// expressed, and makes the rule count as not matching.
+    covering_collect: bool,
+    /// Set when that happened.
+    inexpressible: bool,
 }
 
 /// One term's modification of a state.
@@ -252,6 +265,8 @@ impl Builder<'_> {
         self.phase = Side::Lhs;
         self.c.root_args = args.clone();
         self.c.root_result = Some(result);
+        // In a coverage expansion the root's require and match still say
+        // which inputs reach the call; its provide is dropped in `build`.
         let text = self.show_lhs_root(rule);
         self.apply(
             rule.root_term,
@@ -355,6 +370,14 @@ impl Builder<'_> {
         };
         if role != Role::Root {
             self.check_state_use(tid, span)?;
+        } else if let Some(m) = spec.modifies.first() {
+            return Err(Diagnostic::new(
+                format!("the root term `{}` declares `modifies`", info.name),
+                m.span,
+            )
+            .with_note(
+                "a root's provide is proved, not assumed: it reads state but cannot set it",
+            ));
         }
         // The states this term modifies are its own copies; `finish_states`
         // combines the copies of every modifier into the state.
@@ -380,8 +403,14 @@ impl Builder<'_> {
                 ..
             }
         );
-        let match_is_obligation =
-            role == Role::Callee && side == Side::Rhs && !self.in_guard && !partial;
+        let match_is_obligation = role == Role::Callee && side == Side::Rhs && !partial;
+        // On the left-hand side a `match` says where the rule applies; a
+        // partial constructor's says whether this expansion does.
+        let match_side = if side == Side::Lhs && self.phase == Side::Lhs {
+            Side::Lhs
+        } else {
+            Side::Select
+        };
         match role {
             Role::Root => {
                 for n in inst.requires {
@@ -403,7 +432,7 @@ impl Builder<'_> {
                         self.oblige(n, Origin::Match(name.clone()), spec.span);
                     } else {
                         // Where a partial term matches is where the rule applies.
-                        self.assume_on(Side::Lhs, n, Origin::Match(name.clone()), spec.span);
+                        self.assume_on(match_side, n, Origin::Match(name.clone()), spec.span);
                     }
                 }
                 for n in inst.requires {
@@ -496,6 +525,10 @@ impl Builder<'_> {
         vars: &mut Vars,
     ) -> Result<(), Diagnostic> {
         let span = self.rule_span(rule);
+        if self.covering {
+            // Patterns after the covered call (later `if-let`s) do not run.
+            return Ok(());
+        }
         match pat {
             Pattern::BindPattern(_, v, sub) => {
                 vars[v.index()] = Some(value);
@@ -623,7 +656,13 @@ impl Builder<'_> {
 
     fn iflets(&mut self, rule: &Rule, vars: &mut Vars) -> Result<(), Diagnostic> {
         let (phase, guard) = (self.phase, self.in_guard);
-        self.phase = Side::Lhs;
+        // A guard is a condition of the rule, or, inside a chained rule, of
+        // the expansion.
+        self.phase = if phase == Side::Select {
+            Side::Select
+        } else {
+            Side::Lhs
+        };
         self.in_guard = true;
         let mut r = Ok(());
         for il in &rule.iflets {
@@ -641,6 +680,10 @@ impl Builder<'_> {
 
     fn expr(&mut self, rule: &Rule, e: &Expr, vars: &mut Vars) -> Result<NodeId, Diagnostic> {
         let span = self.rule_span(rule);
+        if self.covering {
+            // After the covered call nothing is evaluated in this expansion.
+            return Ok(self.unknown(span));
+        }
         match e {
             Expr::Var(_, v) => Ok(vars[v.index()].expect("ISLE binds variables before use")),
             Expr::ConstBool(ty, b) => self.constant(*ty, ConstValue::Bool(*b), span),
@@ -661,8 +704,17 @@ impl Builder<'_> {
                 for a in args {
                     arg_nodes.push(self.expr(rule, a, vars)?);
                 }
+                if self.covering {
+                    // The covered call was among the arguments: this term
+                    // runs after it.
+                    return Ok(self.unknown(span));
+                }
                 let info = self.p.term(*tid);
                 if info.chain {
+                    if self.collect.is_some() && self.covering_collect {
+                        self.inexpressible = true;
+                        return Ok(self.unknown(span));
+                    }
                     if self.collect.is_some() {
                         return Err(Diagnostic::new(
                             format!(
@@ -708,12 +760,13 @@ impl Builder<'_> {
         }
     }
 
-    /// A value of a chained call nothing is known about.
-    fn opaque(&mut self, tid: TermId, span: Span) -> Result<NodeId, Diagnostic> {
-        let ret = self.p.terms.terms[tid.index()].ret_ty;
+    /// A value nothing is known about (in a coverage expansion, what comes
+    /// after the covered call); no formula mentions it.
+    fn unknown(&mut self, span: Span) -> NodeId {
         self.counter += 1;
-        let name = format!("{}#{}.result", self.p.term(tid).name, self.counter);
-        self.fresh_typed(name, ret, span)
+        self.c
+            .graph
+            .var(format!("unknown#{}", self.counter), None, span)
     }
 
     /// Inlines one rule of a chained term, the one the plan chose; or, in
@@ -731,9 +784,9 @@ impl Builder<'_> {
                 debug_assert_eq!(t, tid);
                 self.coverage(tid, &args, span)?;
                 self.covering = true;
-                return self.opaque(tid, span);
+                return Ok(self.unknown(span));
             }
-            None if self.covering => return self.opaque(tid, span),
+            None if self.covering => return Ok(self.unknown(span)),
             None => {
                 return Err(Diagnostic::new(
                     "internal error: expansion plan exhausted",
@@ -745,8 +798,8 @@ impl Builder<'_> {
         debug_assert_eq!(rule.root_term, tid);
         let mut vars: Vars = vec![None; rule.vars.len()];
         // Which rule of the chained term applies is a condition of this
-        // expansion, like the root's patterns.
-        let phase = std::mem::replace(&mut self.phase, Side::Lhs);
+        // expansion.
+        let phase = std::mem::replace(&mut self.phase, Side::Select);
         let guard = std::mem::replace(&mut self.in_guard, false);
         let mut r = Ok(());
         for (pat, &a) in rule.args.iter().zip(&args) {

@@ -87,11 +87,21 @@ impl Builder<'_> {
                 )
                 .with_note("loweq combines several modifications only of a Bool state (a trap happens if any term traps)"));
             }
-            let side = if mods.iter().any(|m| m.2 == Side::Rhs) {
-                Side::Rhs
-            } else {
-                Side::Lhs
-            };
+            let on_lhs = mods.iter().any(|m| m.2 == Side::Lhs);
+            let on_rhs = mods.iter().any(|m| m.2 != Side::Lhs);
+            if on_lhs && on_rhs {
+                let terms: Vec<String> = mods.iter().map(|m| format!("`{}`", m.3)).collect();
+                return Err(Diagnostic::new(
+                    format!(
+                        "state `{}` is modified on both sides of the rule (by {})",
+                        s.name,
+                        terms.join(", ")
+                    ),
+                    s.span,
+                )
+                .with_note("IR state and machine state must be distinct, or the rule could set what it is checked against"));
+            }
+            let side = if on_rhs { Side::Rhs } else { Side::Lhs };
             let span = s.span;
             let g = &mut self.c.graph;
             let conds: Vec<NodeId> = mods.iter().map(|m| m.0).collect();
