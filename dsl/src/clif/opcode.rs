@@ -209,46 +209,47 @@ pub enum IntCC {
 }
 
 impl IntCC {
-    /// Every condition code, with its CLIF spelling.
-    pub const ALL: [(IntCC, &'static str); 10] = [
-        (IntCC::Equal, "eq"),
-        (IntCC::NotEqual, "ne"),
-        (IntCC::SignedLessThan, "slt"),
-        (IntCC::SignedGreaterThanOrEqual, "sge"),
-        (IntCC::SignedGreaterThan, "sgt"),
-        (IntCC::SignedLessThanOrEqual, "sle"),
-        (IntCC::UnsignedLessThan, "ult"),
-        (IntCC::UnsignedGreaterThanOrEqual, "uge"),
-        (IntCC::UnsignedGreaterThan, "ugt"),
-        (IntCC::UnsignedLessThanOrEqual, "ule"),
+    /// Every condition code, with its CLIF spelling and the name of its
+    /// variant in the `IntCC` enum of the IR specs.
+    pub const ALL: [(IntCC, &'static str, &'static str); 10] = [
+        (IntCC::Equal, "eq", "Equal"),
+        (IntCC::NotEqual, "ne", "NotEqual"),
+        (IntCC::SignedLessThan, "slt", "SignedLessThan"),
+        (
+            IntCC::SignedGreaterThanOrEqual,
+            "sge",
+            "SignedGreaterThanOrEqual",
+        ),
+        (IntCC::SignedGreaterThan, "sgt", "SignedGreaterThan"),
+        (IntCC::SignedLessThanOrEqual, "sle", "SignedLessThanOrEqual"),
+        (IntCC::UnsignedLessThan, "ult", "UnsignedLessThan"),
+        (
+            IntCC::UnsignedGreaterThanOrEqual,
+            "uge",
+            "UnsignedGreaterThanOrEqual",
+        ),
+        (IntCC::UnsignedGreaterThan, "ugt", "UnsignedGreaterThan"),
+        (
+            IntCC::UnsignedLessThanOrEqual,
+            "ule",
+            "UnsignedLessThanOrEqual",
+        ),
     ];
 
     /// The condition code written `text` in CLIF.
     pub fn from_clif(text: &str) -> Option<IntCC> {
-        IntCC::ALL.iter().find(|(_, s)| *s == text).map(|(c, _)| *c)
-    }
-
-    /// Its CLIF spelling.
-    pub fn clif_name(self) -> &'static str {
         IntCC::ALL
             .iter()
-            .find(|(c, _)| *c == self)
-            .map_or("?", |(_, s)| s)
+            .find(|(_, s, _)| *s == text)
+            .map(|(c, _, _)| *c)
     }
 
     /// The name of its variant in the `IntCC` enum of the IR specs.
     pub fn isle_name(self) -> &'static str {
-        match self {
-            IntCC::Equal => "Equal",
-            IntCC::NotEqual => "NotEqual",
-            IntCC::SignedLessThan => "SignedLessThan",
-            IntCC::SignedGreaterThanOrEqual => "SignedGreaterThanOrEqual",
-            IntCC::SignedGreaterThan => "SignedGreaterThan",
-            IntCC::SignedLessThanOrEqual => "SignedLessThanOrEqual",
-            IntCC::UnsignedLessThan => "UnsignedLessThan",
-            IntCC::UnsignedGreaterThanOrEqual => "UnsignedGreaterThanOrEqual",
-            IntCC::UnsignedGreaterThan => "UnsignedGreaterThan",
-            IntCC::UnsignedLessThanOrEqual => "UnsignedLessThanOrEqual",
-        }
+        IntCC::ALL
+            .iter()
+            .find(|(c, _, _)| *c == self)
+            .map(|(_, _, name)| *name)
+            .expect("every condition code is in IntCC::ALL")
     }
 }
