@@ -3,7 +3,9 @@
 //! against the IR specs, and the output formats.
 //! This is the only crate that knows how results are printed.
 
+pub mod flags;
 pub mod json;
+pub mod progress;
 pub mod render;
 pub mod run;
 pub mod runtest;

@@ -28,7 +28,8 @@ pub type SmtSink = std::sync::Arc<dyn Fn(&str, &str, &str) + Send + Sync>;
 pub struct Options {
     /// Per-query solver timeout.
     pub timeout: Duration,
-    /// Worker threads; `None` uses every core.
+    /// Worker threads; `None` uses every core. Never more than [`max_jobs`]
+    /// or than there is work for.
     pub jobs: Option<usize>,
     /// Only verify rules with these names (all when empty).
     pub rules: Vec<String>,
@@ -58,13 +59,56 @@ impl Default for Options {
     }
 }
 
-/// Progress of a run: instantiations done out of the total.
+/// What a run is busy with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Loading and checking the input files (reported by callers that load
+    /// them; counts files).
+    Loading,
+    /// Expanding, building and typing each rule's conditions (counts rules).
+    Preparing,
+    /// Solving (counts instantiations).
+    Checking,
+}
+
+/// Progress of a run: how much of the current phase is done.
 #[derive(Clone, Copy, Debug)]
 pub struct Progress {
+    /// The phase.
+    pub phase: Phase,
     /// Done so far.
     pub done: usize,
     /// Total.
     pub total: usize,
+}
+
+/// At most this many workers per core: more only cost memory, since each
+/// worker keeps a z3 context of its own.
+pub const JOBS_PER_CORE: usize = 4;
+
+/// The most workers a run uses: [`JOBS_PER_CORE`] per core.
+pub fn max_jobs() -> usize {
+    cores() * JOBS_PER_CORE
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The stack of each worker. Inputs are depth-limited by the front end,
+/// but conditions nest chained rules inside one another; a generous stack
+/// costs address space only.
+const WORKER_STACK: usize = 64 << 20;
+
+/// A pool of at most `jobs` workers (all cores when `None`), and never more
+/// than there are `items` to work on.
+fn pool(jobs: Option<usize>, items: usize) -> Result<rayon::ThreadPool, Diagnostic> {
+    let n = jobs.unwrap_or_else(cores).min(max_jobs()).min(items).max(1);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .stack_size(WORKER_STACK)
+        .build()
+        .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))
 }
 
 /// One prepared expansion of a rule.
@@ -92,11 +136,7 @@ pub fn verify(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, Diagnostic> {
     let (selected, excluded) = select(program, &options.rules)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.unwrap_or(0))
-        .build()
-        .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))?;
-    let rules = pool.install(|| run(program, &selected, options, progress));
+    let rules = run(program, &selected, options, progress)?;
     Ok(Report { rules, excluded })
 }
 
@@ -180,8 +220,26 @@ fn run(
     selected: &[RuleId],
     options: &Options,
     progress: &(dyn Fn(Progress) + Sync),
-) -> Vec<RuleReport> {
-    let work: Vec<RuleWork> = selected.par_iter().map(|&r| prepare(program, r)).collect();
+) -> Result<Vec<RuleReport>, Diagnostic> {
+    let rules = selected.len();
+    let prepared = std::sync::atomic::AtomicUsize::new(0);
+    let preparing = |done| Progress {
+        phase: Phase::Preparing,
+        done,
+        total: rules,
+    };
+    progress(preparing(0));
+    let work: Vec<RuleWork> = pool(options.jobs, rules)?.install(|| {
+        selected
+            .par_iter()
+            .map(|&r| {
+                let w = prepare(program, r);
+                let d = prepared.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(preparing(d));
+                w
+            })
+            .collect()
+    });
     let tasks: Vec<(usize, usize, usize)> = work
         .iter()
         .enumerate()
@@ -196,36 +254,44 @@ fn run(
         .collect();
     let total = tasks.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
-    progress(Progress { done: 0, total });
-    let outcomes: Vec<(usize, usize, usize, solve::Outcome, u64)> = tasks
-        .par_iter()
-        .map(|&(w, e, i)| {
-            let Ok(exps) = &work[w].expansions else {
-                unreachable!("tasks come from prepared rules")
-            };
-            let p = &exps[e];
-            let start = Instant::now();
-            let rule = &program.rule(work[w].rule).name;
-            let name = if e == 0 {
-                rule.clone()
-            } else {
-                format!("{rule}.{e}")
-            };
-            let outcome = solve::check(
-                program,
-                &p.cond,
-                &p.chain,
-                &p.instances[i],
-                options.timeout,
-                &name,
-                options.smt.as_ref(),
-            );
-            let millis = start.elapsed().as_millis() as u64;
-            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            progress(Progress { done: d, total });
-            (w, e, i, outcome, millis)
-        })
-        .collect();
+    let checking = |done| Progress {
+        phase: Phase::Checking,
+        done,
+        total,
+    };
+    progress(checking(0));
+    let outcomes: Vec<(usize, usize, usize, solve::Outcome, u64)> = pool(options.jobs, total)?
+        .install(|| {
+            tasks
+                .par_iter()
+                .map(|&(w, e, i)| {
+                    let Ok(exps) = &work[w].expansions else {
+                        unreachable!("tasks come from prepared rules")
+                    };
+                    let p = &exps[e];
+                    let start = Instant::now();
+                    let rule = &program.rule(work[w].rule).name;
+                    let name = if e == 0 {
+                        rule.clone()
+                    } else {
+                        format!("{rule}.{e}")
+                    };
+                    let outcome = solve::check(
+                        program,
+                        &p.cond,
+                        &p.chain,
+                        &p.instances[i],
+                        options.timeout,
+                        &name,
+                        options.smt.as_ref(),
+                    );
+                    let millis = start.elapsed().as_millis() as u64;
+                    let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    progress(checking(d));
+                    (w, e, i, outcome, millis)
+                })
+                .collect()
+        });
     let mut reports: Vec<RuleReport> = work
         .iter()
         .map(|rw| {
@@ -289,7 +355,7 @@ fn run(
         r.instances.sort_by_cached_key(|i| widths_of(&i.label));
         flag_never_applicable(r);
     }
-    reports
+    Ok(reports)
 }
 
 /// Folds one expansion's outcome into the rule's entry for that
