@@ -95,6 +95,10 @@ struct VerifyArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// How many expansions through chained terms one rule may have (a rule
+    /// with more is an error that names this limit).
+    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
+    max_expansions: usize,
     /// Show a progress bar on stderr (default: when stderr is a terminal).
     #[arg(long, value_enum, default_value_t = When::Auto)]
     progress: When,
@@ -114,6 +118,10 @@ struct BenchArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// How many expansions through chained terms one rule may have (a rule
+    /// with more is an error that names this limit).
+    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
+    max_expansions: usize,
     /// Per-query solver timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     timeout: f64,
@@ -190,6 +198,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
         jobs: args.jobs,
         rules: args.rules,
         smt: None,
+        max_expansions: args.max_expansions,
     };
     let show_progress = match args.progress {
         When::Always => true,
@@ -243,6 +252,7 @@ fn bench(args: BenchArgs) -> ExitCode {
         jobs: args.jobs,
         rules: Vec::new(),
         smt: None,
+        max_expansions: args.max_expansions,
     };
     let target = target(Vec::new(), args.arch);
     let mut best = f64::INFINITY;
