@@ -63,8 +63,10 @@ pub struct Inst {
     /// holds no operand, it is loaded with junk first (the destination's
     /// old value).
     pub result: String,
-    /// The code: a template, or several lines, or a template per enum
-    /// variant name (with `default` for the others).
+    /// The code: a template, or several lines, or a template per variant
+    /// (keyed by the variant names joined by spaces, `Size8 Size32`, or by
+    /// one of them), with `default` for the others. A variant without code
+    /// must be one the spec's `require` excludes: it is never emitted.
     pub asm: Asm,
     /// Enum parameters limited to some variants (the others are not run):
     /// parameter name to variant names.
@@ -84,7 +86,8 @@ pub enum Asm {
     Line(String),
     /// Several lines.
     Lines(Vec<String>),
-    /// Per enum variant name; `default` for the rest.
+    /// Per variant (all its names joined by spaces, or one name);
+    /// `default` for the rest.
     ByVariant(BTreeMap<String, Code>),
 }
 
@@ -110,14 +113,15 @@ impl Code {
 
 impl Asm {
     /// The template lines for a variant named by `names` (the variant
-    /// names of its enum parameters), if the table has any for it.
+    /// names of its enum parameters), if the table has any for it: the
+    /// entry for all the names, else for one of them, else `default`.
     pub fn lines(&self, names: &[String]) -> Option<Vec<String>> {
         match self {
             Asm::Line(l) => Some(vec![l.clone()]),
             Asm::Lines(ls) => Some(ls.clone()),
-            Asm::ByVariant(m) => names
-                .iter()
-                .find_map(|n| m.get(n))
+            Asm::ByVariant(m) => m
+                .get(&names.join(" "))
+                .or_else(|| names.iter().find_map(|n| m.get(n)))
                 .or_else(|| m.get("default"))
                 .map(Code::lines),
         }

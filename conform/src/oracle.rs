@@ -217,6 +217,20 @@ impl<'p> Oracle<'p> {
                 ));
             }
         }
+        let expected = self.judge(&values);
+        if self.plans.len() < MAX_PLANS && self.slow_reason.is_none() {
+            match self.plan(&trace) {
+                Ok(p) => self.plans.push(p),
+                Err(e) => self.slow_reason = Some(e.to_string()),
+            }
+        }
+        expected
+    }
+
+    /// The verdict on the values derivation found.
+    fn judge(&self, values: &HashMap<VarId, Value>) -> Result<Expected, String> {
+        let inst = &self.inst;
+        let enums = &self.program.enums;
         let mut ev = Evaluator::new(&inst.graph, &inst.typing, enums);
         let env = |v: VarId| values.get(&v).cloned();
         for &r in &inst.requires {
@@ -245,21 +259,13 @@ impl<'p> Oracle<'p> {
                 }
             },
         };
-        let expected = if trapped {
-            Expected::Trap
-        } else {
-            match values.get(&self.result) {
-                Some(v) => Expected::Value(v.clone()),
-                None => return Err(self.undetermined()),
-            }
-        };
-        if self.plans.len() < MAX_PLANS && self.slow_reason.is_none() {
-            match self.plan(&trace) {
-                Ok(p) => self.plans.push(p),
-                Err(e) => self.slow_reason = Some(e.to_string()),
-            }
+        if trapped {
+            return Ok(Expected::Trap);
         }
-        Ok(expected)
+        match values.get(&self.result) {
+            Some(v) => Ok(Expected::Value(v.clone())),
+            None => Err(self.undetermined()),
+        }
     }
 
     /// Compiles the path `trace` took.

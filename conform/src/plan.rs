@@ -45,6 +45,9 @@ pub struct Job {
     pub params: Vec<Param>,
     /// The parameter names.
     pub names: Vec<String>,
+    /// Whether the table gives code for this variant; a variant without
+    /// code must be excluded by the spec's `require` (never emitted).
+    pub emitted: bool,
     /// The code templates.
     pub code: Vec<Template>,
     /// The template texts, for reports.
@@ -274,10 +277,9 @@ fn expand(
                 subst.extend(s.clone());
             }
         }
-        let lines = inst
-            .asm
-            .lines(&variant_names)
-            .ok_or_else(|| err(format!("no code for variant {}", variant_names.join(" "))))?;
+        let lines = inst.asm.lines(&variant_names);
+        let emitted = lines.is_some();
+        let lines = lines.unwrap_or_default();
         let code = lines
             .iter()
             .map(|l| Template::parse(l).map_err(&err))
@@ -310,6 +312,7 @@ fn expand(
         let job = Job {
             term: term.clone(),
             variant: variant_names,
+            emitted,
             params,
             names: names.clone(),
             code,
