@@ -1,5 +1,5 @@
-//! Progress on stderr through every phase of a run (loading, preparing
-//! rules, checking instantiations): a bar on a terminal, or, when asked
+//! Progress on stderr through every phase of a run (loading the files,
+//! checking instantiations as they are found): a bar on a terminal, or, when asked
 //! for with `--progress always` and stderr is not a terminal (a CI log),
 //! a line per phase and one every few seconds.
 
@@ -18,14 +18,13 @@ pub enum Reporter {
     Off,
     /// An indicatif bar on a terminal.
     Bar(indicatif::ProgressBar),
-    /// Plain lines; the phase and when the last line was printed.
-    Lines(Mutex<Option<(Phase, Instant)>>),
+    /// Plain lines: the last update, and when the last line was printed.
+    Lines(Mutex<Option<(Progress, Instant)>>),
 }
 
 fn what(phase: Phase) -> &'static str {
     match phase {
         Phase::Loading => "loading files",
-        Phase::Preparing => "preparing rules",
         Phase::Checking => "checking instantiations",
     }
 }
@@ -63,27 +62,40 @@ impl Reporter {
             Reporter::Lines(last) => {
                 let Ok(mut last) = last.lock() else { return };
                 let now = Instant::now();
-                let new_phase = last.is_none_or(|(ph, _)| ph != p.phase);
-                let due = last.is_some_and(|(_, t)| now.duration_since(t) >= LINE_EVERY);
-                let finished = p.done == p.total && p.done > 0;
-                if new_phase || due || finished {
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "progress: {} {}/{}",
-                        what(p.phase),
-                        p.done,
-                        p.total
-                    );
-                    *last = Some((p.phase, now));
-                }
+                let printed = match *last {
+                    Some((q, at)) if q.phase == p.phase && now.duration_since(at) < LINE_EVERY => {
+                        at
+                    }
+                    _ => {
+                        line(p);
+                        now
+                    }
+                };
+                *last = Some((p, printed));
             }
         }
     }
 
-    /// Clears the bar.
+    /// Clears the bar, or prints the last state as a line.
     pub fn finish(&self) {
-        if let Reporter::Bar(bar) = self {
-            bar.finish_and_clear();
+        match self {
+            Reporter::Off => {}
+            Reporter::Bar(bar) => bar.finish_and_clear(),
+            Reporter::Lines(last) => {
+                if let Some((p, _)) = last.lock().ok().and_then(|l| *l) {
+                    line(p);
+                }
+            }
         }
     }
+}
+
+fn line(p: Progress) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "progress: {} {}/{}",
+        what(p.phase),
+        p.done,
+        p.total
+    );
 }

@@ -192,3 +192,20 @@ fn a_run_that_reaches_the_step_limit_is_a_timeout_not_a_failure() {
     );
     assert!(!out.contains("FAIL"), "{out}");
 }
+
+#[test]
+fn progress_shows_every_phase_in_a_log() {
+    let o = loweq_limited(&[
+        "verify",
+        "--progress",
+        "always",
+        "tests/cases/verify/provide_pass.isle",
+    ]);
+    assert_eq!(o.code(), Some(0), "{}", o.stderr());
+    let err = o.stderr();
+    assert!(err.contains("progress: loading files 0/1"), "{err}");
+    assert!(
+        err.contains("progress: checking instantiations 1/1"),
+        "{err}"
+    );
+}
