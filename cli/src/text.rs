@@ -231,7 +231,8 @@ pub fn counterexample(
             .map(|t| one_line(&t.text, 56).chars().count())
             .max()
             .unwrap_or(0);
-        ts.iter()
+        let lines = ts
+            .iter()
             .map(|t| {
                 format!(
                     "{:<width$} = {}",
@@ -239,7 +240,8 @@ pub fn counterexample(
                     show(&t.value, enums, false)
                 )
             })
-            .collect()
+            .collect();
+        elide(lines)
     };
     if !cex.lhs.is_empty() {
         notes.push(labelled("IR:      ", &terms(&cex.lhs)));
@@ -295,6 +297,22 @@ pub fn counterexample(
         .with_message(format!("wrong for {}", inst.label))])
         .with_notes(notes);
     files.render_raw(&d)
+}
+
+/// At most this many term lines per side; a huge rule shows its first and
+/// last ones.
+const MAX_TERM_LINES: usize = 24;
+
+fn elide(mut lines: Vec<String>) -> Vec<String> {
+    if lines.len() > MAX_TERM_LINES {
+        let keep = MAX_TERM_LINES / 2;
+        let hidden = lines.len() - 2 * keep;
+        lines.splice(
+            keep..lines.len() - keep,
+            [format!("... {hidden} more terms ...")],
+        );
+    }
+    lines
 }
 
 fn is_literal(text: &str) -> bool {

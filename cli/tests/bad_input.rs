@@ -209,3 +209,97 @@ fn progress_shows_every_phase_in_a_log() {
         "{err}"
     );
 }
+
+/// A self-contained file whose one rule or spec nests `n` deep.
+fn deep(n: usize, in_spec: bool) -> String {
+    let nest = |op: &str| format!("{}x{}", format!("({op} ").repeat(n), ")".repeat(n));
+    let (spec, pattern) = if in_spec {
+        (nest("bvnot"), "x".to_string())
+    } else {
+        ("x".to_string(), nest("neg"))
+    };
+    format!(
+        "(type Value (primitive Value))\n(model Value (type (bv 8)))\n\
+         (decl test (Value) Value)\n(spec (test x) (provide (= result {spec})))\n\
+         (decl neg (Value) Value)\n(extern extractor neg neg)\n(spec (neg x) (provide (= result (bvneg x))))\n\
+         (decl id (Value) Value)\n(extern constructor id id)\n(spec (id x) (provide (= result x)))\n\
+         (rule deep (test {pattern}) (id x))\n"
+    )
+}
+
+#[test]
+fn deep_nesting_ends_in_a_located_error_within_the_limits() {
+    // The issue's inputs: 1,000 deep took 107 s and 1.5 GB, 2,000 deep
+    // overflowed the stack.
+    for (n, in_spec) in [(1000, false), (2000, false), (2000, true), (100_000, true)] {
+        let path = file(
+            "deep",
+            &format!("deep_{n}_{in_spec}.isle"),
+            deep(n, in_spec).as_bytes(),
+        );
+        let o = loweq_limited(&["verify", "--jobs", "1", &path]);
+        let out = o.stdout();
+        assert_eq!(o.code(), Some(2), "{n}: {}", o.stderr());
+        assert!(
+            out.contains("parentheses nest more than 256 levels deep"),
+            "{out}"
+        );
+        assert!(out.contains(&format!("--> {path}:")), "{out}");
+        assert!(out.len() < 2_000, "{n}: {} bytes of output", out.len());
+    }
+    // With the shipped semantics too (`bnot` has instantiations).
+    let n = 2000;
+    let rule = format!(
+        "(rule deep (lower (has_type (fits_in_64 ty) {}x{}))\n      (x64_not (operand_size_of_type_32_64 ty) x))\n",
+        "(bnot ".repeat(n),
+        ")".repeat(n)
+    );
+    let path = file("deep", "deep_x64.isle", rule.as_bytes());
+    let o = loweq_limited(&["verify", "--jobs", "1", "--arch", "x64", &path]);
+    assert_eq!(o.code(), Some(2), "{}", o.stderr());
+    assert!(o
+        .stdout()
+        .contains("parentheses nest more than 256 levels deep"));
+}
+
+#[test]
+fn doubling_macros_end_in_an_error_naming_the_macro() {
+    // 23 levels were killed for memory at 24 GB; 20 took 35 s and 3.4 GB.
+    let o = loweq_limited(&[
+        "verify",
+        "--jobs",
+        "1",
+        "tests/cases/malformed/macro_blowup.isle",
+    ]);
+    assert_eq!(o.code(), Some(2), "{}", o.stderr());
+    assert!(
+        o.stdout()
+            .contains("expanding macro `m23!` makes this spec larger than 50000 expressions"),
+        "{}",
+        o.stdout()
+    );
+}
+
+#[test]
+fn too_many_rules_for_cranelift_isle_say_which_limit_without_a_panic() {
+    let mut text = String::from(
+        "(model u64 (type (bv 64)))\n(decl test (u64) u64)\n(spec (test x) (provide (= result x)))\n",
+    );
+    for i in 0..70_000 {
+        text.push_str(&format!("(rule (test {i}) {i})\n"));
+    }
+    let path = file("many", "one_term.isle", text.as_bytes());
+    let o = loweq_limited(&["verify", "--jobs", "1", &path]);
+    let (out, err) = (o.stdout(), o.stderr());
+    assert_eq!(o.code(), Some(2), "{err}");
+    assert!(
+        out.contains("too many rules for one term: the 70000 rules of `test` bind more than 65536 distinct values"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("--> {path}:2:7")), "{out}");
+    assert!(!out.contains("internal error"), "{out}");
+    assert!(
+        !err.contains("panicked") && !err.contains("TryFromIntError"),
+        "{err}"
+    );
+}

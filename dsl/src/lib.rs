@@ -11,6 +11,7 @@
 
 pub mod clif;
 pub mod diag;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod pass;
@@ -22,8 +23,33 @@ pub use program::{Program, RuleInfo, Signature, TermInfo};
 
 use loweq_semantics::span::SourceMap;
 
-/// Loads and checks a set of ISLE files.
+/// The stack the front end runs on: it recurses over spec expressions,
+/// which nest up to [`limits::MAX_SPEC_DEPTH`] levels once macros are
+/// expanded, more than the 2 MB of a spawned thread allows in a debug
+/// build. It costs address space only.
+const LOAD_STACK: usize = 64 << 20;
+
+/// Loads and checks a set of ISLE files, on a thread of its own with a
+/// stack for the deepest input the limits admit.
 pub fn load(sources: SourceMap) -> Result<Program, Vec<Diagnostic>> {
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("loweq-load".into())
+            .stack_size(LOAD_STACK)
+            .spawn_scoped(scope, || load_here(sources));
+        match spawned {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(e) => Err(vec![Diagnostic::global(format!(
+                "cannot start the thread that loads the input: {e}"
+            ))]),
+        }
+    })
+}
+
+/// [`load`] on the calling thread.
+fn load_here(sources: SourceMap) -> Result<Program, Vec<Diagnostic>> {
     let (defs, diags) = load::parse(&sources);
     if !diags.is_empty() {
         return Err(diags);

@@ -2,6 +2,7 @@
 //! (`TypeEnv`, `TermEnv`) and its overlap check, with every error turned
 //! into a [`Diagnostic`] with a span.
 
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use cranelift_isle::ast::Def;
@@ -21,10 +22,34 @@ pub fn pos_span(sources: &SourceMap, pos: Pos) -> Span {
     sources.form_span(FileId(pos.file), pos.offset)
 }
 
+thread_local! {
+    /// Set while [`guard`] runs cranelift-isle on this thread.
+    static GUARDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs, once, a panic hook that stays silent for panics inside
+/// [`guard`] (they become diagnostics; their raw text must not reach the
+/// terminal) and defers to the previous hook for every other panic.
+fn silence_guarded_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !GUARDED.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
 /// Runs `f`, turning a panic inside cranelift-isle into a diagnostic: the
 /// front end must never crash on user input.
 pub(crate) fn guard<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, Diagnostic> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+    silence_guarded_panics();
+    let outer = GUARDED.with(|g| g.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(outer));
+    result.map_err(|payload| {
         let detail = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -44,6 +69,11 @@ pub fn parse(sources: &SourceMap) -> (Vec<Def>, Vec<Diagnostic>) {
     let mut defs = Vec::new();
     let mut diags = Vec::new();
     for (id, file) in sources.files() {
+        // cranelift-isle's parser recurses once per level of nesting.
+        if let Some(d) = crate::limits::check_nesting(sources, id) {
+            diags.push(d);
+            continue;
+        }
         let parsed = guard("parsing", || {
             let lexer = Lexer::new(id.0, &file.text)?;
             cranelift_isle::parser::parse(lexer)
@@ -81,17 +111,61 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<(TypeEnv, TermEnv), 
         .map_err(convert)?;
         Ok((types, terms))
     };
-    let (_, expanded) = sema(true, defs)?;
+    let (types, expanded) = sema(true, defs)?;
     guard("the overlap check", || {
         cranelift_isle::overlap::check(&expanded)
     })
-    .map_err(|d| vec![d])?
+    .map_err(|d| vec![isle_limit(sources, &types, &expanded, d)])?
     .map_err(convert)?;
     let defs = guard("extractor expansion", || {
-        expand_unspecified_extractors(defs)
+        expand_unspecified_extractors(sources, defs)
     })
+    .map_err(|d| vec![d])?
     .map_err(|d| vec![d])?;
     sema(false, &defs)
+}
+
+/// cranelift-isle's rule trie numbers the values a term's rules bind with
+/// 16 bits and the fields of a tuple with 8; past that it panics on an
+/// integer conversion. Says which limit a crash of the overlap check most
+/// likely is, and where.
+fn isle_limit(
+    sources: &SourceMap,
+    types: &TypeEnv,
+    terms: &TermEnv,
+    crash: Diagnostic,
+) -> Diagnostic {
+    if !crash.notes.iter().any(|n| n.contains("TryFromIntError")) {
+        return crash;
+    }
+    let name = |t: &cranelift_isle::sema::Term| types.syms[t.name.index()].clone();
+    if let Some(t) = terms.terms.iter().find(|t| t.arg_tys.len() > 255) {
+        return Diagnostic::new(
+            format!(
+                "term `{}` has {} arguments; cranelift-isle allows at most 255",
+                name(t),
+                t.arg_tys.len()
+            ),
+            pos_span(sources, t.decl_pos),
+        );
+    }
+    let mut counts = vec![0usize; terms.terms.len()];
+    for r in &terms.rules {
+        counts[r.root_term.index()] += 1;
+    }
+    let Some((busiest, &rules)) = counts.iter().enumerate().max_by_key(|(_, &n)| n) else {
+        return crash;
+    };
+    let t = &terms.terms[busiest];
+    Diagnostic::new(
+        format!(
+            "too many rules for one term: the {rules} rules of `{}` bind more than 65536 distinct values, the most cranelift-isle's rule trie can number",
+            name(t)
+        ),
+        pos_span(sources, t.decl_pos),
+    )
+    .with_label("the term with the most rules")
+    .with_note("split the rules over several terms (a helper term per group), or share constants between them")
 }
 
 /// How deep extractor macros may nest in one another.
@@ -99,8 +173,12 @@ const EXTRACTOR_DEPTH: usize = 32;
 
 /// Expands, in rule patterns, the extractor macros that have no spec: the
 /// verifier reasons about a macro with a spec through its spec, and about
-/// one without through what it expands to.
-fn expand_unspecified_extractors(defs: &[Def]) -> Vec<Def> {
+/// one without through what it expands to. A pattern that grows deeper
+/// than [`crate::limits::MAX_PATTERN_DEPTH`] is an error at its rule.
+fn expand_unspecified_extractors(
+    sources: &SourceMap,
+    defs: &[Def],
+) -> Result<Vec<Def>, Diagnostic> {
     use cranelift_isle::ast::{Extractor, Pattern};
     use std::collections::{HashMap, HashSet};
     let specified: HashSet<&str> = defs
@@ -124,14 +202,30 @@ fn expand_unspecified_extractors(defs: &[Def]) -> Vec<Def> {
             _ => None,
         })
         .collect();
-    fn expand(p: &Pattern, macros: &HashMap<&str, Pattern>, depth: usize) -> Pattern {
-        match p {
+    /// Expands `p`, which sits `nesting` levels deep in its rule, inside
+    /// `depth` macro expansions; `Err` names the macro whose expansion
+    /// went too deep.
+    fn expand(
+        p: &Pattern,
+        macros: &HashMap<&str, Pattern>,
+        depth: usize,
+        nesting: usize,
+    ) -> Result<Pattern, String> {
+        let limit = crate::limits::MAX_PATTERN_DEPTH;
+        Ok(match p {
             Pattern::Term { sym, args, pos } => {
-                let args: Vec<Pattern> = args.iter().map(|a| expand(a, macros, depth)).collect();
+                if nesting > limit {
+                    return Err(sym.0.clone());
+                }
+                let args = args
+                    .iter()
+                    .map(|a| expand(a, macros, depth, nesting + 1))
+                    .collect::<Result<Vec<Pattern>, String>>()?;
                 if depth < EXTRACTOR_DEPTH {
                     if let Some(template) = macros.get(sym.0.as_str()) {
                         if let Some(e) = template.subst_macro_args(&args) {
-                            return expand(&e, macros, depth + 1);
+                            return expand(&e, macros, depth + 1, nesting)
+                                .map_err(|_| sym.0.clone());
                         }
                     }
                 }
@@ -143,27 +237,39 @@ fn expand_unspecified_extractors(defs: &[Def]) -> Vec<Def> {
             }
             Pattern::BindPattern { var, subpat, pos } => Pattern::BindPattern {
                 var: var.clone(),
-                subpat: Box::new(expand(subpat, macros, depth)),
+                subpat: Box::new(expand(subpat, macros, depth, nesting + 1)?),
                 pos: *pos,
             },
             Pattern::And { subpats, pos } => Pattern::And {
-                subpats: subpats.iter().map(|s| expand(s, macros, depth)).collect(),
+                subpats: subpats
+                    .iter()
+                    .map(|s| expand(s, macros, depth, nesting + 1))
+                    .collect::<Result<_, _>>()?,
                 pos: *pos,
             },
             other => other.clone(),
-        }
+        })
     }
     defs.iter()
         .map(|d| match d {
             Def::Rule(r) if !macros.is_empty() => {
+                let too_deep = |name: String| {
+                    Diagnostic::new(
+                        format!(
+                            "expanding extractor `{name}` makes this rule's pattern nest deeper than {} levels",
+                            crate::limits::MAX_PATTERN_DEPTH
+                        ),
+                        crate::pass::rule_span(sources, r.pos),
+                    )
+                };
                 let mut r = r.clone();
-                r.pattern = expand(&r.pattern, &macros, 0);
+                r.pattern = expand(&r.pattern, &macros, 0, 0).map_err(too_deep)?;
                 for il in &mut r.iflets {
-                    il.pattern = expand(&il.pattern, &macros, 0);
+                    il.pattern = expand(&il.pattern, &macros, 0, 0).map_err(too_deep)?;
                 }
-                Def::Rule(r)
+                Ok(Def::Rule(r))
             }
-            other => other.clone(),
+            other => Ok(other.clone()),
         })
         .collect()
 }

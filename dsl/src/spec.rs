@@ -61,6 +61,10 @@ pub struct Resolver<'a, 'm> {
     /// The macro whose body is being resolved, if any.
     expanding: Option<String>,
     depth: usize,
+    /// The macro calls being expanded, outermost first, with their places.
+    expansions: Vec<(String, Span)>,
+    /// How large and deep the spec has grown, against the limits.
+    budget: crate::limits::Budget,
     /// Problems found.
     pub diags: Vec<Diagnostic>,
 }
@@ -136,6 +140,8 @@ impl<'a, 'm> Resolver<'a, 'm> {
             macro_scope: Vec::new(),
             expanding: None,
             depth: 0,
+            expansions: Vec::new(),
+            budget: crate::limits::Budget::default(),
             diags: Vec::new(),
         }
     }
@@ -216,7 +222,36 @@ impl<'a, 'm> Resolver<'a, 'm> {
     }
 
     /// Resolves an expression; `None` when it has errors (already reported).
+    /// Past [`crate::limits::MAX_SPEC_SIZE`] expressions or
+    /// [`crate::limits::MAX_SPEC_DEPTH`] levels (macros expanded), the spec
+    /// is reported once and nothing more is resolved.
     pub fn expr(&mut self, e: &SpecExpr) -> Option<Expr> {
+        if self.budget.exhausted() {
+            return None;
+        }
+        // Where the expression starts (its full span is only needed when
+        // the limit is passed).
+        let pos = e.pos();
+        let at = Span::new(
+            loweq_semantics::span::FileId(pos.file),
+            pos.offset,
+            pos.offset + 1,
+        );
+        if let Err(d) = self.budget.enter(at, &self.expansions) {
+            if let Some(mut d) = d {
+                if d.span == Some(at) {
+                    d.span = Some(self.span(pos));
+                }
+                self.diags.push(d);
+            }
+            return None;
+        }
+        let r = self.resolve(e);
+        self.budget.leave();
+        r
+    }
+
+    fn resolve(&mut self, e: &SpecExpr) -> Option<Expr> {
         let span = self.span(e.pos());
         let kind = match e {
             SpecExpr::ConstInt { val, .. } => ExprKind::Const(Literal::Int(*val)),
@@ -621,9 +656,11 @@ impl<'a, 'm> Resolver<'a, 'm> {
             defs.push((id, v));
         }
         self.depth += 1;
+        self.expansions.push((name.0.clone(), span));
         let outer = self.expanding.replace(name.0.clone());
         let body = self.expr(body);
         self.expanding = outer;
+        self.expansions.pop();
         self.depth -= 1;
         self.scope = saved;
         self.macro_scope = saved_macros;

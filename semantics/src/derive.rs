@@ -82,23 +82,56 @@ pub fn derive_traced(
     for &f in facts {
         conjuncts(graph, typing, f, &mut conj);
     }
-    let mut env = Env::default();
+    let mut env = Env::new(graph, typing, enums);
     let mut seeded = Vec::new();
+    let mut listed = vec![false; graph.vars.len()];
+    for v in order {
+        if let Some(l) = listed.get_mut(v.0 as usize) {
+            *l = true;
+        }
+    }
     let mut queue: Vec<VarId> = order.to_vec();
     queue.extend(
         (0..graph.vars.len() as u32)
             .map(VarId)
-            .filter(|v| !order.contains(v)),
+            .filter(|v| !listed[v.0 as usize]),
     );
+    // Which conjuncts mention each variable: a conjunct is tried again
+    // only when a variable it mentions gets a value, so derivation is
+    // linear in the size of the facts rather than quadratic.
+    let mut watchers: Vec<Vec<usize>> = vec![Vec::new(); graph.vars.len()];
+    let mut seen = vec![usize::MAX; graph.nodes.len()];
+    for (i, &c) in conj.iter().enumerate() {
+        let mut stack = vec![c];
+        while let Some(n) = stack.pop() {
+            if std::mem::replace(&mut seen[n.0 as usize], i) == i {
+                continue;
+            }
+            if let Some(t) = typing.redirect(n) {
+                stack.push(t);
+            }
+            let node = graph.node(n);
+            match node.kind {
+                NodeKind::Var(v) => watchers[v.0 as usize].push(i),
+                _ => stack.extend(node.args.iter().copied()),
+            }
+        }
+    }
+    let mut pending: std::collections::VecDeque<usize> = (0..conj.len()).collect();
+    let mut queued = vec![true; conj.len()];
     let mut next_seed = 0;
     loop {
         // Define what can be defined.
-        let mut progress = true;
-        while progress {
-            progress = false;
-            for &c in &conj {
-                if define(graph, typing, enums, c, &mut env) {
-                    progress = true;
+        while let Some(i) = pending.pop_front() {
+            queued[i] = false;
+            let before = env.trace.defs.len();
+            define(graph, typing, enums, conj[i], &mut env);
+            for k in before..env.trace.defs.len() {
+                let v = env.trace.defs[k].0;
+                for &w in &watchers[v.0 as usize] {
+                    if !std::mem::replace(&mut queued[w], true) {
+                        pending.push_back(w);
+                    }
                 }
             }
         }
@@ -114,6 +147,11 @@ pub fn derive_traced(
             env.values.insert(v, val);
             env.trace.defs.push((v, Def::Seed));
             seeded.push(v);
+            for &w in &watchers[v.0 as usize] {
+                if !std::mem::replace(&mut queued[w], true) {
+                    pending.push_back(w);
+                }
+            }
         }
     }
     for &c in &conj {
@@ -152,22 +190,33 @@ fn guards(graph: &Graph, typing: &Typing, enums: &Enums, c: NodeId, env: &mut En
     }
 }
 
-/// The assignment built so far, and how.
-#[derive(Default)]
-struct Env {
+/// The assignment built so far, and how; and an evaluator that keeps the
+/// values of the nodes it has computed (a value, once computable, never
+/// changes: variables only ever gain values).
+struct Env<'a> {
     values: HashMap<VarId, Value>,
     trace: Trace,
+    evaluator: Evaluator<'a>,
 }
 
-impl Env {
+impl<'a> Env<'a> {
+    fn new(graph: &'a Graph, typing: &'a Typing, enums: &'a Enums) -> Env<'a> {
+        Env {
+            values: HashMap::new(),
+            trace: Trace::default(),
+            evaluator: Evaluator::new(graph, typing, enums),
+        }
+    }
+
     fn eval(
-        &self,
-        graph: &Graph,
-        typing: &Typing,
-        enums: &Enums,
+        &mut self,
+        _graph: &Graph,
+        _typing: &Typing,
+        _enums: &Enums,
         n: NodeId,
     ) -> Result<Value, EvalError> {
-        evaluate(graph, typing, enums, &self.values, n)
+        let values = &self.values;
+        self.evaluator.eval(n, &|v| values.get(&v).cloned())
     }
 }
 

@@ -216,3 +216,159 @@ proptest! {
         }
     }
 }
+
+/// Inputs shaped to exhaust resources (issue 7): nesting around the depth
+/// limit, macros that double at every level (or share the inner call with
+/// `let`, which keeps them linear), and files with many rules.
+#[derive(Debug, Clone)]
+enum Stress {
+    /// A rule pattern, or a spec, nested `depth` deep.
+    Deep { depth: usize, in_spec: bool },
+    /// `levels` macros, each calling the one below `fanout` times, the
+    /// inner call bound once with `let` or copied.
+    Macros {
+        levels: usize,
+        fanout: usize,
+        let_bound: bool,
+    },
+    /// `rules` rules, each of its own term.
+    Many { rules: usize },
+}
+
+const PRELUDE: &str = "(type Value (primitive Value))\n(model Value (type (bv 8)))\n\
+    (decl neg (Value) Value)\n(extern extractor neg neg)\n(spec (neg x) (provide (= result (bvneg x))))\n\
+    (decl id (Value) Value)\n(extern constructor id id)\n(spec (id x) (provide (= result x)))\n";
+
+impl Stress {
+    fn text(&self) -> String {
+        let mut t = PRELUDE.to_string();
+        match *self {
+            Stress::Deep { depth, in_spec } => {
+                let nest =
+                    |op: &str| format!("{}x{}", format!("({op} ").repeat(depth), ")".repeat(depth));
+                let (spec, pattern) = if in_spec {
+                    (nest("bvnot"), "x".to_string())
+                } else {
+                    ("x".to_string(), nest("neg"))
+                };
+                t += &format!(
+                    "(decl test (Value) Value)\n(spec (test x) (provide (= result {spec})))\n"
+                );
+                t += &format!("(rule deep (test {pattern}) (id x))\n");
+            }
+            Stress::Macros {
+                levels,
+                fanout,
+                let_bound,
+            } => {
+                t += "(macro (m0 x) (bvadd x #x01))\n";
+                for i in 1..=levels {
+                    let body = if let_bound {
+                        format!(
+                            "(let ((t (m{}! x))) (bvadd {}))",
+                            i - 1,
+                            vec!["t"; fanout.max(2)].join(" ")
+                        )
+                    } else {
+                        let calls = vec![format!("(m{}! x)", i - 1); fanout];
+                        if fanout == 1 {
+                            format!("(bvnot {})", calls[0])
+                        } else {
+                            format!("(bvadd {})", calls.join(" "))
+                        }
+                    };
+                    t += &format!("(macro (m{i} x) {body})\n");
+                }
+                t += &format!("(decl test (Value) Value)\n(spec (test x) (provide (= result (m{levels}! x))))\n");
+                t += "(rule r (test x) (id x))\n";
+            }
+            Stress::Many { rules } => {
+                for i in 0..rules {
+                    t += &format!("(decl t{i} (Value) Value)\n(spec (t{i} x) (provide (= result x)))\n(rule r{i} (t{i} x) (id x))\n");
+                }
+            }
+        }
+        t
+    }
+
+    /// The diagnostic the front end must give, if any.
+    fn expected_error(&self) -> Option<&'static str> {
+        match *self {
+            Stress::Deep { depth, in_spec } => {
+                // The rule's own forms add two levels, the spec's three.
+                let around = if in_spec { 3 } else { 2 };
+                (depth + around > loweq_dsl::limits::MAX_NESTING)
+                    .then_some("parentheses nest more than")
+            }
+            Stress::Macros {
+                levels,
+                fanout,
+                let_bound,
+            } => {
+                let size = (fanout.max(1) as f64).powi(levels as i32);
+                (!let_bound && fanout > 1 && size > 2.0 * loweq_dsl::limits::MAX_SPEC_SIZE as f64)
+                    .then_some("expanding macro `m")
+            }
+            Stress::Many { .. } => None,
+        }
+    }
+}
+
+fn stress(max_rules: usize, max_levels: usize) -> impl Strategy<Value = Stress> {
+    prop_oneof![
+        (240usize..270, any::<bool>()).prop_map(|(depth, in_spec)| Stress::Deep { depth, in_spec }),
+        (1usize..max_levels, 1usize..4, any::<bool>()).prop_map(|(levels, fanout, let_bound)| {
+            Stress::Macros {
+                levels,
+                fanout,
+                let_bound,
+            }
+        }),
+        (1usize..max_rules).prop_map(|rules| Stress::Many { rules }),
+    ]
+}
+
+fn load_stress(s: &Stress) -> Result<loweq_dsl::Program, Vec<loweq_dsl::Diagnostic>> {
+    let mut sources = SourceMap::new();
+    sources.add(SourceFile::new("stress.isle", s.text()));
+    loweq_dsl::load(sources)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    /// Inputs shaped to exhaust resources load, or get the diagnostic of
+    /// the limit they pass, never a crash or an internal error.
+    #[test]
+    fn stress_inputs_load_or_hit_a_limit(s in stress(3000, 40)) {
+        match (load_stress(&s), s.expected_error()) {
+            (Ok(_), None) => {}
+            (Ok(_), Some(e)) => prop_assert!(false, "expected `{e}` for {s:?}"),
+            (Err(diags), expected) => {
+                for d in &diags {
+                    prop_assert!(!d.message.starts_with("internal error"), "{}", d.message);
+                }
+                let e = expected.unwrap_or("(none expected)");
+                prop_assert!(diags.iter().any(|d| d.message.contains(e)), "{s:?}: {diags:#?}");
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, .. ProptestConfig::default() })]
+
+    /// The same shapes, smaller, through verification too.
+    #[test]
+    fn stress_inputs_never_crash_the_verifier(s in stress(40, 12)) {
+        let options = loweq_verify::Options { jobs: Some(1), timeout: std::time::Duration::from_secs(5), ..Default::default() };
+        if let Ok(program) = load_stress(&s) {
+            let report = loweq_verify::verify(&program, &options, &|_| {}).expect("no bad options");
+            for (_, inst) in report.instances() {
+                if let Some(d) = &inst.error {
+                    prop_assert!(!d.message.starts_with("internal error"), "{}", d.message);
+                }
+            }
+        }
+    }
+}

@@ -3,10 +3,13 @@
 //! evaluator, the violated conditions, and a hint when junk register bits
 //! are what broke the rule.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use loweq_dsl::Program;
-use loweq_semantics::derive::{derive, evaluate};
+
+use loweq_semantics::derive::derive;
+use loweq_semantics::eval::Evaluator;
 use loweq_semantics::graph::{NodeId, NodeKind, VarId};
 use loweq_semantics::op::Op;
 use loweq_semantics::value::{BitVec, Value};
@@ -34,6 +37,24 @@ pub fn describe(origin: &Origin) -> String {
     }
 }
 
+/// Values of the variables, and of every node computed from them so far
+/// (one evaluator per assignment: nodes are evaluated once, not once per
+/// question).
+struct Assignment<'a> {
+    values: HashMap<VarId, Value>,
+    evaluator: RefCell<Evaluator<'a>>,
+}
+
+impl Assignment<'_> {
+    fn get(&self, n: NodeId) -> Option<Value> {
+        let values = &self.values;
+        self.evaluator
+            .borrow_mut()
+            .eval(n, &|v| values.get(&v).cloned())
+            .ok()
+    }
+}
+
 struct Ctx<'a> {
     program: &'a Program,
     cond: &'a Condition,
@@ -50,8 +71,8 @@ impl Ctx<'_> {
             .collect()
     }
 
-    fn derive(&self, seed: &dyn Fn(VarId) -> Option<Value>) -> HashMap<VarId, Value> {
-        derive(
+    fn derive(&self, seed: &dyn Fn(VarId) -> Option<Value>) -> Assignment<'_> {
+        let values = derive(
             &self.cond.graph,
             &self.inst.typing,
             &self.program.enums,
@@ -59,24 +80,25 @@ impl Ctx<'_> {
             &preferred_order(self.cond),
             seed,
         )
-        .0
+        .0;
+        Assignment {
+            values,
+            evaluator: RefCell::new(Evaluator::new(
+                &self.cond.graph,
+                &self.inst.typing,
+                &self.program.enums,
+            )),
+        }
     }
 
-    fn eval(&self, env: &HashMap<VarId, Value>, n: NodeId) -> Option<Value> {
-        evaluate(
-            &self.cond.graph,
-            &self.inst.typing,
-            &self.program.enums,
-            env,
-            n,
-        )
-        .ok()
+    fn eval(&self, env: &Assignment<'_>, n: NodeId) -> Option<Value> {
+        env.get(n)
     }
 
     /// The part of a false formula that is false: the conclusion of an
     /// implication whose premise holds, the false conjunct of an `and`, the
     /// taken branch of an `if`.
-    fn culprit(&self, env: &HashMap<VarId, Value>, mut n: NodeId) -> NodeId {
+    fn culprit(&self, env: &Assignment<'_>, mut n: NodeId) -> NodeId {
         let is = |n: NodeId, b: bool| self.eval(env, n) == Some(Value::Bool(b));
         loop {
             let n2 = self.inst.typing.redirect(n).unwrap_or(n);
@@ -98,7 +120,7 @@ impl Ctx<'_> {
     }
 
     /// Whether every obligation holds under `env`, by concrete evaluation.
-    fn all_hold(&self, env: &HashMap<VarId, Value>) -> bool {
+    fn all_hold(&self, env: &Assignment<'_>) -> bool {
         self.cond
             .obligations
             .iter()
@@ -109,7 +131,7 @@ impl Ctx<'_> {
     /// decide (quantified ones) are asked of `solver`.
     fn failures(
         &self,
-        env: &HashMap<VarId, Value>,
+        env: &Assignment<'_>,
         solver: &mut dyn FnMut(NodeId) -> Option<bool>,
     ) -> Vec<Failure> {
         let mut out = Vec::new();
@@ -193,24 +215,41 @@ pub fn explain(
     let is_root = |o: &&crate::condition::Occurrence| {
         Some(o.result) == cond.root_result && o.args == cond.root_args
     };
-    // The root term's value is the right-hand side's; it is not shown as IR.
-    // Nor are values that are not bitvectors (types), or wrappers whose value
-    // is that of a term they contain (`has_type`, implicit conversions).
-    let lhs_all: Vec<TermValue> = cond
+    // Pairs of nodes the assumptions say are equal: a term whose provide
+    // makes its result an argument that another term matched is a wrapper
+    // (`has_type`, an implicit conversion): its value is that term's.
+    let mut equal = std::collections::HashSet::new();
+    let mut stack: Vec<NodeId> = cond.assumptions.iter().map(|c| c.node).collect();
+    while let Some(n) = stack.pop() {
+        let node = cond.graph.node(n);
+        match node.kind {
+            NodeKind::Op(Op::And) => stack.extend(node.args.iter().copied()),
+            NodeKind::Op(Op::Eq) if node.args.len() == 2 => {
+                equal.insert((node.args[0], node.args[1]));
+                equal.insert((node.args[1], node.args[0]));
+            }
+            _ => {}
+        }
+    }
+    let inner: std::collections::HashSet<NodeId> = cond
         .occurrences
         .iter()
-        .filter(|o| o.side == Side::Lhs && !is_root(o))
+        .filter(|o| o.side == Side::Lhs)
+        .map(|o| o.result)
+        .collect();
+    let wrapper = |o: &crate::condition::Occurrence| {
+        o.args
+            .iter()
+            .any(|&a| inner.contains(&a) && equal.contains(&(o.result, a)))
+    };
+    // The root term's value is the right-hand side's; it is not shown as IR.
+    // Nor are values that are not bitvectors (types), or wrappers.
+    let lhs = cond
+        .occurrences
+        .iter()
+        .filter(|o| o.side == Side::Lhs && !is_root(o) && !wrapper(o))
         .filter_map(term_value)
         .filter(|t| matches!(t.value, Value::Bv(_)))
-        .collect();
-    let lhs = lhs_all
-        .iter()
-        .filter(|t| {
-            !lhs_all
-                .iter()
-                .any(|u| u.text != t.text && t.text.contains(&u.text) && u.value == t.value)
-        })
-        .cloned()
         .collect();
     let rhs = cond
         .occurrences
@@ -259,7 +298,7 @@ pub fn explain(
 /// counterexample, say so: the junk upper bits reached the result.
 fn junk_hint(
     ctx: &Ctx<'_>,
-    env: &HashMap<VarId, Value>,
+    env: &Assignment<'_>,
     from_model: &dyn Fn(VarId) -> Option<Value>,
 ) -> Option<String> {
     let cond = ctx.cond;
@@ -277,7 +316,7 @@ fn junk_hint(
         let Some(reg_var) = cond.graph.as_var(occ.result) else {
             continue;
         };
-        let Some(Value::Bv(reg)) = env.get(&reg_var) else {
+        let Some(Value::Bv(reg)) = env.values.get(&reg_var) else {
             continue;
         };
         if reg.width() <= value.width() {
@@ -299,7 +338,9 @@ fn junk_hint(
                 }
             };
             let env2 = ctx.derive(&seed);
-            if env2.get(&reg_var) == Some(&Value::Bv(candidate.clone())) && ctx.all_hold(&env2) {
+            if env2.values.get(&reg_var) == Some(&Value::Bv(candidate.clone()))
+                && ctx.all_hold(&env2)
+            {
                 return Some(format!(
                     "the upper {} bits of `{}`'s register reached the result: with them {how}-extended the rule holds for these inputs; {how}-extend `{}` first",
                     reg.width() - value.width(),

@@ -106,7 +106,7 @@ fn cores() -> usize {
 /// The stack of each worker. Inputs are depth-limited by the front end,
 /// but conditions nest chained rules inside one another; the default 2 MB
 /// would be tight. Stacks cost address space until used.
-const WORKER_STACK: usize = 16 << 20;
+const WORKER_STACK: usize = 32 << 20;
 
 /// Verifies the program's rules. Fails only on bad options (an unknown
 /// `--rule` name); problems with rules are reported per rule.

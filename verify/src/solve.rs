@@ -186,7 +186,8 @@ pub fn check(
     match q.check(std::slice::from_ref(&violated)) {
         Answer::Unknown(r) => Outcome::new(Verdict::Unknown, q.count, Some(r)),
         Answer::Sat(model) => {
-            let model = shrink(&mut q, &encoder, cond, violated, model);
+            let free = |m: &Model| free_vars(program, cond, inst, &encoder, m);
+            let model = shrink(&mut q, &encoder, cond, violated, model, &free);
             let mut o = Outcome::new(Verdict::Counterexample, 0, None);
             o.counterexample = Some(Box::new(explain(
                 program,
@@ -306,6 +307,7 @@ fn smt2(base: &[Bool], violated: &Bool) -> String {
 /// variables first, then the root's arguments, then everything else.
 pub fn preferred_order(cond: &Condition) -> Vec<VarId> {
     let mut order = Vec::new();
+    let mut listed = vec![false; cond.graph.vars.len()];
     let nodes = cond
         .inputs
         .iter()
@@ -313,17 +315,44 @@ pub fn preferred_order(cond: &Condition) -> Vec<VarId> {
         .chain(cond.root_args.iter().copied());
     for n in nodes {
         if let Some(v) = cond.graph.as_var(n) {
-            if !order.contains(&v) {
+            if !std::mem::replace(&mut listed[v.0 as usize], true) {
                 order.push(v);
             }
         }
     }
     for i in 0..cond.graph.vars.len() as u32 {
-        if !order.contains(&VarId(i)) {
+        if !listed[i as usize] {
             order.push(VarId(i));
         }
     }
     order
+}
+
+/// The variables the facts do not define from others under `model`, in
+/// preferred order: those a derivation seeded from the model.
+fn free_vars(
+    program: &Program,
+    cond: &Condition,
+    inst: &Instance,
+    encoder: &Encoder<'_>,
+    model: &Model,
+) -> Vec<VarId> {
+    let facts: Vec<_> = cond
+        .assumptions
+        .iter()
+        .map(|c| c.node)
+        .filter(|&n| !matches!(cond.graph.node(n).kind, NodeKind::Forall(_)))
+        .collect();
+    let seed = |v: VarId| encoder.var(v).and_then(|z| read(model, z));
+    loweq_semantics::derive::derive(
+        &cond.graph,
+        &inst.typing,
+        &program.enums,
+        &facts,
+        &preferred_order(cond),
+        &seed,
+    )
+    .1
 }
 
 fn quantified(cond: &Condition) -> Vec<VarId> {
@@ -342,12 +371,18 @@ fn quantified(cond: &Condition) -> Vec<VarId> {
 /// preferred order: zero if possible, else the fewest significant bits,
 /// else a single set bit. Every step keeps the counterexample, so the
 /// result depends on the problem rather than on z3's first choice.
+///
+/// Only the variables that the facts do not define from others need it
+/// (`free` lists them under a model, in preferred order): the rest follow,
+/// and the explanation recomputes them. A deep rule has one variable per
+/// term, but few free ones.
 fn shrink(
     q: &mut Queries,
     encoder: &Encoder<'_>,
     cond: &Condition,
     violated: Bool,
     model: Model,
+    free: &dyn Fn(&Model) -> Vec<VarId>,
 ) -> Model {
     let bound = quantified(cond);
     let mut fixed = vec![violated];
@@ -370,36 +405,102 @@ fn shrink(
                 }
             }
         };
-    for v in preferred_order(cond) {
-        if bound.contains(&v) {
-            continue;
+    let mut tried = vec![false; cond.graph.vars.len()];
+    'more: loop {
+        let next: Vec<VarId> = free(&model)
+            .into_iter()
+            .filter(|v| !std::mem::replace(&mut tried[v.0 as usize], true))
+            .collect();
+        if next.is_empty() {
+            break;
         }
-        let Some(Z::Bv(x)) = encoder.var(v).cloned() else {
-            continue;
-        };
+        for v in next {
+            if bound.contains(&v) {
+                continue;
+            }
+            let mut leaves = Vec::new();
+            if let Some(z) = encoder.var(v) {
+                leaves_of(z, &mut leaves);
+            }
+            for leaf in leaves {
+                let kept = match leaf {
+                    Leaf::Bv(x) => shrink_bv(q, &mut fixed, &mut model, x, &keep),
+                    // Booleans prefer false.
+                    Leaf::Bool(b) => keep(q, &mut fixed, b.not(), &mut model).is_some(),
+                };
+                if !kept {
+                    break 'more;
+                }
+            }
+        }
+    }
+    if let Answer::Sat(m) = q.check(&fixed) {
+        model = m;
+    }
+    model
+}
+
+/// The answer-keeping step of [`shrink`]: adds `c` to the fixed
+/// constraints if the counterexample survives it (updating the model).
+type Keep = dyn Fn(&mut Queries, &mut Vec<Bool>, Bool, &mut Model) -> Option<bool>;
+
+/// A part of a variable that shrinking makes small.
+enum Leaf {
+    Bv(BV),
+    Bool(Bool),
+}
+
+/// The bitvectors and booleans a variable is made of: itself, or the
+/// fields of a struct or of an enum's variants. A variable that is a
+/// boolean on its own is left to the solver: it is usually a condition.
+fn leaves_of(z: &Z, out: &mut Vec<Leaf>) {
+    fn fields(z: &Z, out: &mut Vec<Leaf>) {
+        match z {
+            Z::Bool(b) => out.push(Leaf::Bool(b.clone())),
+            other => leaves_of(other, out),
+        }
+    }
+    match z {
+        Z::Bv(b) => out.push(Leaf::Bv(b.clone())),
+        Z::Struct(fs) => fs.iter().for_each(|(_, f)| fields(f, out)),
+        Z::Enum { fields: fs, .. } => fs.iter().flatten().for_each(|f| fields(f, out)),
+        Z::Bool(_) | Z::Int(_) | Z::Unit => {}
+    }
+}
+
+/// Makes one bitvector small (see [`shrink`]); false when the solver gave
+/// up and shrinking should stop.
+fn shrink_bv(
+    q: &mut Queries,
+    fixed: &mut Vec<Bool>,
+    model: &mut Model,
+    x: BV,
+    keep: &Keep,
+) -> bool {
+    {
         let w = x.get_size();
-        let Some(Value::Bv(cur)) = read(&model, &Z::Bv(x.clone())) else {
-            continue;
+        let Some(Value::Bv(cur)) = read(model, &Z::Bv(x.clone())) else {
+            return true;
         };
         if cur.is_zero() {
             fixed.push(x.eq(BV::from_u64(0, w)));
-            continue;
+            return true;
         }
         // Determined by the others? Then it stays.
         fixed.push(x.eq(bv_const(&cur)).not());
-        let free = q.check(&fixed);
+        let free = q.check(fixed);
         fixed.pop();
         match free {
             Answer::Unsat => {
                 fixed.push(x.eq(bv_const(&cur)));
-                continue;
+                return true;
             }
-            Answer::Unknown(_) => break,
+            Answer::Unknown(_) => return false,
             Answer::Sat(_) => {}
         }
-        match keep(q, &mut fixed, x.eq(BV::from_u64(0, w)), &mut model) {
-            Some(true) => continue,
-            None => break,
+        match keep(q, fixed, x.eq(BV::from_u64(0, w)), model) {
+            Some(true) => return true,
+            None => return false,
             Some(false) => {}
         }
         // The fewest significant bits: smallest k with x < 2^k.
@@ -407,25 +508,19 @@ fn shrink(
         while lo < hi {
             let mid = (lo + hi) / 2;
             fixed.push(x.bvult(bit(mid, w)));
-            let r = q.check(&fixed);
+            let r = q.check(fixed);
             fixed.pop();
             match r {
                 Answer::Sat(_) => hi = mid,
                 Answer::Unsat => lo = mid + 1,
-                Answer::Unknown(_) => return model,
+                Answer::Unknown(_) => return false,
             }
         }
         if lo < w {
             fixed.push(x.bvult(bit(lo, w)));
         }
-        if keep(q, &mut fixed, x.eq(bit(lo - 1, w)), &mut model).is_none() {
-            break;
-        }
+        keep(q, fixed, x.eq(bit(lo - 1, w)), model).is_some()
     }
-    if let Answer::Sat(m) = q.check(&fixed) {
-        model = m;
-    }
-    model
 }
 
 /// The bitvector `1 << i` of width `w`.

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use cranelift_isle::ast;
+use cranelift_isle::lexer::Pos;
 use cranelift_isle::sema::TermId;
 use loweq_semantics::expr::{LocalId, LocalKind, Modifies, Spec, StateId};
 
@@ -155,10 +156,25 @@ pub(super) fn signatures(
             ));
         }
     }
+    let mut first: HashMap<usize, Pos> = HashMap::new();
     for inst in &cx.forms.instantiations {
         let Some(tid) = lookup_term(cx, &inst.term, "instantiation") else {
             continue;
         };
+        // A second list would repeat or extend the first one silently
+        // (and name instantiations `i32 #1`, `i32 #2`).
+        if let Some(&prev) = first.get(&tid.index()) {
+            cx.diags.push(
+                Diagnostic::new(
+                    format!("a second `instantiate` for `{}`", inst.term.0),
+                    cx.span(inst.pos),
+                )
+                .with_secondary(cx.span(prev), "the first one")
+                .with_note("give every signature of a term in one `instantiate` (or one `form`)"),
+            );
+            continue;
+        }
+        first.insert(tid.index(), inst.pos);
         let sigs = match &inst.form {
             Some(form) => match form_sigs.get(&form.0) {
                 Some(s) => s.clone(),

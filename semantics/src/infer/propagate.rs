@@ -22,15 +22,40 @@ impl Inference {
 
     /// The static value of a node, if it has one now.
     pub fn static_value(&mut self, graph: &Graph, n: NodeId) -> Option<Value> {
-        self.static_depth(graph, n, 0)
+        // Within one question nothing changes, so a node shared by many
+        // parents (a `let` binding) is evaluated once: without this, a
+        // chain of doubling `let`s would take exponential time.
+        let mut memo = HashMap::new();
+        self.static_depth(graph, n, 0, &mut memo)
     }
 
-    pub(super) fn static_depth(&mut self, graph: &Graph, n: NodeId, depth: u32) -> Option<Value> {
+    pub(super) fn static_depth(
+        &mut self,
+        graph: &Graph,
+        n: NodeId,
+        depth: u32,
+        memo: &mut HashMap<NodeId, Option<Value>>,
+    ) -> Option<Value> {
         if depth > 200 {
             return None;
         }
+        if let Some(v) = memo.get(&n) {
+            return v.clone();
+        }
+        let v = self.static_node(graph, n, depth, memo);
+        memo.insert(n, v.clone());
+        v
+    }
+
+    fn static_node(
+        &mut self,
+        graph: &Graph,
+        n: NodeId,
+        depth: u32,
+        memo: &mut HashMap<NodeId, Option<Value>>,
+    ) -> Option<Value> {
         if let Some(&t) = self.redirects.get(&n) {
-            return self.static_depth(graph, t, depth + 1);
+            return self.static_depth(graph, t, depth + 1, memo);
         }
         let node = graph.node(n);
         match &node.kind {
@@ -42,9 +67,9 @@ impl Inference {
             }
             NodeKind::Op(Op::If) => {
                 let c = self
-                    .static_depth(graph, node.args[0], depth + 1)?
+                    .static_depth(graph, node.args[0], depth + 1, memo)?
                     .as_bool()?;
-                self.static_depth(graph, node.args[if c { 1 } else { 2 }], depth + 1)
+                self.static_depth(graph, node.args[if c { 1 } else { 2 }], depth + 1, memo)
             }
             NodeKind::Op(op)
                 if matches!(
@@ -55,7 +80,7 @@ impl Inference {
                 let args = node
                     .args
                     .iter()
-                    .map(|&a| self.static_depth(graph, a, depth + 1))
+                    .map(|&a| self.static_depth(graph, a, depth + 1, memo))
                     .collect::<Option<Vec<_>>>()?;
                 if args.iter().any(|a| matches!(a, Value::Bv(_))) {
                     return None;
@@ -63,10 +88,10 @@ impl Inference {
                 apply(*op, &args).ok()
             }
             NodeKind::Switch => {
-                let x = self.static_depth(graph, node.args[0], depth + 1)?;
+                let x = self.static_depth(graph, node.args[0], depth + 1, memo)?;
                 for i in (1..node.args.len() - 1).step_by(2) {
-                    if self.static_depth(graph, node.args[i], depth + 1)? == x {
-                        return self.static_depth(graph, node.args[i + 1], depth + 1);
+                    if self.static_depth(graph, node.args[i], depth + 1, memo)? == x {
+                        return self.static_depth(graph, node.args[i + 1], depth + 1, memo);
                     }
                 }
                 None
