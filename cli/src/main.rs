@@ -36,8 +36,9 @@ enum Command {
     /// their own types, terms and specs.
     ///
     /// Exit status: 0 when everything verified, 1 when a rule is wrong, 2 on
-    /// bad input (parse, type or spec errors, bad flags), 3 when the only
-    /// problems are unknowns (timeouts).
+    /// bad input (parse, type or spec errors, bad flags) or when nothing was
+    /// checked (no rules, or all left out), 3 when the only problems are
+    /// unknowns (timeouts).
     Verify(VerifyArgs),
     /// Time the full verification of the shipped rules and print rules,
     /// instantiations, queries, seconds and the slowest instantiation.
@@ -80,7 +81,9 @@ struct VerifyArgs {
     /// Restrict to one architecture; with FILEs, the semantics to check them against.
     #[arg(long, value_enum)]
     arch: Option<Arch>,
-    /// Only verify the rule with this name (repeatable).
+    /// Only verify the rule with this name (repeatable). A rule of a
+    /// `(veri chain)` term is verified through the rules that call its term:
+    /// naming it selects those.
     #[arg(long = "rule", value_name = "NAME")]
     rules: Vec<String>,
     /// Output format.

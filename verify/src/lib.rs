@@ -101,6 +101,11 @@ pub fn verify(
 }
 
 /// The rules to verify, and the ones left out with their reasons.
+///
+/// A rule of a `(veri chain)` term is verified through the rules that call
+/// its term: naming it with `--rule` selects those callers (every rule,
+/// through any depth of chaining, whose right-hand side or guards can reach
+/// the term), so that asking for it never checks nothing.
 fn select(program: &Program, names: &[String]) -> Result<(Vec<RuleId>, Vec<Excluded>), Diagnostic> {
     for n in names {
         if !program.rule_info.iter().any(|r| &r.name == n) {
@@ -126,10 +131,24 @@ fn select(program: &Program, names: &[String]) -> Result<(Vec<RuleId>, Vec<Exclu
             continue;
         }
         let reason = if term.chain {
-            format!(
+            let mut reason = format!(
                 "verified through the rules that call `{}` (veri chain)",
                 term.name
-            )
+            );
+            if !names.is_empty() {
+                let callers = callers(program, rule.root_term);
+                if callers.is_empty() {
+                    reason.push_str(", and no verified rule calls it");
+                } else {
+                    let shown: Vec<String> = callers
+                        .iter()
+                        .map(|&r| format!("`{}`", program.rule(r).name))
+                        .collect();
+                    reason.push_str(&format!(": checking {}", shown.join(", ")));
+                }
+                selected.extend(callers);
+            }
+            reason
         } else {
             format!("its root term `{}` has no spec", term.name)
         };
@@ -139,7 +158,52 @@ fn select(program: &Program, names: &[String]) -> Result<(Vec<RuleId>, Vec<Exclu
             reason,
         });
     }
+    selected.sort_by_key(|r| r.index());
+    selected.dedup();
     Ok((selected, excluded))
+}
+
+/// The rules with a specified root term that can reach a call of the
+/// chained term `target`, directly or through other chained terms.
+fn callers(program: &Program, target: cranelift_isle::sema::TermId) -> Vec<RuleId> {
+    use cranelift_isle::sema::{Expr, TermId};
+    // Chained terms from which `target` can be reached, found to a fixpoint.
+    fn calls_any(e: &Expr, terms: &[TermId]) -> bool {
+        match e {
+            Expr::Term(_, t, args) => terms.contains(t) || args.iter().any(|a| calls_any(a, terms)),
+            Expr::Let { bindings, body, .. } => {
+                bindings.iter().any(|(_, _, v)| calls_any(v, terms)) || calls_any(body, terms)
+            }
+            _ => false,
+        }
+    }
+    let rule_calls = |r: &cranelift_isle::sema::Rule, terms: &[TermId]| {
+        calls_any(&r.rhs, terms) || r.iflets.iter().any(|il| calls_any(&il.rhs, terms))
+    };
+    let mut reach = vec![target];
+    loop {
+        let more: Vec<TermId> = program
+            .terms
+            .rules
+            .iter()
+            .filter(|r| program.term(r.root_term).chain && !reach.contains(&r.root_term))
+            .filter(|r| rule_calls(r, &reach))
+            .map(|r| r.root_term)
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        reach.extend(more);
+        reach.sort_by_key(|t| t.index());
+        reach.dedup();
+    }
+    program
+        .terms
+        .rules
+        .iter()
+        .filter(|r| program.term(r.root_term).spec.is_some() && rule_calls(r, &reach))
+        .map(|r| r.id)
+        .collect()
 }
 
 fn prepare(program: &Program, rule: RuleId) -> RuleWork {
