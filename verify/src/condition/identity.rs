@@ -9,10 +9,10 @@
 //! the rule. The verifier keeps the two facts apart:
 //!
 //! - A *structural extractor* (an external extractor without a spec whose
-//!   input is an IR entity and whose output is an enum: `inst_data`) is a
-//!   function of its input's identity. Its output is a [`Structure`]: a
-//!   discriminant variable and one variable per field, created once per
-//!   input and shared by every pattern that inspects it.
+//!   input is an IR entity: `inst_data`, `result_type`) is a function of
+//!   its input's identity. Its outputs are made once per input and shared
+//!   by every pattern that inspects it; an enum output is a [`Structure`]:
+//!   a discriminant variable and one variable per field.
 //! - An extractor macro with a spec (the IR operations: `iadd` expands to
 //!   `inst_data` with `Binary` and `Opcode.Iadd`) matches where its
 //!   expansion ([`loweq_dsl::Template`]) matches; its spec says what the
@@ -52,14 +52,25 @@ use loweq_semantics::Literal;
 
 use super::{Builder, Origin, Role, Side, Vars};
 
-/// The output of a structural extractor on one IR entity: which variant
-/// its enum value is, and the fields that patterns looked at.
+/// An enum output of a structural extractor on one IR entity: which
+/// variant it is, and the fields that patterns looked at.
 #[derive(Clone, Debug)]
 pub struct Structure {
     /// The variant's index, a bitvector.
     pub disc: NodeId,
+    /// The enum's ISLE type.
+    pub enum_ty: cranelift_isle::sema::TypeId,
     /// Field variables, by (variant, field).
     pub fields: Vec<((usize, usize), NodeId)>,
+}
+
+/// One output of a structural extractor.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Output {
+    /// An enum: an index into [`super::Condition::structures`].
+    Enum(usize),
+    /// Any other value: its variable.
+    Plain(NodeId),
 }
 
 /// ISLE types whose values are IR entities, with an identity beyond their
@@ -84,11 +95,6 @@ impl Builder<'_> {
                 }
             )
             && self.is_ir_type(term.ret_ty)
-            && term.arg_tys.len() == 1
-            && matches!(
-                self.p.types.types[term.arg_tys[0].index()],
-                Type::Enum { .. }
-            )
     }
 
     /// Whether the condition being built is about another rule.
@@ -96,52 +102,68 @@ impl Builder<'_> {
         self.collect.is_some()
     }
 
-    /// A structural extractor `tid` applied to `value`, its output matched
-    /// by `sub`.
+    /// A structural extractor `tid` applied to `value`, its outputs matched
+    /// by `subs`. An output of enum type is a [`Structure`] (a variant and
+    /// fields, made as patterns look at them); any other output is one
+    /// variable.
     pub(super) fn structure_pattern(
         &mut self,
         rule: &Rule,
         tid: TermId,
-        sub: &Pattern,
+        subs: &[Pattern],
         value: NodeId,
         vars: &mut Vars,
     ) -> Result<(), Diagnostic> {
         let span = self.rule_span(rule);
         let key = (tid, self.ir_root(value));
-        let index = match self.structure_index.get(&key) {
-            Some(&i) => i,
+        let outputs = match self.structural.get(&key) {
+            Some(outputs) => outputs.clone(),
             None if self.in_condition() => {
                 // The rule left this definition open.
                 self.open_definition(value);
                 return Ok(());
             }
             None => {
-                let enum_ty = self.p.terms.terms[tid.index()].arg_tys[0];
-                let Type::Enum { variants, .. } = &self.p.types.types[enum_ty.index()] else {
-                    unreachable!("checked by is_structural")
-                };
-                let n = variants.len().max(2);
-                let bits = usize::BITS - (n - 1).leading_zeros();
-                let name = format!("{}.{}", self.node_name(value), self.p.term(tid).name);
-                let disc = self
-                    .c
-                    .graph
-                    .var(name, Some(ModelType::BitVec(Some(bits))), span);
-                if variants.len() < (1 << bits) {
-                    let limit = self.bv(variants.len() as u128, bits, span);
-                    let wf = self.c.graph.op(Op::BvUlt, vec![disc, limit], span);
-                    self.assume(wf, Origin::Pattern, span);
+                let mut outputs = Vec::new();
+                let arg_tys = self.p.terms.terms[tid.index()].arg_tys.clone();
+                for (i, ty) in arg_tys.into_iter().enumerate() {
+                    let name = format!("{}.{}", self.node_name(value), self.p.term(tid).name);
+                    let out = match &self.p.types.types[ty.index()] {
+                        Type::Enum { variants, .. } => {
+                            let n = variants.len().max(2);
+                            let bits = usize::BITS - (n - 1).leading_zeros();
+                            let count = variants.len();
+                            let disc =
+                                self.c
+                                    .graph
+                                    .var(name, Some(ModelType::BitVec(Some(bits))), span);
+                            if count < (1 << bits) {
+                                let limit = self.bv(count as u128, bits, span);
+                                let wf = self.c.graph.op(Op::BvUlt, vec![disc, limit], span);
+                                self.assume(wf, Origin::Pattern, span);
+                            }
+                            self.c.structures.push(Structure {
+                                disc,
+                                enum_ty: ty,
+                                fields: Vec::new(),
+                            });
+                            Output::Enum(self.c.structures.len() - 1)
+                        }
+                        _ => Output::Plain(self.fresh_typed(format!("{name}.{i}"), ty, span)?),
+                    };
+                    outputs.push(out);
                 }
-                self.c.structures.push(Structure {
-                    disc,
-                    fields: Vec::new(),
-                });
-                let i = self.c.structures.len() - 1;
-                self.structure_index.insert(key, i);
-                i
+                self.structural.insert(key, outputs.clone());
+                outputs
             }
         };
-        self.structure_match(rule, tid, index, sub, vars)
+        for (sub, out) in subs.iter().zip(outputs) {
+            match out {
+                Output::Enum(index) => self.structure_match(rule, tid, index, sub, vars)?,
+                Output::Plain(n) => self.pattern(rule, sub, n, vars)?,
+            }
+        }
+        Ok(())
     }
 
     fn structure_match(
@@ -180,7 +202,7 @@ impl Builder<'_> {
                     if matches!(fp, Pattern::Wildcard(_)) {
                         continue;
                     }
-                    let f = self.structure_field(tid, index, v, i, span)?;
+                    let f = self.structure_field(index, v, i, span)?;
                     self.pattern(rule, fp, f, vars)?;
                 }
                 Ok(())
@@ -201,7 +223,6 @@ impl Builder<'_> {
     /// The variable for field `i` of variant `v` of a structure.
     fn structure_field(
         &mut self,
-        tid: TermId,
         index: usize,
         v: usize,
         i: usize,
@@ -214,9 +235,9 @@ impl Builder<'_> {
         {
             return Ok(n);
         }
-        let enum_ty = self.p.terms.terms[tid.index()].arg_tys[0];
+        let enum_ty = self.c.structures[index].enum_ty;
         let Type::Enum { variants, .. } = &self.p.types.types[enum_ty.index()] else {
-            unreachable!("checked by is_structural")
+            unreachable!("structures are made for enum outputs")
         };
         let variant = &variants[v];
         let field_ty = variant.fields.types()[i];

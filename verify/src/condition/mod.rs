@@ -100,6 +100,10 @@ pub struct Slot {
     pub occurrence: usize,
     /// The term.
     pub term: TermId,
+    /// Whether the occurrence is in a rule inlined through `(veri chain)`:
+    /// its signature is a detail of the expansion, not an instantiation of
+    /// the rule, and does not name one.
+    pub chained: bool,
 }
 
 /// A variable of the rule, bound in the root rule's pattern.
@@ -185,11 +189,12 @@ pub fn build(program: &Program, rule: RuleId, plan: &Plan) -> Result<Condition, 
         in_guard: false,
         covering_collect: false,
         inexpressible: false,
-        structure_index: HashMap::new(),
+        structural: HashMap::new(),
         applied: HashMap::new(),
         ir_parent: HashMap::new(),
         template: None,
         unmatchable: None,
+        chain_depth: 0,
     };
     for s in &program.states {
         let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
@@ -231,9 +236,8 @@ struct Builder<'p> {
     covering_collect: bool,
     /// Set when that happened.
     inexpressible: bool,
-    /// Structures of IR entities, by (structural extractor, entity), as
-    /// indices into [`Condition::structures`].
-    structure_index: HashMap<(TermId, NodeId), usize>,
+    /// Outputs of structural extractors, by (extractor, entity).
+    structural: HashMap<(TermId, NodeId), Vec<identity::Output>>,
     /// Extractor applications so far, by (term, input): their outputs.
     applied: HashMap<(TermId, NodeId), Vec<NodeId>>,
     /// Union-find of IR entities the patterns say are one.
@@ -244,6 +248,8 @@ struct Builder<'p> {
     /// than the rule established (see `identity`): the other rule cannot be
     /// shown to match.
     unmatchable: Option<String>,
+    /// How many chained rules are being inlined.
+    chain_depth: usize,
 }
 
 /// One term's modification of a state.
@@ -493,6 +499,7 @@ impl Builder<'_> {
             self.c.slots.push(Slot {
                 occurrence,
                 term: tid,
+                chained: self.chain_depth > 0,
             });
         }
         Ok(())
@@ -596,7 +603,7 @@ impl Builder<'_> {
                     return self.macro_pattern(rule, *tid, args, value, vars, text);
                 }
                 if self.is_structural(*tid) {
-                    return self.structure_pattern(rule, *tid, &args[0], value, vars);
+                    return self.structure_pattern(rule, *tid, args, value, vars);
                 }
                 if let (TermKind::EnumVariant { variant }, None) =
                     (&self.p.terms.terms[tid.index()].kind, &info.spec)
@@ -817,7 +824,12 @@ impl Builder<'_> {
     /// Inlines one rule of a chained term, the one the plan chose; or, in
     /// a coverage expansion, proves the call covered and leaves its value
     /// opaque.
-    fn chain(&mut self, tid: TermId, args: Vec<NodeId>, span: Span) -> Result<NodeId, Diagnostic> {
+    fn chain_rule(
+        &mut self,
+        tid: TermId,
+        args: Vec<NodeId>,
+        span: Span,
+    ) -> Result<NodeId, Diagnostic> {
         let choice = if self.covering {
             None
         } else {
@@ -857,6 +869,15 @@ impl Builder<'_> {
         self.in_guard = guard;
         r?;
         self.expr(rule, &rule.rhs, &mut vars)
+    }
+
+    /// Inlines the chosen rule of a chained term (see [`Self::chain_rule`]),
+    /// marking what it instantiates as part of the expansion.
+    fn chain(&mut self, tid: TermId, args: Vec<NodeId>, span: Span) -> Result<NodeId, Diagnostic> {
+        self.chain_depth += 1;
+        let r = self.chain_rule(tid, args, span);
+        self.chain_depth -= 1;
+        r
     }
 }
 
