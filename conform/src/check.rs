@@ -400,14 +400,7 @@ fn prepare(
     job: &Job,
     options: &Options,
 ) -> Result<Prepared, String> {
-    let fixed: Vec<Option<Value>> = job
-        .params
-        .iter()
-        .map(|p| match p {
-            Param::Fixed(v) => Some(v.clone()),
-            _ => None,
-        })
-        .collect();
+    let fixed = job.fixed();
     let mut oracle = Oracle::new(program, &job.term, fixed, table.trap.as_deref())?;
     let mut rng = Rng::new(options.seed, &format!("{} {}", job.term, job.label()));
     let pool = pool(job, &mut oracle, &mut rng)?;

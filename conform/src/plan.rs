@@ -84,6 +84,17 @@ impl Job {
         }
     }
 
+    /// Per parameter, its value when the variant fixes it.
+    pub fn fixed(&self) -> Vec<Option<Value>> {
+        self.params
+            .iter()
+            .map(|p| match p {
+                Param::Fixed(v) => Some(v.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The indices of the immediate parameters.
     pub fn imms(&self) -> Vec<usize> {
         (0..self.params.len())

@@ -17,14 +17,7 @@ fn tapes_agree_with_derivation() {
         let table = loweq_conform::map::Table::parse(file, text).unwrap();
         let jobs = plan::jobs(&program, &table, isa, file, text).unwrap();
         for job in jobs {
-            let fixed = job
-                .params
-                .iter()
-                .map(|p| match p {
-                    Param::Fixed(v) => Some(v.clone()),
-                    _ => None,
-                })
-                .collect();
+            let fixed = job.fixed();
             let mut oracle =
                 Oracle::new(&program, &job.term, fixed, table.trap.as_deref()).unwrap();
             let mut rng = Rng::new(3, &job.term);
