@@ -15,18 +15,40 @@ fn stdout(o: &Output) -> String {
 
 #[test]
 fn one_instruction_agrees_and_exits_0() {
-    let o = loweq(&["conform", "--arch", "x64", "--inst", "x64_shl", "--vectors", "50"]);
+    let o = loweq(&[
+        "conform",
+        "--arch",
+        "x64",
+        "--inst",
+        "x64_shl",
+        "--vectors",
+        "50",
+    ]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     for size in ["Size8", "Size16", "Size32", "Size64"] {
         assert!(
-            out.lines()
-                .any(|l| l.contains("x64_shl") && l.contains(size) && l.ends_with("50 vectors agree")),
+            out.lines().any(|l| l.contains("x64_shl")
+                && l.contains(size)
+                && l.ends_with("50 vectors agree")),
             "{out}"
         );
     }
-    assert!(out.contains("[x64] 1 instructions, 4 variants, 200 vectors: 0 disagree, 0 errors;"), "{out}");
-    let j = loweq(&["conform", "--arch", "x64", "--inst", "x64_add", "--vectors", "20", "--format", "json"]);
+    assert!(
+        out.contains("[x64] 1 instructions, 4 variants, 200 vectors: 0 disagree, 0 errors;"),
+        "{out}"
+    );
+    let j = loweq(&[
+        "conform",
+        "--arch",
+        "x64",
+        "--inst",
+        "x64_add",
+        "--vectors",
+        "20",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&j.stdout).expect("JSON");
     assert_eq!(v["arches"][0]["arch"], "x64");
     assert_eq!(v["arches"][0]["vectors"], 80);
@@ -47,6 +69,9 @@ fn list_names_the_mapped_terms() {
     let o = loweq(&["conform", "--list"]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0));
-    assert!(out.contains("  x64_add\n") && out.contains("  a64_add\n"), "{out}");
+    assert!(
+        out.contains("  x64_add\n") && out.contains("  a64_add\n"),
+        "{out}"
+    );
     assert!(out.contains("x64_mov_load (not run: "), "{out}");
 }
