@@ -186,7 +186,7 @@ pub fn explain(
         .collect();
     let from_model = |v: VarId| model_values.get(&v).cloned();
     let env = ctx.derive(&from_model);
-    let mut notes = Vec::new();
+    let mut notes = cond.notes.clone();
 
     let register_of = |n: NodeId| {
         cond.occurrences
@@ -231,24 +231,27 @@ pub fn explain(
             _ => {}
         }
     }
-    let inner: std::collections::HashSet<NodeId> = cond
-        .occurrences
-        .iter()
-        .filter(|o| o.side == Side::Lhs)
-        .map(|o| o.result)
-        .collect();
-    let wrapper = |o: &crate::condition::Occurrence| {
-        o.args
-            .iter()
-            .any(|&a| inner.contains(&a) && equal.contains(&(o.result, a)))
+    // Which left-hand-side occurrences give each node its value.
+    let mut defines: HashMap<NodeId, Vec<usize>> = HashMap::new();
+    for (i, o) in cond.occurrences.iter().enumerate() {
+        if o.side == Side::Lhs {
+            defines.entry(o.result).or_default().push(i);
+        }
+    }
+    let wrapper = |i: usize, o: &crate::condition::Occurrence| {
+        o.args.iter().any(|&a| {
+            (a == o.result || equal.contains(&(o.result, a)))
+                && defines.get(&a).is_some_and(|ds| ds.iter().any(|&d| d != i))
+        })
     };
     // The root term's value is the right-hand side's; it is not shown as IR.
     // Nor are values that are not bitvectors (types), or wrappers.
     let lhs = cond
         .occurrences
         .iter()
-        .filter(|o| o.side == Side::Lhs && !is_root(o) && !wrapper(o))
-        .filter_map(term_value)
+        .enumerate()
+        .filter(|&(i, o)| o.side == Side::Lhs && !is_root(&o) && !wrapper(i, o))
+        .filter_map(|(_, o)| term_value(o))
         .filter(|t| matches!(t.value, Value::Bv(_)))
         .collect();
     let rhs = cond
