@@ -1,8 +1,10 @@
 //! The loweq command-line tool, as a library: the shipped files, running
 //! verification over them or the user's files, running CLIF runtest files
-//! against the IR specs, and the output formats.
+//! against the IR specs, running the instruction specs against the machines
+//! (`conform`), and the output formats.
 //! This is the only crate that knows how results are printed.
 
+pub mod conform;
 pub mod json;
 pub mod render;
 pub mod run;

@@ -62,6 +62,53 @@ enum Command {
     /// and parsed, 1 when a run command failed, 2 when a file could not be
     /// read or is malformed (and nothing failed).
     Runtest(RuntestArgs),
+    /// Check the instruction specs against the machines themselves.
+    ///
+    /// For every instruction spec term of each architecture, at every
+    /// operand size and variant, generates vectors (edge values, shift
+    /// counts at and past the width, every flag combination, random values,
+    /// junk in the upper bits of every source and of the destination's old
+    /// value), evaluates the spec on each, runs the instruction (x86-64
+    /// natively, AArch64 under qemu-aarch64) and compares the whole 64-bit
+    /// destination and whether it trapped. Prints a line per (instruction,
+    /// variant), each first disagreement in full, the instruction terms that
+    /// cannot run with the reason, and a summary. The mapping from spec terms
+    /// to machine code is data: conform/map/<arch>.toml.
+    ///
+    /// AArch64 needs `qemu-aarch64` and the AArch64 binutils and gcc
+    /// (Debian: apt-get install qemu-user binutils-aarch64-linux-gnu
+    /// gcc-aarch64-linux-gnu).
+    ///
+    /// Exit status: 0 when spec and machine agree everywhere, 1 on any
+    /// disagreement, 2 when a machine is unavailable (with how to install
+    /// it), a check could not be done, or on bad input.
+    Conform(ConformArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ConformArgs {
+    /// Restrict to one architecture.
+    #[arg(long, value_enum)]
+    arch: Option<Arch>,
+    /// Only this instruction term (repeatable).
+    #[arg(long = "inst", value_name = "NAME")]
+    insts: Vec<String>,
+    /// Vectors per (instruction, variant).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    vectors: usize,
+    /// Seed of the random vectors.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Print vectors per second (end to end, spec evaluation included)
+    /// and the time of the run instead of the report.
+    #[arg(long)]
+    bench: bool,
+    /// List the instruction terms each mapping runs, and those it cannot.
+    #[arg(long)]
+    list: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -95,6 +142,10 @@ struct VerifyArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// How many expansions through chained terms one rule may have (a rule
+    /// with more is an error that names this limit).
+    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
+    max_expansions: usize,
     /// Show a progress bar on stderr (default: when stderr is a terminal).
     #[arg(long, value_enum, default_value_t = When::Auto)]
     progress: When,
@@ -114,6 +165,10 @@ struct BenchArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// How many expansions through chained terms one rule may have (a rule
+    /// with more is an error that names this limit).
+    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
+    max_expansions: usize,
     /// Per-query solver timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     timeout: f64,
@@ -190,6 +245,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
         jobs: args.jobs,
         rules: args.rules,
         smt: None,
+        max_expansions: args.max_expansions,
     };
     let show_progress = match args.progress {
         When::Always => true,
@@ -243,6 +299,7 @@ fn bench(args: BenchArgs) -> ExitCode {
         jobs: args.jobs,
         rules: Vec::new(),
         smt: None,
+        max_expansions: args.max_expansions,
     };
     let target = target(Vec::new(), args.arch);
     let mut best = f64::INFINITY;
@@ -305,11 +362,53 @@ fn runtest(args: RuntestArgs) -> ExitCode {
     ExitCode::from(run.exit_code())
 }
 
+fn conform(args: ConformArgs) -> ExitCode {
+    use loweq::conform;
+    let arches = match args.arch {
+        Some(a) => vec![a],
+        None => Arch::ALL.to_vec(),
+    };
+    if args.list {
+        return match conform::list(&arches) {
+            Ok(s) => {
+                emit(&s);
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        };
+    }
+    if args.vectors == 0 {
+        return fail("--vectors must be at least 1");
+    }
+    let options = loweq_conform::Options {
+        vectors: args.vectors,
+        seed: args.seed,
+        insts: args.insts,
+    };
+    let run = match conform::run(&arches, &options) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    if args.bench {
+        emit(&conform::bench(&run));
+    } else {
+        match args.format {
+            Format::Text => emit(&conform::text(&run)),
+            Format::Json => match serde_json::to_string_pretty(&conform::json(&run)) {
+                Ok(s) => emit(&(s + "\n")),
+                Err(e) => return fail(&format!("cannot write JSON: {e}")),
+            },
+        }
+    }
+    ExitCode::from(run.exit_code())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Verify(a) => verify(a),
         Command::Bench(a) => bench(a),
         Command::Runtest(a) => runtest(a),
+        Command::Conform(a) => conform(a),
     }
 }

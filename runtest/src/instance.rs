@@ -61,9 +61,20 @@ impl TermInstance {
         args: &[Option<u32>],
         ret: u32,
     ) -> Result<TermInstance, InstanceError> {
+        TermInstance::with_result(program, term, args, Some(ret))
+    }
+
+    /// Like [`TermInstance::new`], with `ret: None` keeping the result's
+    /// declared model (an instruction's `Reg`, a flags struct).
+    pub fn with_result(
+        program: &Program,
+        term: &str,
+        args: &[Option<u32>],
+        ret: Option<u32>,
+    ) -> Result<TermInstance, InstanceError> {
         let tid = program
             .term_by_name(term)
-            .ok_or_else(|| InstanceError::NoSpec(format!("no term `{term}` in the IR specs")))?;
+            .ok_or_else(|| InstanceError::NoSpec(format!("no term `{term}` in the specs")))?;
         let info = program.term(tid);
         let spec = info
             .spec
@@ -114,7 +125,9 @@ impl TermInstance {
             Some(model(decl.ret_ty)?),
             spec.span,
         );
-        required.push((result, ModelType::BitVec(Some(ret))));
+        if let Some(ret) = ret {
+            required.push((result, ModelType::BitVec(Some(ret))));
+        }
         bindings[spec.result.0] = Some(result);
         let inst = graph.instantiate(spec, &bindings, &states, term);
         let mut facts = inst.provides.clone();

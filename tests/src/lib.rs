@@ -12,6 +12,7 @@
 //! ;; expect-error: unbound variable `z`
 //! ;; expect-exit: 1
 //! ;; rule: ushr_bad
+//! ;; max-expansions: 100
 //! ```
 //!
 //! - `arch:` checks the file against that architecture's shipped semantics
@@ -24,6 +25,8 @@
 //!   whose message contains TEXT.
 //! - `expect-exit: N`: the exit status `loweq verify` gives the run.
 //! - `rule: NAME`: verify only this rule, as `--rule NAME` does (repeatable).
+//! - `max-expansions: N`: the limit on a rule's expansions, as
+//!   `--max-expansions N` sets it.
 
 use std::path::PathBuf;
 
@@ -46,6 +49,8 @@ pub struct Header {
     pub exit: Option<i32>,
     /// The rules to verify (all when empty).
     pub rules: Vec<String>,
+    /// The limit on a rule's expansions, if not the default.
+    pub max_expansions: Option<usize>,
 }
 
 /// Parses the header comment of a case.
@@ -67,6 +72,9 @@ pub fn header(text: &str) -> Header {
         } else if let Some(e) = rest.strip_prefix("expect-exit:") {
             let code = e.trim().parse().expect("`expect-exit:` takes a number");
             h.exit = Some(code);
+        } else if let Some(m) = rest.strip_prefix("max-expansions:") {
+            let n = m.trim().parse().expect("`max-expansions:` takes a number");
+            h.max_expansions = Some(n);
         } else if let Some(r) = rest.strip_prefix("rule:") {
             h.rules.push(r.trim().to_string());
         } else if let Some(e) = rest.strip_prefix("expect-error:") {
@@ -128,6 +136,9 @@ pub fn run_case(path: &str) -> String {
     let options = Options {
         jobs: Some(1),
         rules: h.rules.clone(),
+        max_expansions: h
+            .max_expansions
+            .unwrap_or(loweq_verify::expand::DEFAULT_MAX_EXPANSIONS),
         ..Options::default()
     };
     // Cargo runs integration tests in the package directory, so `path` is
