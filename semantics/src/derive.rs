@@ -4,8 +4,8 @@
 //! A fact `(= v e)` (either way round) defines `v` once everything `e` needs
 //! is known; so does `(= p e)` where `p` is a pattern that can be undone:
 //! `(zero_ext W v)`, `(sign_ext W v)` and `(conv_to W v)` that widen define
-//! `v` as the low bits of `e` (and a widening `conv_to` defines its padding
-//! as the rest), and `(concat a b ...)` defines each part from its slice of
+//! `v` as the low bits of `e` (and a widening `conv_to` defines its padding,
+//! as the whole value), and `(concat a b ...)` defines each part from its slice of
 //! `e`. A boolean variable `v` on its own as a fact is true,
 //! `(not v)` false. `(=> c f)` and `(if c f g)` are followed once `c` is
 //! known; `and` is split. Definitions are not checked against the facts:
