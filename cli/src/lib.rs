@@ -5,7 +5,9 @@
 //! This is the only crate that knows how results are printed.
 
 pub mod conform;
+pub mod flags;
 pub mod json;
+pub mod progress;
 pub mod render;
 pub mod run;
 pub mod runtest;

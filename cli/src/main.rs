@@ -3,12 +3,11 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use loweq::run::{self, Target};
 use loweq::shipped::Arch;
-use loweq::{json, text};
+use loweq::{flags, json, progress, text};
 use loweq_verify::{Options, Progress};
 
 /// Proves instruction-lowering rules correct with z3.
@@ -58,9 +57,14 @@ enum Command {
     /// have IR specs. A function using anything else (floats, vectors,
     /// memory, calls) is skipped with the reason. See docs/runtest.md.
     ///
-    /// Exit status: 0 when no run command failed and every file was read
-    /// and parsed, 1 when a run command failed, 2 when a file could not be
-    /// read or is malformed (and nothing failed).
+    /// A call that executes more than --max-steps instructions (a long or
+    /// endless loop) is stopped and reported `timeout`: that says nothing
+    /// about the specs, so it is counted apart.
+    ///
+    /// Exit status: 0 when no run command failed or timed out and every
+    /// file was read and parsed, 1 when a run command failed, 2 when a file
+    /// could not be read or is malformed (and nothing failed), 3 when the
+    /// only problems are timeouts.
     Runtest(RuntestArgs),
     /// Check the instruction specs against the machines themselves.
     ///
@@ -116,9 +120,13 @@ struct RuntestArgs {
     /// The `.clif` files to run.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// Only print failures, errors and the totals.
+    /// Only print failures, errors, timeouts and the totals.
     #[arg(long, short)]
     quiet: bool,
+    /// Stop a call after N instructions: it is reported `timeout`, counted
+    /// apart from failures.
+    #[arg(long, value_name = "N", default_value_t = loweq_runtest::interp::STEP_LIMIT)]
+    max_steps: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -137,19 +145,26 @@ struct VerifyArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Per-query solver timeout in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
     timeout: f64,
-    /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: all cores; at most 4 per core).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     jobs: Option<usize>,
     /// How many expansions through chained terms one rule may have (a rule
     /// with more is an error that names this limit).
     #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
     max_expansions: usize,
-    /// Show a progress bar on stderr (default: when stderr is a terminal).
+    /// Show progress on stderr (default: when stderr is a terminal): a bar on
+    /// a terminal, a line every few seconds otherwise.
     #[arg(long, value_enum, default_value_t = When::Auto)]
     progress: When,
-    /// Write every verification query to DIR in SMT-LIB, for debugging specs.
+    /// Write every verification query to DIR in SMT-LIB, for debugging specs
+    /// (DIR is created if missing; its parent must exist).
     #[arg(long, value_name = "DIR")]
     smt_dir: Option<PathBuf>,
 }
@@ -159,18 +174,23 @@ struct BenchArgs {
     /// Restrict to one architecture.
     #[arg(long, value_enum)]
     arch: Option<Arch>,
-    /// How many times to run.
-    #[arg(long, default_value_t = 3)]
+    /// How many times to run (at least 1).
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     runs: usize,
-    /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: all cores; at most 4 per core).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     jobs: Option<usize>,
     /// How many expansions through chained terms one rule may have (a rule
     /// with more is an error that names this limit).
     #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
     max_expansions: usize,
     /// Per-query solver timeout in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
     timeout: f64,
 }
 
@@ -190,15 +210,6 @@ enum When {
     Always,
     /// Never.
     Never,
-}
-
-fn timeout(secs: f64) -> Result<Duration, String> {
-    match Duration::try_from_secs_f64(secs) {
-        Ok(d) if secs > 0.0 && d <= Duration::from_secs(86_400) => Ok(d),
-        _ => Err(format!(
-            "--timeout must be a number of seconds above 0 and at most a day, got {secs}"
-        )),
-    }
 }
 
 fn target(files: Vec<PathBuf>, arch: Option<Arch>) -> Target {
@@ -227,22 +238,29 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The worker count to use, after printing any warning about it.
+fn jobs(requested: Option<usize>) -> Result<Option<usize>, String> {
+    let (jobs, warning) = flags::jobs(requested)?;
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
+    Ok(jobs)
+}
+
 fn verify(args: VerifyArgs) -> ExitCode {
-    let timeout = match timeout(args.timeout) {
-        Ok(t) => t,
+    let checked = flags::timeout(args.timeout).and_then(|t| Ok((t, jobs(args.jobs)?)));
+    let (timeout, jobs) = match checked {
+        Ok(v) => v,
         Err(e) => return fail(&e),
     };
-    if args.jobs == Some(0) {
-        return fail("--jobs must be at least 1");
-    }
     if let Some(dir) = &args.smt_dir {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return fail(&format!("cannot create `{}`: {e}", dir.display()));
+        if let Err(e) = flags::smt_dir(dir) {
+            return fail(&e);
         }
     }
     let options = Options {
         timeout,
-        jobs: args.jobs,
+        jobs,
         rules: args.rules,
         smt: None,
         max_expansions: args.max_expansions,
@@ -252,25 +270,13 @@ fn verify(args: VerifyArgs) -> ExitCode {
         When::Never => false,
         When::Auto => std::io::stderr().is_terminal(),
     };
-    let bar = indicatif::ProgressBar::hidden();
-    if show_progress {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} verifying {pos}/{len} instantiations {wide_bar} {elapsed}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-    }
-    let progress = |p: Progress| {
-        bar.set_length(p.total as u64);
-        bar.set_position(p.done as u64);
-    };
+    let bar = progress::Reporter::new(show_progress, std::io::stderr().is_terminal());
+    let progress = |p: Progress| bar.update(p);
     let target = target(args.files, args.arch);
     let run = match run::verify(&target, &options, args.smt_dir.as_deref(), &progress) {
         Ok(r) => r,
         Err(d) => {
-            bar.finish_and_clear();
+            bar.finish();
             let mut msg = d.message;
             for n in d.notes {
                 msg.push_str(&format!("\n  = {n}"));
@@ -278,7 +284,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
             return fail(&msg);
         }
     };
-    bar.finish_and_clear();
+    bar.finish();
     match args.format {
         Format::Text => emit(&text::report(&run)),
         Format::Json => match serde_json::to_string_pretty(&json::report(&run)) {
@@ -290,20 +296,22 @@ fn verify(args: VerifyArgs) -> ExitCode {
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
-    let timeout = match timeout(args.timeout) {
-        Ok(t) => t,
+    let checked = flags::timeout(args.timeout)
+        .and_then(|t| Ok((t, jobs(args.jobs)?, flags::runs(args.runs)?)));
+    let (timeout, jobs, runs) = match checked {
+        Ok(v) => v,
         Err(e) => return fail(&e),
     };
     let options = Options {
         timeout,
-        jobs: args.jobs,
+        jobs,
         rules: Vec::new(),
         smt: None,
         max_expansions: args.max_expansions,
     };
     let target = target(Vec::new(), args.arch);
     let mut best = f64::INFINITY;
-    for i in 0..args.runs.max(1) {
+    for i in 0..runs {
         let run = match run::verify(&target, &options, None, &|_| {}) {
             Ok(r) => r,
             Err(d) => return fail(&d.message),
@@ -357,8 +365,11 @@ fn runtest(args: RuntestArgs) -> ExitCode {
             ));
         }
     };
-    let run = loweq::runtest::run(&program, &args.files);
-    print!("{}", loweq::runtest::report(&run, args.quiet));
+    if args.max_steps == 0 {
+        return fail("--max-steps must be at least 1");
+    }
+    let run = loweq::runtest::run(&program, &args.files, args.max_steps);
+    emit(&loweq::runtest::report(&run, args.quiet));
     ExitCode::from(run.exit_code())
 }
 

@@ -55,12 +55,7 @@ fn tapes_agree_with_derivation() {
                 }
                 let slow = oracle.eval_slow(&args);
                 assert_eq!(fast, slow, "{} {} on {args:?}", job.term, job.label());
-                assert!(
-                    slow.is_ok(),
-                    "{} {}: {slow:?}",
-                    job.term,
-                    job.label()
-                );
+                assert!(slow.is_ok(), "{} {}: {slow:?}", job.term, job.label());
             }
             assert!(compiled > 0, "{} {} never compiled", job.term, job.label());
         }
