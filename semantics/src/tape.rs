@@ -751,13 +751,18 @@ impl<'a> TapeBuilder<'a> {
         let cb = self.compile(b)?;
         let pb = self.materialize(b, cb)?;
         let shape = self.shape(n)?;
+        Ok(Compiled::Place(self.pick(c, &pa, &pb, shape)))
+    }
+
+    /// `if c then a else b` on places of one shape, word by word.
+    fn pick(&mut self, c: u32, a: &Place, b: &Place, shape: Shape) -> Place {
         let mut slots = Vec::new();
-        for (&x, &y) in pa.slots.iter().zip(&pb.slots) {
+        for (&x, &y) in a.slots.iter().zip(&b.slots) {
             let dst = self.slot();
             self.steps.push(Step::Select { dst, c, a: x, b: y });
             slots.push(dst);
         }
-        Ok(Compiled::Place(Place { shape, slots }))
+        Place { shape, slots }
     }
 
     /// Whether the values of two nodes are equal, as a slot.
@@ -830,21 +835,8 @@ impl<'a> TapeBuilder<'a> {
                                 a: disc,
                                 b: k,
                             });
-                            let mut slots = Vec::new();
-                            for (&x, &y) in pb.slots.iter().zip(&rest.slots) {
-                                let dst = self.slot();
-                                self.steps.push(Step::Select {
-                                    dst,
-                                    c: cond,
-                                    a: x,
-                                    b: y,
-                                });
-                                slots.push(dst);
-                            }
-                            Place {
-                                shape: pb.shape,
-                                slots,
-                            }
+                            let shape = pb.shape.clone();
+                            self.pick(cond, &pb, &rest, shape)
                         }
                     });
                 }
@@ -893,21 +885,8 @@ impl<'a> TapeBuilder<'a> {
             let body = args[2 + 2 * i];
             let c = self.compile(body)?;
             let pb = self.materialize(body, c)?;
-            let mut slots = Vec::new();
-            for (&x, &y) in pb.slots.iter().zip(&acc.slots) {
-                let dst = self.slot();
-                self.steps.push(Step::Select {
-                    dst,
-                    c: cond,
-                    a: x,
-                    b: y,
-                });
-                slots.push(dst);
-            }
-            acc = Place {
-                shape: self.shape(n)?,
-                slots,
-            };
+            let shape = self.shape(n)?;
+            acc = self.pick(cond, &pb, &acc, shape);
         }
         Ok(Compiled::Place(acc))
     }
