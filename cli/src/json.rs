@@ -92,6 +92,9 @@ pub fn report(run: &Run) -> Json {
                         if let Some(reason) = &i.reason {
                             m.insert("reason".into(), json!(reason));
                         }
+                        if !i.shadowed_by.is_empty() {
+                            m.insert("shadowed_by".into(), json!(i.shadowed_by));
+                        }
                         if let Some(d) = &i.error {
                             m.insert("error".into(), diagnostic(&g.sources, d));
                         }
@@ -114,6 +117,7 @@ pub fn report(run: &Run) -> Json {
             "verified": t.verified,
             "counterexamples": t.counterexamples,
             "inapplicable": t.inapplicable,
+            "shadowed": t.shadowed,
             "unknown": t.unknown,
             "errors": t.errors,
             "seconds": run.seconds,

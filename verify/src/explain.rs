@@ -179,7 +179,7 @@ pub fn explain(
         .collect();
     let from_model = |v: VarId| model_values.get(&v).cloned();
     let env = ctx.derive(&from_model);
-    let mut notes = Vec::new();
+    let mut notes = cond.notes.clone();
 
     let register_of = |n: NodeId| {
         cond.occurrences

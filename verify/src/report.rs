@@ -13,6 +13,9 @@ pub enum Verdict {
     Counterexample,
     /// The rule's assumptions cannot hold at this instantiation.
     Inapplicable,
+    /// The rule's left-hand side can match at this instantiation, but
+    /// higher-priority `(veri priority)` rules take every such input.
+    Shadowed,
     /// The solver gave up or timed out.
     Unknown,
     /// A spec or type problem.
@@ -26,6 +29,7 @@ impl Verdict {
             Verdict::Verified => "verified",
             Verdict::Counterexample => "counterexample",
             Verdict::Inapplicable => "inapplicable",
+            Verdict::Shadowed => "shadowed",
             Verdict::Unknown => "unknown",
             Verdict::Error => "error",
         }
@@ -119,6 +123,9 @@ pub struct InstanceReport {
     pub reason: Option<String>,
     /// For errors.
     pub error: Option<Diagnostic>,
+    /// For shadowed instantiations: the higher-priority rules that take
+    /// every input this one matches.
+    pub shadowed_by: Vec<String>,
 }
 
 /// The result for one rule.
