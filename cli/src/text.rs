@@ -252,6 +252,31 @@ pub fn counterexample(
     if !lines.is_empty() {
         notes.push(labelled("inputs:  ", &lines));
     }
+    let pads: Vec<String> = cex
+        .paddings
+        .iter()
+        .map(|p| {
+            let place = if p.term.is_empty() {
+                String::new()
+            } else {
+                format!(" in `{}`", p.term)
+            };
+            let width = match &p.value {
+                Value::Bv(b) => b.width(),
+                _ => p.operand_bits,
+            };
+            format!(
+                "{}{place} = {}, bits {}..{} unconstrained",
+                one_line(g.sources.snippet(p.span), 40),
+                show(&p.value, enums, false),
+                width - 1,
+                p.operand_bits
+            )
+        })
+        .collect();
+    if !pads.is_empty() {
+        notes.push(labelled("padding: ", &pads));
+    }
     let terms = |ts: &[loweq_verify::report::TermValue]| -> Vec<String> {
         let width = ts
             .iter()
