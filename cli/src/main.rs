@@ -186,7 +186,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
         timeout,
         jobs: args.jobs,
         rules: args.rules,
-        smt: None,
+        ..Options::default()
     };
     let show_progress = match args.progress {
         When::Always => true,
@@ -238,8 +238,7 @@ fn bench(args: BenchArgs) -> ExitCode {
     let options = Options {
         timeout,
         jobs: args.jobs,
-        rules: Vec::new(),
-        smt: None,
+        ..Options::default()
     };
     let target = target(Vec::new(), args.arch);
     let mut best = f64::INFINITY;

@@ -72,7 +72,7 @@ fn location(sources: &SourceMap, span: loweq_semantics::span::Span) -> String {
 
 /// `verified at i8, i16; inapplicable at i32`: instantiations grouped by
 /// verdict, in order of first appearance.
-fn verdicts(rule: &RuleReport) -> String {
+pub fn verdicts(rule: &RuleReport) -> String {
     let mut groups: Vec<(Verdict, Vec<&str>)> = Vec::new();
     for i in &rule.instances {
         match groups.iter_mut().find(|(v, _)| *v == i.verdict) {
@@ -119,7 +119,9 @@ fn arch_tag(g: &Group) -> String {
         .unwrap_or_default()
 }
 
-fn rule_lines(out: &mut String, g: &Group, r: &Report) {
+/// A line per rule of a group's report (`[arch] name (file:line): verdicts`),
+/// and one per rule left out, with the reason.
+pub fn rule_lines(out: &mut String, g: &Group, r: &Report) {
     let tag = arch_tag(g);
     for rule in &r.rules {
         let _ = writeln!(
@@ -141,7 +143,9 @@ fn rule_lines(out: &mut String, g: &Group, r: &Report) {
     }
 }
 
-fn details(out: &mut String, g: &Group, program: &Program, r: &Report, files: &Files) {
+/// Every counterexample of a group's report in full, then its errors and
+/// unknowns.
+pub fn details(out: &mut String, g: &Group, program: &Program, r: &Report, files: &Files) {
     for rule in &r.rules {
         for inst in &rule.instances {
             if let Some(cex) = &inst.counterexample {

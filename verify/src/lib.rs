@@ -4,6 +4,7 @@
 //!
 //! This is the only crate that links z3.
 
+pub mod cancel;
 pub mod condition;
 pub mod encode;
 pub mod expand;
@@ -18,6 +19,7 @@ use cranelift_isle::sema::RuleId;
 use loweq_dsl::{Diagnostic, Program};
 use rayon::prelude::*;
 
+pub use cancel::Cancel;
 pub use report::{Counterexample, Excluded, InstanceReport, Report, RuleReport, Verdict};
 
 /// Receives each verification query in SMT-LIB: `(rule, instantiation, text)`.
@@ -34,6 +36,9 @@ pub struct Options {
     pub rules: Vec<String>,
     /// Where to send the queries, for debugging specs and the encoding.
     pub smt: Option<SmtSink>,
+    /// Stops the run from another thread: queries not yet answered get the
+    /// verdict `unknown` ([`solve::CANCELLED`]).
+    pub cancel: Cancel,
 }
 
 impl std::fmt::Debug for Options {
@@ -43,6 +48,7 @@ impl std::fmt::Debug for Options {
             .field("jobs", &self.jobs)
             .field("rules", &self.rules)
             .field("smt", &self.smt.is_some())
+            .field("cancel", &self.cancel)
             .finish()
     }
 }
@@ -54,6 +60,7 @@ impl Default for Options {
             jobs: None,
             rules: Vec::new(),
             smt: None,
+            cancel: Cancel::default(),
         }
     }
 }
@@ -217,6 +224,7 @@ fn run(
                 &p.chain,
                 &p.instances[i],
                 options.timeout,
+                &options.cancel,
                 &name,
                 options.smt.as_ref(),
             );
