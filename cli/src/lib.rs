@@ -1,10 +1,11 @@
 //! The loweq command-line tool, as a library: the shipped files, running
 //! verification over them or the user's files, running CLIF runtest files
-//! against the IR specs, and the output formats.
+//! against the IR specs, the interactive REPL, and the output formats.
 //! This is the only crate that knows how results are printed.
 
 pub mod json;
 pub mod render;
+pub mod repl;
 pub mod run;
 pub mod runtest;
 pub mod shipped;

@@ -61,6 +61,48 @@ enum Command {
     /// and parsed, 1 when a run command failed, 2 when a file could not be
     /// read or is malformed (and nothing failed).
     Runtest(RuntestArgs),
+    /// Write rules and see them proved or broken at once.
+    ///
+    /// Loads the shipped semantics of a backend (--arch, default aarch64;
+    /// with FILEs and no --arch, the FILEs are self-contained), then the
+    /// FILEs, then reads entries: ISLE declarations (type, decl, spec,
+    /// rule, macro, ...) are added to the session, replacing earlier ones of
+    /// the same name, and every rule entered is verified at once, with the
+    /// counterexample printed as `loweq verify` prints it. An entry ends
+    /// when its parentheses balance. Commands start with `:` (`:help` lists
+    /// them): `:eval`, `:spec`, `:type`, `:rules`, `:why`, `:smt`, `:load`,
+    /// `:reload`, `:arch`, `:timeout`, `:quit`.
+    ///
+    /// At a terminal: line editing, history kept across sessions, Tab
+    /// completion, Ctrl-C cancels a running proof, Ctrl-D quits. With
+    /// standard input from a pipe or file, entries are read from it and the
+    /// results printed without prompts or colours; the exit status is then
+    /// 1 if a rule had a counterexample, else 2 on any error, else 3 on an
+    /// unknown verdict, else 0. See docs/repl.md.
+    Repl(ReplArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ReplArgs {
+    /// Files of rules and declarations to load.
+    files: Vec<PathBuf>,
+    /// The backend whose shipped semantics are loaded (default: aarch64,
+    /// unless FILEs are given).
+    #[arg(long, value_enum)]
+    arch: Option<Arch>,
+    /// Per-query solver timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Keep the history in FILE (default: $XDG_STATE_HOME/loweq/repl_history
+    /// or ~/.local/state/loweq/repl_history).
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+    /// Keep no history.
+    #[arg(long, conflicts_with = "history")]
+    no_history: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -301,11 +343,38 @@ fn runtest(args: RuntestArgs) -> ExitCode {
     ExitCode::from(run.exit_code())
 }
 
+fn repl(args: ReplArgs) -> ExitCode {
+    let timeout = match timeout(args.timeout) {
+        Ok(t) => t,
+        Err(e) => return fail(&e),
+    };
+    if args.jobs == Some(0) {
+        return fail("--jobs must be at least 1");
+    }
+    let arch = match (args.arch, args.files.is_empty()) {
+        (Some(a), _) => Some(a),
+        (None, true) => Some(Arch::Aarch64),
+        (None, false) => None,
+    };
+    let config = loweq::repl::Config {
+        arch,
+        timeout,
+        jobs: args.jobs,
+        interactive: false,
+    };
+    let history = match args.no_history {
+        true => None,
+        false => args.history.or_else(loweq::repl::terminal::default_history),
+    };
+    loweq::repl::terminal::run(config, &args.files, history)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Verify(a) => verify(a),
         Command::Bench(a) => bench(a),
         Command::Runtest(a) => runtest(a),
+        Command::Repl(a) => repl(a),
     }
 }
