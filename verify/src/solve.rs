@@ -88,6 +88,9 @@ impl Queries<'_> {
             .unwrap_or(u32::MAX)
             .max(1);
         params.set_u32("timeout", ms);
+        // z3 would otherwise take SIGINT for itself during a check, stopping
+        // that one query; Ctrl-C belongs to the caller (see `Cancel`).
+        params.set_bool("ctrl_c", false);
         solver.set_params(&params);
         for b in self.base.iter().chain(extra) {
             solver.assert(b);

@@ -301,7 +301,7 @@ impl Session {
 
     fn why(&mut self) -> Reply {
         let g = self.last_verification();
-        let Some((program, report)) = program_of(g) else {
+        let Some((program, report)) = program_of(g).filter(|(_, r)| !r.rules.is_empty()) else {
             return Reply::text("no verification yet");
         };
         if report.count(loweq_verify::Verdict::Counterexample) == 0 {

@@ -208,6 +208,25 @@ pub(super) fn eval(session: &Session, text: &str) -> Result<String, String> {
         if program.term_by_name(h).is_some() {
             return Err(format!("`{h}` has no spec: there is nothing to evaluate"));
         }
+        let spec_syntax = loweq_semantics::op::Op::from_name(h).is_some()
+            || h.ends_with(['!', '?'])
+            || h.starts_with(':')
+            || h.contains('.')
+            || matches!(h, "let" | "with" | "match" | "switch" | "struct" | "as");
+        if !spec_syntax {
+            let mut m = format!("no term or spec operator `{h}`");
+            if let Some(hint) = loweq_dsl::diag::did_you_mean(
+                h,
+                program
+                    .term_info
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .chain(loweq_semantics::op::Op::ALL.iter().map(|o| o.name())),
+            ) {
+                let _ = write!(m, "; {hint}");
+            }
+            return Err(m);
+        }
     }
     spec_expression(session, &input)
 }
