@@ -99,6 +99,8 @@ pub fn report(run: &Run) -> Json {
             }
         }
     }
+    let none = SourceMap::new();
+    diagnostics.extend(run.problems.iter().map(|d| diagnostic(&none, d)));
     json!({
         "summary": {
             "rules": t.rules,

@@ -36,8 +36,9 @@ enum Command {
     /// their own types, terms and specs.
     ///
     /// Exit status: 0 when everything verified, 1 when a rule is wrong, 2 on
-    /// bad input (parse, type or spec errors, bad flags), 3 when the only
-    /// problems are unknowns (timeouts).
+    /// bad input (parse, type or spec errors, bad flags) or when nothing was
+    /// checked (no rules, or all left out), 3 when the only problems are
+    /// unknowns (timeouts).
     Verify(VerifyArgs),
     /// Time the full verification of the shipped rules and print rules,
     /// instantiations, queries, seconds and the slowest instantiation.
@@ -122,7 +123,9 @@ struct VerifyArgs {
     /// Restrict to one architecture; with FILEs, the semantics to check them against.
     #[arg(long, value_enum)]
     arch: Option<Arch>,
-    /// Only verify the rule with this name (repeatable).
+    /// Only verify the rule with this name (repeatable). A rule of a
+    /// `(veri chain)` term is verified through the rules that call its term:
+    /// naming it selects those.
     #[arg(long = "rule", value_name = "NAME")]
     rules: Vec<String>,
     /// Output format.
@@ -134,6 +137,10 @@ struct VerifyArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// How many expansions through chained terms one rule may have (a rule
+    /// with more is an error that names this limit).
+    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
+    max_expansions: usize,
     /// Show a progress bar on stderr (default: when stderr is a terminal).
     #[arg(long, value_enum, default_value_t = When::Auto)]
     progress: When,
@@ -153,6 +160,10 @@ struct BenchArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+    /// How many expansions through chained terms one rule may have (a rule
+    /// with more is an error that names this limit).
+    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
+    max_expansions: usize,
     /// Per-query solver timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     timeout: f64,
@@ -228,6 +239,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
         timeout,
         jobs: args.jobs,
         rules: args.rules,
+        max_expansions: args.max_expansions,
         ..Options::default()
     };
     let show_progress = match args.progress {
@@ -280,6 +292,7 @@ fn bench(args: BenchArgs) -> ExitCode {
     let options = Options {
         timeout,
         jobs: args.jobs,
+        max_expansions: args.max_expansions,
         ..Options::default()
     };
     let target = target(Vec::new(), args.arch);

@@ -43,6 +43,9 @@ pub enum GroupOutcome {
 pub struct Run {
     /// The groups, in order.
     pub groups: Vec<Group>,
+    /// Problems of the run as a whole (it checked nothing), beside those of
+    /// its groups.
+    pub problems: Vec<Diagnostic>,
     /// Wall-clock seconds.
     pub seconds: f64,
 }
@@ -51,7 +54,7 @@ pub struct Run {
 /// input was bad, else 3 if anything is unknown, else 0.
 pub fn exit_code(run: &Run) -> i32 {
     let mut cex = false;
-    let mut bad = false;
+    let mut bad = !run.problems.is_empty();
     let mut unknown = false;
     for g in &run.groups {
         match &g.outcome {
@@ -192,8 +195,40 @@ pub fn verify(
             outcome,
         });
     }
+    let problems = nothing_checked(&out, options).into_iter().collect();
     Ok(Run {
         groups: out,
+        problems,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// A run that checked no (rule, instantiation) must not look like success:
+/// the reason why, unless some input was rejected (which says why already).
+fn nothing_checked(groups: &[Group], options: &Options) -> Option<Diagnostic> {
+    let mut rules = 0;
+    for g in groups {
+        match &g.outcome {
+            GroupOutcome::Rejected(_) => return None,
+            GroupOutcome::Verified(program, report) => {
+                if report.instances().next().is_some() {
+                    return None;
+                }
+                rules += program.terms.rules.len();
+            }
+        }
+    }
+    let why = "a run that checks nothing fails, so that an empty or mistaken input is never taken for success";
+    let d = if rules == 0 {
+        Diagnostic::global("nothing to verify: the input has no rules")
+    } else if !options.rules.is_empty() {
+        Diagnostic::global(
+            "nothing was verified: every rule named with `--rule` is left out of verification",
+        )
+        .with_note("the report lists the rules left out, with the reason")
+    } else {
+        Diagnostic::global("nothing was verified: every rule is left out of verification")
+            .with_note("the report lists the rules left out, with the reason; a rule is verified when its root term has a spec")
+    };
+    Some(d.with_note(why))
 }

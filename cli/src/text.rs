@@ -36,7 +36,10 @@ pub struct Totals {
 impl Totals {
     /// Counts a run.
     pub fn of(run: &Run) -> Totals {
-        let mut t = Totals::default();
+        let mut t = Totals {
+            errors: run.problems.len(),
+            ..Totals::default()
+        };
         for g in &run.groups {
             match &g.outcome {
                 GroupOutcome::Rejected(d) => t.errors += d.len(),
@@ -106,6 +109,11 @@ pub fn report(run: &Run) -> String {
             }
             GroupOutcome::Verified(program, r) => details(&mut out, g, program, r, &files),
         }
+    }
+    let no_files = Files::new(&SourceMap::new());
+    for d in &run.problems {
+        out.push('\n');
+        out.push_str(&no_files.error(d));
     }
     out.push('\n');
     out.push_str(&summary(run));

@@ -3,6 +3,7 @@
 //! rejected. The result is the spec IR of `loweq_semantics::expr`.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use cranelift_isle::ast::{self, SpecExpr, SpecOp};
 use cranelift_isle::lexer::Pos;
@@ -32,6 +33,22 @@ pub struct Globals<'a> {
     pub macros: &'a HashMap<String, &'a ast::SpecMacro>,
 }
 
+/// An inline macro, `(macro (params...) body)`: a value that only a macro
+/// parameter or a `let` can hold, and only a macro call can use. Its body
+/// sees only its parameters (and global state), like a declared macro's:
+/// it captures nothing from where it is written.
+struct InlineMacro {
+    params: Vec<ast::Ident>,
+    body: SpecExpr,
+    span: Span,
+}
+
+/// The macro a call `(name! args...)` expands.
+enum Callee<'g> {
+    Declared(&'g ast::SpecMacro),
+    Inline(Rc<InlineMacro>),
+}
+
 /// Resolves the expressions of one spec (or state default, or const model).
 pub struct Resolver<'a, 'm> {
     globals: &'a Globals<'a>,
@@ -39,6 +56,10 @@ pub struct Resolver<'a, 'm> {
     /// The locals created so far.
     pub locals: Vec<Local>,
     scope: Vec<(String, LocalId)>,
+    /// Names bound to inline macros (macro parameters and `let`s), innermost last.
+    macro_scope: Vec<(String, Rc<InlineMacro>)>,
+    /// The macro whose body is being resolved, if any.
+    expanding: Option<String>,
     depth: usize,
     /// Problems found.
     pub diags: Vec<Diagnostic>,
@@ -112,6 +133,8 @@ impl<'a, 'm> Resolver<'a, 'm> {
             models,
             locals: Vec::new(),
             scope: Vec::new(),
+            macro_scope: Vec::new(),
+            expanding: None,
             depth: 0,
             diags: Vec::new(),
         }
@@ -125,14 +148,7 @@ impl<'a, 'm> Resolver<'a, 'm> {
     /// error (the upstream language reference forbids it).
     pub fn declare(&mut self, ident: &ast::Ident, kind: LocalKind) -> LocalId {
         let span = self.span(ident.1);
-        if let Some((_, prev)) = self.scope.iter().rev().find(|(n, _)| *n == ident.0) {
-            let prev_span = self.locals[prev.0].span;
-            self.diags.push(
-                Diagnostic::new(format!("`{}` is already bound", ident.0), span)
-                    .with_secondary(prev_span, "first bound here")
-                    .with_note("spec variables may not be shadowed; pick another name"),
-            );
-        }
+        self.check_unbound(ident, span);
         let id = LocalId(self.locals.len());
         self.locals.push(Local {
             name: ident.0.clone(),
@@ -141,6 +157,57 @@ impl<'a, 'm> Resolver<'a, 'm> {
         });
         self.scope.push((ident.0.clone(), id));
         id
+    }
+
+    /// Reports `ident` if it is already bound in scope: spec variables and
+    /// inline macros may not be shadowed.
+    fn check_unbound(&mut self, ident: &ast::Ident, span: Span) {
+        let prev = self
+            .scope
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == ident.0)
+            .map(|(_, l)| self.locals[l.0].span)
+            .or_else(|| self.inline_macro(&ident.0).map(|m| m.span));
+        if let Some(prev_span) = prev {
+            self.diags.push(
+                Diagnostic::new(format!("`{}` is already bound", ident.0), span)
+                    .with_secondary(prev_span, "first bound here")
+                    .with_note("spec variables may not be shadowed; pick another name"),
+            );
+        }
+    }
+
+    /// The inline macro a name is bound to, if it is bound to one.
+    fn inline_macro(&self, name: &str) -> Option<Rc<InlineMacro>> {
+        self.macro_scope
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| m.clone())
+    }
+
+    /// If `e` is a macro value (an inline `(macro ...)`, or a name bound
+    /// to one), that macro.
+    fn macro_value(&mut self, e: &SpecExpr) -> Option<Rc<InlineMacro>> {
+        match e {
+            SpecExpr::Macro { params, body, pos } => Some(Rc::new(InlineMacro {
+                params: params.clone(),
+                body: (**body).clone(),
+                span: self.span(*pos),
+            })),
+            SpecExpr::Var { var, .. } if !self.scope.iter().any(|(n, _)| *n == var.0) => {
+                self.inline_macro(&var.0)
+            }
+            _ => None,
+        }
+    }
+
+    /// Binds `ident` to an inline macro in the current scope.
+    fn bind_macro(&mut self, ident: &ast::Ident, m: Rc<InlineMacro>) {
+        let span = self.span(ident.1);
+        self.check_unbound(ident, span);
+        self.macro_scope.push((ident.0.clone(), m));
     }
 
     fn error(&mut self, d: Diagnostic) -> Option<Expr> {
@@ -217,9 +284,14 @@ impl<'a, 'm> Resolver<'a, 'm> {
             }
             SpecExpr::Let { defs, body, .. } => {
                 let mark = self.scope.len();
+                let macro_mark = self.macro_scope.len();
                 let mut out = Vec::new();
                 let mut ok = true;
                 for (name, def) in defs {
+                    if let Some(m) = self.macro_value(def) {
+                        self.bind_macro(name, m);
+                        continue;
+                    }
                     let value = self.expr(def);
                     let id = self.declare(name, LocalKind::Let);
                     match value {
@@ -229,8 +301,13 @@ impl<'a, 'm> Resolver<'a, 'm> {
                 }
                 let body = self.expr(body);
                 self.scope.truncate(mark);
+                self.macro_scope.truncate(macro_mark);
                 if !ok {
                     return None;
+                }
+                if out.is_empty() {
+                    // Every binding was a macro: the `let` is its body.
+                    return body;
                 }
                 ExprKind::Let(out, Box::new(body?))
             }
@@ -246,9 +323,10 @@ impl<'a, 'm> Resolver<'a, 'm> {
             }
             SpecExpr::Macro { .. } => {
                 return self.error(
-                    Diagnostic::new("inline `(macro ...)` expressions are not supported", span)
+                    Diagnostic::new("an inline macro is not a value", span)
+                        .with_label("a `(macro ...)` here has nothing to be applied to")
                         .with_note(
-                        "declare the macro at the top level with `(macro (name params...) body)`",
+                        "pass it to a macro, `(apply! (macro (a b) (bvadd a b)) x y)`, or bind it with `let` and call it as `(name! args...)`",
                     ),
                 )
             }
@@ -339,6 +417,13 @@ impl<'a, 'm> Resolver<'a, 'm> {
                 span,
             });
         }
+        if let Some(m) = self.inline_macro(&var.0) {
+            return self.error(
+                Diagnostic::new(format!("`{}` is a macro, not a value", var.0), span)
+                    .with_secondary(m.span, "the macro")
+                    .with_note(format!("call it: `({}! args...)`", var.0)),
+            );
+        }
         if let Some(&s) = self.globals.states.get(&var.0) {
             return Some(Expr {
                 kind: ExprKind::State(loweq_semantics::expr::StateId(s)),
@@ -354,6 +439,11 @@ impl<'a, 'm> Resolver<'a, 'm> {
             .chain(self.globals.states.keys().map(|s| s.as_str()));
         if let Some(h) = did_you_mean(&var.0, names) {
             d = d.with_note(h);
+        }
+        if let Some(m) = &self.expanding {
+            d = d.with_note(format!(
+                "this is the body of macro `{m}!`, which sees only its parameters and global state"
+            ));
         }
         self.error(d)
     }
@@ -447,25 +537,49 @@ impl<'a, 'm> Resolver<'a, 'm> {
     }
 
     fn expand(&mut self, name: &ast::Ident, args: &[SpecExpr], span: Span) -> Option<Expr> {
-        let Some(mac) = self.globals.macros.get(&name.0).copied() else {
-            let mut d = Diagnostic::new(format!("unknown macro `{}!`", name.0), span);
-            if let Some(h) = did_you_mean(&name.0, self.globals.macros.keys().map(|s| s.as_str())) {
-                d = d.with_note(h);
-            }
-            return self.error(d);
+        // A name bound to an inline macro (a parameter, a `let`) comes
+        // before a declared macro of that name.
+        let callee = match self.inline_macro(&name.0) {
+            Some(m) => Callee::Inline(m),
+            None => match self.globals.macros.get(&name.0).copied() {
+                Some(m) => Callee::Declared(m),
+                None => {
+                    let mut d = Diagnostic::new(format!("unknown macro `{}!`", name.0), span);
+                    let names = self
+                        .globals
+                        .macros
+                        .keys()
+                        .map(|s| s.as_str())
+                        .chain(self.macro_scope.iter().map(|(n, _)| n.as_str()));
+                    if let Some(h) = did_you_mean(&name.0, names) {
+                        d = d.with_note(h);
+                    }
+                    if self.scope.iter().any(|(n, _)| *n == name.0) {
+                        d = d.with_note(format!(
+                            "`{}` is a variable here; only a macro can be called with `!`",
+                            name.0
+                        ));
+                    }
+                    return self.error(d);
+                }
+            },
         };
-        if mac.params.len() != args.len() {
+        let (params, body, decl_span) = match &callee {
+            Callee::Declared(m) => (&m.params, &m.body, self.span(m.pos)),
+            Callee::Inline(m) => (&m.params, &m.body, m.span),
+        };
+        if params.len() != args.len() {
             return self.error(
                 Diagnostic::new(
                     format!(
                         "macro `{}!` takes {} arguments, got {}",
                         name.0,
-                        mac.params.len(),
+                        params.len(),
                         args.len()
                     ),
                     span,
                 )
-                .with_secondary(self.span(mac.pos), "macro declared here"),
+                .with_secondary(decl_span, "macro declared here"),
             );
         }
         if self.depth >= MACRO_DEPTH {
@@ -474,12 +588,29 @@ impl<'a, 'm> Resolver<'a, 'm> {
                     .with_note("a macro that calls itself never finishes expanding"),
             );
         }
-        let values = self.exprs(args)?;
+        // Arguments that are macros are passed as macros; the others are
+        // values, each bound once, like `let`.
+        let mut macro_args = Vec::new();
+        let mut values = Vec::new();
+        let mut ok = true;
+        for (p, a) in params.iter().zip(args) {
+            match self.macro_value(a) {
+                Some(m) => macro_args.push((p.0.clone(), m)),
+                None => match self.expr(a) {
+                    Some(v) => values.push((p, v)),
+                    None => ok = false,
+                },
+            }
+        }
+        if !ok {
+            return None;
+        }
         // The body sees only its parameters (and global state): macros are
-        // lexically scoped, and each parameter is bound once, like `let`.
+        // lexically scoped.
         let saved = std::mem::take(&mut self.scope);
+        let saved_macros = std::mem::replace(&mut self.macro_scope, macro_args);
         let mut defs = Vec::new();
-        for (p, v) in mac.params.iter().zip(values) {
+        for (p, v) in values {
             let id = LocalId(self.locals.len());
             self.locals.push(Local {
                 name: format!("{}!{}", name.0, p.0),
@@ -490,9 +621,12 @@ impl<'a, 'm> Resolver<'a, 'm> {
             defs.push((id, v));
         }
         self.depth += 1;
-        let body = self.expr(&mac.body);
+        let outer = self.expanding.replace(name.0.clone());
+        let body = self.expr(body);
+        self.expanding = outer;
         self.depth -= 1;
         self.scope = saved;
+        self.macro_scope = saved_macros;
         let body = body?;
         Some(Expr {
             kind: ExprKind::Let(defs, Box::new(body)),

@@ -10,6 +10,9 @@
 //! ;; expect: ushr_bad i8* counterexample
 //! ;; expect: * * inapplicable
 //! ;; expect-error: unbound variable `z`
+//! ;; expect-exit: 1
+//! ;; rule: ushr_bad
+//! ;; max-expansions: 100
 //! ```
 //!
 //! - `arch:` checks the file against that architecture's shipped semantics
@@ -20,6 +23,10 @@
 //!   matched, and every line must match some result.
 //! - `expect-error: TEXT`: loading or verifying must report a diagnostic
 //!   whose message contains TEXT.
+//! - `expect-exit: N`: the exit status `loweq verify` gives the run.
+//! - `rule: NAME`: verify only this rule, as `--rule NAME` does (repeatable).
+//! - `max-expansions: N`: the limit on a rule's expansions, as
+//!   `--max-expansions N` sets it.
 
 use std::path::PathBuf;
 
@@ -38,6 +45,12 @@ pub struct Header {
     pub expect: Vec<(String, String, String)>,
     /// Expected diagnostic substrings.
     pub errors: Vec<String>,
+    /// The expected exit status.
+    pub exit: Option<i32>,
+    /// The rules to verify (all when empty).
+    pub rules: Vec<String>,
+    /// The limit on a rule's expansions, if not the default.
+    pub max_expansions: Option<usize>,
 }
 
 /// Parses the header comment of a case.
@@ -56,6 +69,14 @@ pub fn header(text: &str) -> Header {
                 "aarch64" => Some(Arch::Aarch64),
                 other => panic!("unknown arch `{other}` in case header"),
             };
+        } else if let Some(e) = rest.strip_prefix("expect-exit:") {
+            let code = e.trim().parse().expect("`expect-exit:` takes a number");
+            h.exit = Some(code);
+        } else if let Some(m) = rest.strip_prefix("max-expansions:") {
+            let n = m.trim().parse().expect("`max-expansions:` takes a number");
+            h.max_expansions = Some(n);
+        } else if let Some(r) = rest.strip_prefix("rule:") {
+            h.rules.push(r.trim().to_string());
         } else if let Some(e) = rest.strip_prefix("expect-error:") {
             h.errors.push(e.trim().to_string());
         } else if let Some(e) = rest.strip_prefix("expect:") {
@@ -114,6 +135,10 @@ pub fn run_case(path: &str) -> String {
     // The tests run in parallel already; one worker per case.
     let options = Options {
         jobs: Some(1),
+        rules: h.rules.clone(),
+        max_expansions: h
+            .max_expansions
+            .unwrap_or(loweq_verify::expand::DEFAULT_MAX_EXPANSIONS),
         ..Options::default()
     };
     // Cargo runs integration tests in the package directory, so `path` is
@@ -122,7 +147,14 @@ pub fn run_case(path: &str) -> String {
         .unwrap_or_else(|d| panic!("{path}: {}", d.message));
     let report = redact_time(&loweq::text::report(&run));
 
-    let mut messages = Vec::new();
+    if let Some(code) = h.exit {
+        assert_eq!(
+            run::exit_code(&run),
+            code,
+            "{path}: expected exit status {code}\n{report}"
+        );
+    }
+    let mut messages: Vec<String> = run.problems.iter().map(|d| d.message.clone()).collect();
     let mut results = Vec::new();
     for g in &run.groups {
         match &g.outcome {

@@ -7,8 +7,10 @@ use loweq_dsl::{Diagnostic, Program};
 
 /// How deep chained terms may call chained terms.
 const MAX_DEPTH: usize = 8;
-/// How many expansions one rule may have.
-const MAX_PLANS: usize = 512;
+
+/// How many expansions one rule may have unless told otherwise
+/// (`Options::max_expansions`, `--max-expansions`).
+pub const DEFAULT_MAX_EXPANSIONS: usize = 100_000;
 
 /// What an expansion does at one call of a chained term.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,21 +39,136 @@ impl Plan {
     }
 }
 
-/// A plan being built; a closed one (ending in `Cover`) takes no more choices.
-type Partial = (Vec<Choice>, bool);
+/// What remains to walk in one branch of the enumeration.
+#[derive(Clone, Copy)]
+enum Task<'a> {
+    /// Walk an expression (its arguments, then the call itself).
+    Walk(&'a Expr, usize),
+    /// Reached a call of this term, at this chaining depth.
+    Call(TermId, usize),
+}
 
-/// All expansions of `rule`.
-pub fn plans(program: &Program, rule: RuleId) -> Result<Vec<Plan>, Diagnostic> {
+/// The expansions of a rule, enumerated lazily (depth first), so that a
+/// rule with many expansions is verified in constant memory: each is built,
+/// checked and dropped before the next. Yields an error, and then nothing,
+/// when chaining nests too deep or when there are more than the limit.
+pub struct Plans<'a> {
+    program: &'a Program,
+    /// Branches not yet walked: the choices so far and the tasks left,
+    /// last to walk on top.
+    branches: Vec<(Vec<Choice>, Vec<Task<'a>>)>,
+    limit: usize,
+    count: usize,
+    done: bool,
+}
+
+/// The expansions of `rule`, at most `limit` of them.
+pub fn plans(program: &Program, rule: RuleId, limit: usize) -> Plans<'_> {
     let r = &program.terms.rules[rule.index()];
-    let mut acc: Vec<Partial> = vec![(Vec::new(), false)];
-    for il in &r.iflets {
-        acc = walk(program, &il.rhs, acc, 0)?;
+    let mut tasks = vec![Task::Walk(&r.rhs, 0)];
+    tasks.extend(r.iflets.iter().rev().map(|il| Task::Walk(&il.rhs, 0)));
+    Plans {
+        program,
+        branches: vec![(Vec::new(), tasks)],
+        limit,
+        count: 0,
+        done: false,
     }
-    acc = walk(program, &r.rhs, acc, 0)?;
-    Ok(acc
-        .into_iter()
-        .map(|(choices, _)| Plan { choices })
-        .collect())
+}
+
+impl Iterator for Plans<'_> {
+    type Item = Result<Plan, Diagnostic>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let plan = self.step();
+        match &plan {
+            Some(Ok(_)) => {
+                self.count += 1;
+                if self.count > self.limit {
+                    self.done = true;
+                    return Some(Err(Diagnostic::global(format!(
+                        "this rule has more than {} expansions through chained terms",
+                        self.limit
+                    ))
+                    .with_note(
+                        "raise the limit with --max-expansions, or split the chained helpers",
+                    )));
+                }
+            }
+            Some(Err(_)) => self.done = true,
+            None => self.done = true,
+        }
+        plan
+    }
+}
+
+impl<'a> Plans<'a> {
+    /// Walks branches until one is complete (a plan) or one fails.
+    fn step(&mut self) -> Option<Result<Plan, Diagnostic>> {
+        let program = self.program;
+        while let Some((choices, mut tasks)) = self.branches.pop() {
+            loop {
+                let Some(task) = tasks.pop() else {
+                    return Some(Ok(Plan { choices }));
+                };
+                match task {
+                    Task::Walk(Expr::Term(_, tid, args), depth) => {
+                        tasks.push(Task::Call(*tid, depth));
+                        tasks.extend(args.iter().rev().map(|a| Task::Walk(a, depth)));
+                    }
+                    Task::Walk(Expr::Let { bindings, body, .. }, depth) => {
+                        tasks.push(Task::Walk(body, depth));
+                        tasks.extend(bindings.iter().rev().map(|(_, _, v)| Task::Walk(v, depth)));
+                    }
+                    Task::Walk(_, _) => {}
+                    Task::Call(tid, depth) => {
+                        let info = program.term(tid);
+                        if !info.chain {
+                            continue;
+                        }
+                        if depth >= MAX_DEPTH {
+                            return Some(Err(Diagnostic::new(
+                                format!(
+                                    "chaining through `{}` nests more than {MAX_DEPTH} deep",
+                                    info.name
+                                ),
+                                info.span,
+                            )
+                            .with_note("is a chained term calling itself?")));
+                        }
+                        // One branch per rule of the term, and one that
+                        // checks the call is covered (which takes no more
+                        // choices); pushed so that they are walked in that
+                        // order: coverage first, then the rules.
+                        for rid in rules_of(program, tid).into_iter().rev() {
+                            let rule = &program.terms.rules[rid.index()];
+                            let mut t = tasks.clone();
+                            t.push(Task::Walk(&rule.rhs, depth + 1));
+                            t.extend(
+                                rule.iflets
+                                    .iter()
+                                    .rev()
+                                    .map(|il| Task::Walk(&il.rhs, depth + 1)),
+                            );
+                            let mut c = choices.clone();
+                            c.push(Choice::Rule(rid));
+                            self.branches.push((c, t));
+                        }
+                        if !is_partial(program, tid) {
+                            let mut c = choices.clone();
+                            c.push(Choice::Cover(tid));
+                            self.branches.push((c, Vec::new()));
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        None
+    }
 }
 
 /// Whether a term is declared `partial` (may fail without panicking).
@@ -75,82 +192,4 @@ pub fn rules_of(program: &Program, term: TermId) -> Vec<RuleId> {
         .collect();
     rules.sort_by_key(|r| (std::cmp::Reverse(r.prio), r.id.index()));
     rules.into_iter().map(|r| r.id).collect()
-}
-
-fn walk(
-    program: &Program,
-    e: &Expr,
-    acc: Vec<Partial>,
-    depth: usize,
-) -> Result<Vec<Partial>, Diagnostic> {
-    match e {
-        Expr::Term(_, tid, args) => {
-            let mut acc = acc;
-            for a in args {
-                acc = walk(program, a, acc, depth)?;
-            }
-            let info = program.term(*tid);
-            if !info.chain {
-                return Ok(acc);
-            }
-            if depth >= MAX_DEPTH {
-                return Err(Diagnostic::new(
-                    format!(
-                        "chaining through `{}` nests more than {MAX_DEPTH} deep",
-                        info.name
-                    ),
-                    info.span,
-                )
-                .with_note("is a chained term calling itself?"));
-            }
-            // Closed plans pass the call by; open ones branch over the
-            // term's rules, plus one branch that checks the call is covered.
-            let (closed, open): (Vec<Partial>, Vec<Partial>) = acc.into_iter().partition(|p| p.1);
-            let mut out = closed;
-            if open.is_empty() {
-                return Ok(out);
-            }
-            if !is_partial(program, *tid) {
-                out.extend(open.iter().map(|(c, _)| {
-                    let mut c = c.clone();
-                    c.push(Choice::Cover(*tid));
-                    (c, true)
-                }));
-            }
-            for rid in rules_of(program, *tid) {
-                let rule = &program.terms.rules[rid.index()];
-                let mut branch: Vec<Partial> = open
-                    .iter()
-                    .map(|(c, _)| {
-                        let mut c = c.clone();
-                        c.push(Choice::Rule(rid));
-                        (c, false)
-                    })
-                    .collect();
-                for il in &rule.iflets {
-                    branch = walk(program, &il.rhs, branch, depth + 1)?;
-                }
-                branch = walk(program, &rule.rhs, branch, depth + 1)?;
-                out.extend(branch);
-                if out.len() > MAX_PLANS {
-                    return Err(Diagnostic::new(
-                        format!(
-                            "chaining through `{}` gives more than {MAX_PLANS} expansions",
-                            info.name
-                        ),
-                        info.span,
-                    ));
-                }
-            }
-            Ok(out)
-        }
-        Expr::Let { bindings, body, .. } => {
-            let mut acc = acc;
-            for (_, _, v) in bindings {
-                acc = walk(program, v, acc, depth)?;
-            }
-            walk(program, body, acc, depth)
-        }
-        _ => Ok(acc),
-    }
 }

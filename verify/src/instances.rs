@@ -305,13 +305,18 @@ fn name(program: &Program, cond: &Condition, found: Vec<(Vec<String>, Typing)>) 
             .collect();
         let mut label = labels[0].clone();
         if twins.len() > 1 {
-            let distinguishing =
-                (1..labels.len()).find(|&k| twins.iter().any(|&j| found[j].0[k] != labels[k]));
+            // Signatures inside chained rules are details of the expansion:
+            // instances that differ only there share a label (and their
+            // verdicts are merged).
+            let distinguishing = (1..labels.len()).find(|&k| {
+                !cond.slots[k].chained && twins.iter().any(|&j| found[j].0[k] != labels[k])
+            });
             match distinguishing {
                 Some(k) => {
                     let term = &program.term(cond.slots[k].term).name;
                     label = format!("{label} ({term} {})", labels[k]);
                 }
+                None if cond.slots.iter().any(|s| s.chained) => {}
                 None => {
                     label = format!(
                         "{label} #{}",

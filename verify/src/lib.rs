@@ -36,6 +36,9 @@ pub struct Options {
     pub rules: Vec<String>,
     /// Where to send the queries, for debugging specs and the encoding.
     pub smt: Option<SmtSink>,
+    /// How many expansions through chained terms one rule may have; a rule
+    /// with more is reported as an error naming the limit.
+    pub max_expansions: usize,
     /// Stops the run from another thread: queries not yet answered get the
     /// verdict `unknown` ([`solve::CANCELLED`]).
     pub cancel: Cancel,
@@ -48,6 +51,7 @@ impl std::fmt::Debug for Options {
             .field("jobs", &self.jobs)
             .field("rules", &self.rules)
             .field("smt", &self.smt.is_some())
+            .field("max_expansions", &self.max_expansions)
             .field("cancel", &self.cancel)
             .finish()
     }
@@ -60,35 +64,20 @@ impl Default for Options {
             jobs: None,
             rules: Vec::new(),
             smt: None,
+            max_expansions: expand::DEFAULT_MAX_EXPANSIONS,
             cancel: Cancel::default(),
         }
     }
 }
 
-/// Progress of a run: instantiations done out of the total.
+/// Progress of a run: instantiations done out of those found so far
+/// (expansions are enumerated while others are solved, so the total grows).
 #[derive(Clone, Copy, Debug)]
 pub struct Progress {
     /// Done so far.
     pub done: usize,
-    /// Total.
+    /// Found so far.
     pub total: usize,
-}
-
-/// One prepared expansion of a rule.
-struct Prepared {
-    cond: condition::Condition,
-    chain: Vec<String>,
-    instances: Vec<instances::Instance>,
-    /// Instantiations that do not type, with the error.
-    failed: Vec<(String, Diagnostic)>,
-    /// Whether this expansion only checks that a chained call is covered.
-    covers: bool,
-}
-
-/// A rule ready to check, or the reason it cannot be.
-struct RuleWork {
-    rule: RuleId,
-    expansions: Result<Vec<Prepared>, Diagnostic>,
 }
 
 /// Verifies the program's rules. Fails only on bad options (an unknown
@@ -108,6 +97,11 @@ pub fn verify(
 }
 
 /// The rules to verify, and the ones left out with their reasons.
+///
+/// A rule of a `(veri chain)` term is verified through the rules that call
+/// its term: naming it with `--rule` selects those callers (every rule,
+/// through any depth of chaining, whose right-hand side or guards can reach
+/// the term), so that asking for it never checks nothing.
 fn select(program: &Program, names: &[String]) -> Result<(Vec<RuleId>, Vec<Excluded>), Diagnostic> {
     for n in names {
         if !program.rule_info.iter().any(|r| &r.name == n) {
@@ -133,10 +127,24 @@ fn select(program: &Program, names: &[String]) -> Result<(Vec<RuleId>, Vec<Exclu
             continue;
         }
         let reason = if term.chain {
-            format!(
+            let mut reason = format!(
                 "verified through the rules that call `{}` (veri chain)",
                 term.name
-            )
+            );
+            if !names.is_empty() {
+                let callers = callers(program, rule.root_term);
+                if callers.is_empty() {
+                    reason.push_str(", and no verified rule calls it");
+                } else {
+                    let shown: Vec<String> = callers
+                        .iter()
+                        .map(|&r| format!("`{}`", program.rule(r).name))
+                        .collect();
+                    reason.push_str(&format!(": checking {}", shown.join(", ")));
+                }
+                selected.extend(callers);
+            }
+            reason
         } else {
             format!("its root term `{}` has no spec", term.name)
         };
@@ -146,150 +154,267 @@ fn select(program: &Program, names: &[String]) -> Result<(Vec<RuleId>, Vec<Exclu
             reason,
         });
     }
+    selected.sort_by_key(|r| r.index());
+    selected.dedup();
     Ok((selected, excluded))
 }
 
-fn prepare(program: &Program, rule: RuleId) -> RuleWork {
-    let expansions = expand::plans(program, rule).and_then(|plans| {
-        plans
+/// The rules with a specified root term that can reach a call of the
+/// chained term `target`, directly or through other chained terms.
+fn callers(program: &Program, target: cranelift_isle::sema::TermId) -> Vec<RuleId> {
+    use cranelift_isle::sema::{Expr, TermId};
+    // Chained terms from which `target` can be reached, found to a fixpoint.
+    fn calls_any(e: &Expr, terms: &[TermId]) -> bool {
+        match e {
+            Expr::Term(_, t, args) => terms.contains(t) || args.iter().any(|a| calls_any(a, terms)),
+            Expr::Let { bindings, body, .. } => {
+                bindings.iter().any(|(_, _, v)| calls_any(v, terms)) || calls_any(body, terms)
+            }
+            _ => false,
+        }
+    }
+    let rule_calls = |r: &cranelift_isle::sema::Rule, terms: &[TermId]| {
+        calls_any(&r.rhs, terms) || r.iflets.iter().any(|il| calls_any(&il.rhs, terms))
+    };
+    let mut reach = vec![target];
+    loop {
+        let more: Vec<TermId> = program
+            .terms
+            .rules
             .iter()
-            .map(|plan| {
-                let cond = condition::build(program, rule, plan)?;
-                let found = instances::instances(program, &cond)?;
-                let chain = plan
-                    .choices
-                    .iter()
-                    .map(|c| match c {
-                        expand::Choice::Rule(r) => program.rule(*r).name.clone(),
-                        expand::Choice::Cover(t) => {
-                            format!(
-                                "(checking that a rule of `{}` matches)",
-                                program.term(*t).name
-                            )
-                        }
-                    })
-                    .collect();
-                Ok(Prepared {
-                    cond,
-                    chain,
-                    instances: found.typed,
-                    failed: found.failed,
-                    covers: plan.covers(),
-                })
-            })
-            .collect()
-    });
-    RuleWork { rule, expansions }
+            .filter(|r| program.term(r.root_term).chain && !reach.contains(&r.root_term))
+            .filter(|r| rule_calls(r, &reach))
+            .map(|r| r.root_term)
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        reach.extend(more);
+        reach.sort_by_key(|t| t.index());
+        reach.dedup();
+    }
+    program
+        .terms
+        .rules
+        .iter()
+        .filter(|r| program.term(r.root_term).spec.is_some() && rule_calls(r, &reach))
+        .map(|r| r.id)
+        .collect()
 }
 
-fn run(
-    program: &Program,
-    selected: &[RuleId],
-    options: &Options,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Vec<RuleReport> {
-    let work: Vec<RuleWork> = selected.par_iter().map(|&r| prepare(program, r)).collect();
-    let tasks: Vec<(usize, usize, usize)> = work
+/// What checking one expansion of a rule gave.
+enum Found {
+    /// The expansion could not be built (or there were too many): the
+    /// rule's only result.
+    Broken(Diagnostic),
+    /// One instantiation's outcome.
+    Checked {
+        label: String,
+        covers: bool,
+        outcome: solve::Outcome,
+        millis: u64,
+    },
+    /// An instantiation that does not type.
+    Untyped(String, Diagnostic),
+}
+
+/// The chained rules an expansion inlines, for the report.
+fn chain_names(program: &Program, plan: &expand::Plan) -> Vec<String> {
+    plan.choices
         .iter()
-        .enumerate()
-        .flat_map(|(w, rw)| match &rw.expansions {
-            Ok(exps) => exps
-                .iter()
-                .enumerate()
-                .flat_map(|(e, p)| (0..p.instances.len()).map(move |i| (w, e, i)))
-                .collect::<Vec<_>>(),
-            Err(_) => Vec::new(),
+        .map(|c| match c {
+            expand::Choice::Rule(r) => program.rule(*r).name.clone(),
+            expand::Choice::Cover(t) => format!(
+                "(checking that a rule of `{}` matches)",
+                program.term(*t).name
+            ),
         })
-        .collect();
-    let total = tasks.len();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    progress(Progress { done: 0, total });
-    let outcomes: Vec<(usize, usize, usize, solve::Outcome, u64)> = tasks
+        .collect()
+}
+
+/// Builds one expansion and checks every instantiation of it. The
+/// condition lives only while its instantiations are solved.
+fn check_expansion(
+    program: &Program,
+    rule: RuleId,
+    index: usize,
+    plan: &expand::Plan,
+    options: &Options,
+    counts: &Counts<'_>,
+) -> Vec<Found> {
+    let built = condition::build(program, rule, plan)
+        .and_then(|cond| instances::instances(program, &cond).map(|found| (cond, found)));
+    let (cond, found) = match built {
+        Ok(b) => b,
+        Err(d) => return vec![Found::Broken(d)],
+    };
+    let chain = chain_names(program, plan);
+    let covers = plan.covers();
+    let rule_name = &program.rule(rule).name;
+    let name = if index == 0 {
+        rule_name.clone()
+    } else {
+        format!("{rule_name}.{index}")
+    };
+    counts.found(found.typed.len());
+    let mut out: Vec<Found> = found
+        .typed
         .par_iter()
-        .map(|&(w, e, i)| {
-            let Ok(exps) = &work[w].expansions else {
-                unreachable!("tasks come from prepared rules")
-            };
-            let p = &exps[e];
+        .map(|inst| {
             let start = Instant::now();
-            let rule = &program.rule(work[w].rule).name;
-            let name = if e == 0 {
-                rule.clone()
-            } else {
-                format!("{rule}.{e}")
-            };
             let outcome = solve::check(
                 program,
-                &p.cond,
-                &p.chain,
-                &p.instances[i],
+                &cond,
+                &chain,
+                inst,
                 options.timeout,
                 &options.cancel,
                 &name,
                 options.smt.as_ref(),
             );
             let millis = start.elapsed().as_millis() as u64;
-            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            progress(Progress { done: d, total });
-            (w, e, i, outcome, millis)
+            counts.done();
+            Found::Checked {
+                label: inst.label.clone(),
+                covers,
+                outcome,
+                millis,
+            }
         })
         .collect();
-    let mut reports: Vec<RuleReport> = work
+    out.extend(
+        found
+            .failed
+            .into_iter()
+            .map(|(label, d)| Found::Untyped(label, d)),
+    );
+    out
+}
+
+/// Counts instantiations found and done, for progress reports.
+struct Counts<'a> {
+    found: std::sync::atomic::AtomicUsize,
+    done: std::sync::atomic::AtomicUsize,
+    progress: &'a (dyn Fn(Progress) + Sync),
+}
+
+impl Counts<'_> {
+    fn report(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.progress)(Progress {
+            done: self.done.load(Relaxed),
+            total: self.found.load(Relaxed),
+        });
+    }
+
+    fn found(&self, n: usize) {
+        self.found
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        self.report();
+    }
+
+    fn done(&self) {
+        self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.report();
+    }
+}
+
+/// Checks the selected rules. Expansions are enumerated lazily and handed
+/// to the workers as they are found, each built, solved and dropped in
+/// turn, so memory does not grow with the number of expansions; only the
+/// (small) outcomes are kept, then merged per rule in a fixed order.
+fn run(
+    program: &Program,
+    selected: &[RuleId],
+    options: &Options,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Vec<RuleReport> {
+    let counts = Counts {
+        found: Default::default(),
+        done: Default::default(),
+        progress,
+    };
+    counts.report();
+    let work = selected.iter().enumerate().flat_map(|(w, &rule)| {
+        expand::plans(program, rule, options.max_expansions)
+            .enumerate()
+            .map(move |(e, plan)| (w, rule, e, plan))
+    });
+    let mut found: Vec<(usize, usize, usize, Found)> = work
+        .par_bridge()
+        .flat_map_iter(|(w, rule, e, plan)| {
+            let results = match plan {
+                Ok(plan) => check_expansion(program, rule, e, &plan, options, &counts),
+                Err(d) => vec![Found::Broken(d)],
+            };
+            results
+                .into_iter()
+                .enumerate()
+                .map(move |(i, f)| (w, e, i, f))
+        })
+        .collect();
+    // A fixed order whatever order the workers finished in: by rule, rule
+    // expansions before coverage expansions (which can only add bad news:
+    // that a coverage check holds does not make an inapplicable
+    // instantiation verified), then by expansion and instantiation; the
+    // instantiations that do not type last.
+    let rank = |f: &Found| match f {
+        Found::Broken(_) => 0,
+        Found::Checked { covers: false, .. } => 1,
+        Found::Checked { covers: true, .. } => 2,
+        Found::Untyped(..) => 3,
+    };
+    found.sort_by_key(|(w, e, i, f)| (*w, rank(f), *e, *i));
+    let mut reports: Vec<RuleReport> = selected
         .iter()
-        .map(|rw| {
-            let info = program.rule(rw.rule);
-            let instances = match &rw.expansions {
-                Ok(_) => Vec::new(),
-                Err(d) => vec![InstanceReport {
+        .map(|&rule| {
+            let info = program.rule(rule);
+            RuleReport {
+                name: info.name.clone(),
+                span: info.span,
+                instances: Vec::new(),
+            }
+        })
+        .collect();
+    let mut broken = vec![false; selected.len()];
+    for (w, _, _, f) in found {
+        if broken[w] {
+            continue;
+        }
+        match f {
+            Found::Broken(d) => {
+                broken[w] = true;
+                reports[w].instances = vec![InstanceReport {
                     label: "-".into(),
                     verdict: Verdict::Error,
                     millis: 0,
                     queries: 0,
                     counterexample: None,
                     reason: None,
-                    error: Some(d.clone()),
-                }],
-            };
-            RuleReport {
-                name: info.name.clone(),
-                span: info.span,
-                instances,
+                    error: Some(d),
+                }];
             }
-        })
-        .collect();
-    // Rule expansions first; then coverage expansions, which can only add
-    // bad news: that a coverage check holds does not make an inapplicable
-    // instantiation verified.
-    let (covers, rules): (Vec<_>, Vec<_>) = outcomes
-        .into_iter()
-        .partition(|(w, e, ..)| matches!(&work[*w].expansions, Ok(exps) if exps[*e].covers));
-    for (w, e, i, outcome, millis) in rules.into_iter().chain(covers) {
-        let Ok(exps) = &work[w].expansions else {
-            continue;
-        };
-        let label = &exps[e].instances[i].label;
-        if exps[e].covers && matches!(outcome.verdict, Verdict::Verified | Verdict::Inapplicable) {
-            // Still count the work.
-            if let Some(entry) = reports[w].instances.iter_mut().find(|x| &x.label == label) {
-                entry.millis += millis;
-                entry.queries += outcome.queries;
+            Found::Checked {
+                label,
+                covers,
+                outcome,
+                millis,
+            } => {
+                if covers && matches!(outcome.verdict, Verdict::Verified | Verdict::Inapplicable) {
+                    // Still count the work.
+                    if let Some(entry) = reports[w].instances.iter_mut().find(|x| x.label == label)
+                    {
+                        entry.millis += millis;
+                        entry.queries += outcome.queries;
+                    }
+                    continue;
+                }
+                merge(&mut reports[w], &label, outcome, millis);
             }
-            continue;
-        }
-        merge(
-            &mut reports[w],
-            &exps[e].instances[i].label,
-            outcome,
-            millis,
-        );
-    }
-    for (w, rw) in work.iter().enumerate() {
-        let Ok(exps) = &rw.expansions else { continue };
-        for p in exps {
-            for (label, d) in &p.failed {
-                let mut o = solve::Outcome::error(d.clone());
+            Found::Untyped(label, d) => {
+                let mut o = solve::Outcome::error(d);
                 o.reason = Some("this instantiation does not type".into());
-                merge(&mut reports[w], label, o, 0);
+                merge(&mut reports[w], &label, o, 0);
             }
         }
     }

@@ -2,11 +2,13 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use loweq_dsl::diag::did_you_mean;
 use loweq_semantics::span::FileId;
 use loweq_semantics::ty::ModelType;
+use loweq_verify::{Options, RuleReport};
 
 use super::eval;
 use super::session::{program_of, Reply, Session};
@@ -317,41 +319,67 @@ impl Session {
         Reply::text(out.trim_start().to_string())
     }
 
+    /// The SMT-LIB of one query of the last verification: queries are not
+    /// kept (writing them out costs more than solving), so the rule is
+    /// verified again with a sink for its queries.
     fn smt(&mut self, args: &str) -> Reply {
-        let queries = self
-            .queries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if queries.is_empty() {
+        let words: Vec<&str> = args.split_whitespace().collect();
+        let g = self.last_verification();
+        let Some((program, report)) = program_of(g).filter(|(_, r)| !r.rules.is_empty()) else {
             return Reply::text("no query yet: enter a rule first");
-        }
-        let pick = if args.is_empty() {
-            // The instantiation `:why` starts with, else the last query.
-            let failing = program_of(self.last_verification()).and_then(|(_, r)| {
-                r.instances()
-                    .find(|(_, i)| i.counterexample.is_some())
-                    .map(|(r, i)| (r.name.clone(), i.label.clone()))
-            });
-            failing
-                .and_then(|(r, l)| queries.iter().find(|q| q.0 == r && q.1 == l))
-                .or(queries.last())
-        } else {
-            let words: Vec<&str> = args.split_whitespace().collect();
-            queries
-                .iter()
-                .rev()
-                .find(|q| words.iter().all(|w| q.0 == *w || q.1 == *w))
         };
-        match pick {
-            Some((rule, label, text)) => Reply::text(format!("; rule `{rule}` at {label}\n{text}")),
-            None => {
-                let mut have: Vec<String> =
-                    queries.iter().map(|q| format!("{} {}", q.0, q.1)).collect();
-                have.dedup();
+        let failing = |r: &&RuleReport| r.instances.iter().any(|i| i.counterexample.is_some());
+        let rule = report
+            .rules
+            .iter()
+            .find(|r| words.contains(&r.name.as_str()))
+            .or_else(|| report.rules.iter().find(failing))
+            .or(report.rules.last())
+            .expect("the report has rules");
+        let label = rule
+            .instances
+            .iter()
+            .find(|i| words.contains(&i.label.as_str()))
+            .or_else(|| rule.instances.iter().find(|i| i.counterexample.is_some()))
+            .or(rule.instances.last())
+            .map(|i| i.label.clone())
+            .unwrap_or_default();
+        let queries: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
+        let sink = queries.clone();
+        let options = Options {
+            timeout: self.config.timeout,
+            jobs: self.config.jobs,
+            rules: vec![rule.name.clone()],
+            smt: Some(Arc::new(move |r: &str, l: &str, t: &str| {
+                sink.lock().unwrap_or_else(|e| e.into_inner()).push((
+                    r.to_string(),
+                    l.to_string(),
+                    t.to_string(),
+                ));
+            })),
+            cancel: self.cancel.clone(),
+            ..Options::default()
+        };
+        self.cancel.reset();
+        if let Err(d) = loweq_verify::verify(program, &options, &|_| {}) {
+            let text = super::session::render(&g.sources, &[d]);
+            return self.error(text);
+        }
+        let queries = queries.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let unknown_word = words.iter().find(|w| **w != rule.name && **w != label);
+        let pick = queries.iter().find(|q| {
+            q.1 == label && (q.0 == rule.name || q.0.starts_with(&format!("{}.", rule.name)))
+        });
+        match (unknown_word, pick) {
+            (None, Some((r, l, text))) => Reply::text(format!("; rule `{r}` at {l}\n{text}")),
+            _ => {
+                let labels: Vec<&str> = rule.instances.iter().map(|i| i.label.as_str()).collect();
+                let rules: Vec<&str> = report.rules.iter().map(|r| r.name.as_str()).collect();
                 self.error(format!(
-                    "error: no query of the last verification matches `{args}`; there are: {}",
-                    have.join(", ")
+                    "error: no query of the last verification matches `{args}`: its rules are {}; the instantiations of `{}` are {}",
+                    rules.join(", "),
+                    rule.name,
+                    labels.join(", ")
                 ))
             }
         }

@@ -5,7 +5,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use loweq_dsl::{Diagnostic, Program};
@@ -80,9 +79,6 @@ impl Reply {
     }
 }
 
-/// One verification query, as SMT-LIB: `(rule, instantiation, text)`.
-pub(super) type Query = (String, String, String);
-
 /// The forms that may start an entry: ISLE's definitions.
 const DEFINITIONS: &[&str] = &[
     "type",
@@ -115,8 +111,6 @@ pub struct Session {
     pub(super) last: Option<Group>,
     /// The last verdicts of every rule verified, by name.
     pub(super) verdicts: std::collections::HashMap<String, String>,
-    /// The queries of the last verification.
-    pub(super) queries: Arc<Mutex<Vec<Query>>>,
     pub(super) cancel: Cancel,
     pub(super) status: Status,
 }
@@ -170,7 +164,6 @@ impl Session {
             current,
             last: None,
             verdicts: Default::default(),
-            queries: Default::default(),
             cancel: Cancel::new(),
             status: Status::default(),
         };
@@ -357,23 +350,12 @@ impl Session {
         let mut out = String::new();
         if !names.is_empty() {
             self.cancel.reset();
-            self.queries
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
-            let queries = self.queries.clone();
             let options = Options {
                 timeout: self.config.timeout,
                 jobs: self.config.jobs,
                 rules: names,
-                smt: Some(Arc::new(move |rule: &str, label: &str, text: &str| {
-                    queries.lock().unwrap_or_else(|e| e.into_inner()).push((
-                        rule.to_string(),
-                        label.to_string(),
-                        text.to_string(),
-                    ));
-                })),
                 cancel: self.cancel.clone(),
+                ..Options::default()
             };
             match loweq_verify::verify(&program, &options, &|_| {}) {
                 Ok(r) => report = r,

@@ -3,7 +3,7 @@
 //! matches its arguments (proved: otherwise the generated instruction
 //! selector panics with "no rule matched").
 
-use cranelift_isle::sema::{RuleId, TermFlags, TermId, TermKind};
+use cranelift_isle::sema::{Pattern, RuleId, TermFlags, TermId, TermKind};
 use loweq_dsl::Diagnostic;
 use loweq_semantics::graph::{NodeId, NodeKind, VarId};
 use loweq_semantics::op::Op;
@@ -99,8 +99,19 @@ impl Builder<'_> {
         ) {
             return Ok(());
         }
+        let rules = rules_of(self.p, tid);
+        if let Some(&rid) = rules.iter().find(|&&r| self.matches_anything(r)) {
+            // `exists vars. true`: no need to build (and type) the others.
+            let name = self.p.term(tid).name.clone();
+            let t = self.c.graph.constant(
+                loweq_semantics::Literal::Bool(true),
+                self.rule_span(&self.p.terms.rules[rid.index()]),
+            );
+            self.oblige(t, Origin::Coverage(name), span);
+            return Ok(());
+        }
         let mut some_rule = Vec::new();
-        for rid in rules_of(self.p, tid) {
+        for rid in rules {
             // A rule whose guard calls another chained term cannot be
             // expressed here; counting it as not matching is conservative.
             self.covering_collect = true;
@@ -125,5 +136,23 @@ impl Builder<'_> {
         let name = self.p.term(tid).name.clone();
         self.oblige(covered, Origin::Coverage(name), span);
         Ok(())
+    }
+
+    /// Whether a rule matches whatever its arguments are: each argument
+    /// pattern binds a distinct variable or is a wildcard, and it has no
+    /// guards. Such a rule covers every call of its term.
+    fn matches_anything(&self, rid: RuleId) -> bool {
+        let rule = &self.p.terms.rules[rid.index()];
+        let mut seen = Vec::new();
+        rule.iflets.is_empty()
+            && rule.args.iter().all(|p| match p {
+                Pattern::Wildcard(_) => true,
+                Pattern::BindPattern(_, v, sub) if matches!(**sub, Pattern::Wildcard(_)) => {
+                    let fresh = !seen.contains(v);
+                    seen.push(*v);
+                    fresh
+                }
+                _ => false,
+            })
     }
 }

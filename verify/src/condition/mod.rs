@@ -95,6 +95,10 @@ pub struct Slot {
     pub occurrence: usize,
     /// The term.
     pub term: TermId,
+    /// Whether the occurrence is in a rule inlined through `(veri chain)`:
+    /// its signature is a detail of the expansion, not an instantiation of
+    /// the rule, and does not name one.
+    pub chained: bool,
 }
 
 /// A variable of the rule, bound in the root rule's pattern.
@@ -174,6 +178,7 @@ pub fn build(program: &Program, rule: RuleId, plan: &Plan) -> Result<Condition, 
         in_guard: false,
         covering_collect: false,
         inexpressible: false,
+        chain_depth: 0,
     };
     for s in &program.states {
         let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
@@ -215,6 +220,8 @@ struct Builder<'p> {
     covering_collect: bool,
     /// Set when that happened.
     inexpressible: bool,
+    /// How many chained rules are being inlined.
+    chain_depth: usize,
 }
 
 /// One term's modification of a state.
@@ -464,6 +471,7 @@ impl Builder<'_> {
             self.c.slots.push(Slot {
                 occurrence,
                 term: tid,
+                chained: self.chain_depth > 0,
             });
         }
         Ok(())
@@ -772,7 +780,12 @@ impl Builder<'_> {
     /// Inlines one rule of a chained term, the one the plan chose; or, in
     /// a coverage expansion, proves the call covered and leaves its value
     /// opaque.
-    fn chain(&mut self, tid: TermId, args: Vec<NodeId>, span: Span) -> Result<NodeId, Diagnostic> {
+    fn chain_rule(
+        &mut self,
+        tid: TermId,
+        args: Vec<NodeId>,
+        span: Span,
+    ) -> Result<NodeId, Diagnostic> {
         let choice = if self.covering {
             None
         } else {
@@ -812,6 +825,15 @@ impl Builder<'_> {
         self.in_guard = guard;
         r?;
         self.expr(rule, &rule.rhs, &mut vars)
+    }
+
+    /// Inlines the chosen rule of a chained term (see [`Self::chain_rule`]),
+    /// marking what it instantiates as part of the expansion.
+    fn chain(&mut self, tid: TermId, args: Vec<NodeId>, span: Span) -> Result<NodeId, Diagnostic> {
+        self.chain_depth += 1;
+        let r = self.chain_rule(tid, args, span);
+        self.chain_depth -= 1;
+        r
     }
 }
 
