@@ -3,12 +3,11 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use loweq::run::{self, Target};
 use loweq::shipped::Arch;
-use loweq::{json, text};
+use loweq::{flags, json, progress, text};
 use loweq_verify::{Options, Progress};
 
 /// Proves instruction-lowering rules correct with z3.
@@ -58,10 +57,36 @@ enum Command {
     /// have IR specs. A function using anything else (floats, vectors,
     /// memory, calls) is skipped with the reason. See docs/runtest.md.
     ///
-    /// Exit status: 0 when no run command failed and every file was read
-    /// and parsed, 1 when a run command failed, 2 when a file could not be
-    /// read or is malformed (and nothing failed).
+    /// A call that executes more than --max-steps instructions (a long or
+    /// endless loop) is stopped and reported `timeout`: that says nothing
+    /// about the specs, so it is counted apart.
+    ///
+    /// Exit status: 0 when no run command failed or timed out and every
+    /// file was read and parsed, 1 when a run command failed, 2 when a file
+    /// could not be read or is malformed (and nothing failed), 3 when the
+    /// only problems are timeouts.
     Runtest(RuntestArgs),
+    /// Check the instruction specs against the machines themselves.
+    ///
+    /// For every instruction spec term of each architecture, at every
+    /// operand size and variant, generates vectors (edge values, shift
+    /// counts at and past the width, every flag combination, random values,
+    /// junk in the upper bits of every source and of the destination's old
+    /// value), evaluates the spec on each, runs the instruction (x86-64
+    /// natively, AArch64 under qemu-aarch64) and compares the whole 64-bit
+    /// destination and whether it trapped. Prints a line per (instruction,
+    /// variant), each first disagreement in full, the instruction terms that
+    /// cannot run with the reason, and a summary. The mapping from spec terms
+    /// to machine code is data: conform/map/<arch>.toml.
+    ///
+    /// AArch64 needs `qemu-aarch64` and the AArch64 binutils and gcc
+    /// (Debian: apt-get install qemu-user binutils-aarch64-linux-gnu
+    /// gcc-aarch64-linux-gnu).
+    ///
+    /// Exit status: 0 when spec and machine agree everywhere, 1 on any
+    /// disagreement, 2 when a machine is unavailable (with how to install
+    /// it), a check could not be done, or on bad input.
+    Conform(ConformArgs),
     /// Write rules and see them proved or broken at once.
     ///
     /// Loads the shipped semantics of a backend (--arch, default aarch64;
@@ -107,13 +132,43 @@ struct ReplArgs {
 }
 
 #[derive(clap::Args, Debug)]
+struct ConformArgs {
+    /// Restrict to one architecture.
+    #[arg(long, value_enum)]
+    arch: Option<Arch>,
+    /// Only this instruction term (repeatable).
+    #[arg(long = "inst", value_name = "NAME")]
+    insts: Vec<String>,
+    /// Vectors per (instruction, variant).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    vectors: usize,
+    /// Seed of the random vectors.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Print vectors per second (end to end, spec evaluation included)
+    /// and the time of the run instead of the report.
+    #[arg(long)]
+    bench: bool,
+    /// List the instruction terms each mapping runs, and those it cannot.
+    #[arg(long)]
+    list: bool,
+}
+
+#[derive(clap::Args, Debug)]
 struct RuntestArgs {
     /// The `.clif` files to run.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-    /// Only print failures, errors and the totals.
+    /// Only print failures, errors, timeouts and the totals.
     #[arg(long, short)]
     quiet: bool,
+    /// Stop a call after N instructions: it is reported `timeout`, counted
+    /// apart from failures.
+    #[arg(long, value_name = "N", default_value_t = loweq_runtest::interp::STEP_LIMIT)]
+    max_steps: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -132,19 +187,26 @@ struct VerifyArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Per-query solver timeout in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
     timeout: f64,
-    /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: all cores; at most 4 per core).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     jobs: Option<usize>,
     /// How many expansions through chained terms one rule may have (a rule
     /// with more is an error that names this limit).
     #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
     max_expansions: usize,
-    /// Show a progress bar on stderr (default: when stderr is a terminal).
+    /// Show progress on stderr (default: when stderr is a terminal): a bar on
+    /// a terminal, a line every few seconds otherwise.
     #[arg(long, value_enum, default_value_t = When::Auto)]
     progress: When,
-    /// Write every verification query to DIR in SMT-LIB, for debugging specs.
+    /// Write every verification query to DIR in SMT-LIB, for debugging specs
+    /// (DIR is created if missing; its parent must exist).
     #[arg(long, value_name = "DIR")]
     smt_dir: Option<PathBuf>,
 }
@@ -154,18 +216,23 @@ struct BenchArgs {
     /// Restrict to one architecture.
     #[arg(long, value_enum)]
     arch: Option<Arch>,
-    /// How many times to run.
-    #[arg(long, default_value_t = 3)]
+    /// How many times to run (at least 1).
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     runs: usize,
-    /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: all cores; at most 4 per core).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     jobs: Option<usize>,
     /// How many expansions through chained terms one rule may have (a rule
     /// with more is an error that names this limit).
     #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
     max_expansions: usize,
     /// Per-query solver timeout in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
     timeout: f64,
 }
 
@@ -185,15 +252,6 @@ enum When {
     Always,
     /// Never.
     Never,
-}
-
-fn timeout(secs: f64) -> Result<Duration, String> {
-    match Duration::try_from_secs_f64(secs) {
-        Ok(d) if secs > 0.0 && d <= Duration::from_secs(86_400) => Ok(d),
-        _ => Err(format!(
-            "--timeout must be a number of seconds above 0 and at most a day, got {secs}"
-        )),
-    }
 }
 
 fn target(files: Vec<PathBuf>, arch: Option<Arch>) -> Target {
@@ -222,22 +280,29 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The worker count to use, after printing any warning about it.
+fn jobs(requested: Option<usize>) -> Result<Option<usize>, String> {
+    let (jobs, warning) = flags::jobs(requested)?;
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
+    Ok(jobs)
+}
+
 fn verify(args: VerifyArgs) -> ExitCode {
-    let timeout = match timeout(args.timeout) {
-        Ok(t) => t,
+    let checked = flags::timeout(args.timeout).and_then(|t| Ok((t, jobs(args.jobs)?)));
+    let (timeout, jobs) = match checked {
+        Ok(v) => v,
         Err(e) => return fail(&e),
     };
-    if args.jobs == Some(0) {
-        return fail("--jobs must be at least 1");
-    }
     if let Some(dir) = &args.smt_dir {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return fail(&format!("cannot create `{}`: {e}", dir.display()));
+        if let Err(e) = flags::smt_dir(dir) {
+            return fail(&e);
         }
     }
     let options = Options {
         timeout,
-        jobs: args.jobs,
+        jobs,
         rules: args.rules,
         max_expansions: args.max_expansions,
         ..Options::default()
@@ -247,25 +312,13 @@ fn verify(args: VerifyArgs) -> ExitCode {
         When::Never => false,
         When::Auto => std::io::stderr().is_terminal(),
     };
-    let bar = indicatif::ProgressBar::hidden();
-    if show_progress {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} verifying {pos}/{len} instantiations {wide_bar} {elapsed}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-    }
-    let progress = |p: Progress| {
-        bar.set_length(p.total as u64);
-        bar.set_position(p.done as u64);
-    };
+    let bar = progress::Reporter::new(show_progress, std::io::stderr().is_terminal());
+    let progress = |p: Progress| bar.update(p);
     let target = target(args.files, args.arch);
     let run = match run::verify(&target, &options, args.smt_dir.as_deref(), &progress) {
         Ok(r) => r,
         Err(d) => {
-            bar.finish_and_clear();
+            bar.finish();
             let mut msg = d.message;
             for n in d.notes {
                 msg.push_str(&format!("\n  = {n}"));
@@ -273,7 +326,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
             return fail(&msg);
         }
     };
-    bar.finish_and_clear();
+    bar.finish();
     match args.format {
         Format::Text => emit(&text::report(&run)),
         Format::Json => match serde_json::to_string_pretty(&json::report(&run)) {
@@ -285,19 +338,21 @@ fn verify(args: VerifyArgs) -> ExitCode {
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
-    let timeout = match timeout(args.timeout) {
-        Ok(t) => t,
+    let checked = flags::timeout(args.timeout)
+        .and_then(|t| Ok((t, jobs(args.jobs)?, flags::runs(args.runs)?)));
+    let (timeout, jobs, runs) = match checked {
+        Ok(v) => v,
         Err(e) => return fail(&e),
     };
     let options = Options {
         timeout,
-        jobs: args.jobs,
+        jobs,
         max_expansions: args.max_expansions,
         ..Options::default()
     };
     let target = target(Vec::new(), args.arch);
     let mut best = f64::INFINITY;
-    for i in 0..args.runs.max(1) {
+    for i in 0..runs {
         let run = match run::verify(&target, &options, None, &|_| {}) {
             Ok(r) => r,
             Err(d) => return fail(&d.message),
@@ -351,19 +406,61 @@ fn runtest(args: RuntestArgs) -> ExitCode {
             ));
         }
     };
-    let run = loweq::runtest::run(&program, &args.files);
-    print!("{}", loweq::runtest::report(&run, args.quiet));
+    if args.max_steps == 0 {
+        return fail("--max-steps must be at least 1");
+    }
+    let run = loweq::runtest::run(&program, &args.files, args.max_steps);
+    emit(&loweq::runtest::report(&run, args.quiet));
+    ExitCode::from(run.exit_code())
+}
+
+fn conform(args: ConformArgs) -> ExitCode {
+    use loweq::conform;
+    let arches = match args.arch {
+        Some(a) => vec![a],
+        None => Arch::ALL.to_vec(),
+    };
+    if args.list {
+        return match conform::list(&arches) {
+            Ok(s) => {
+                emit(&s);
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        };
+    }
+    if args.vectors == 0 {
+        return fail("--vectors must be at least 1");
+    }
+    let options = loweq_conform::Options {
+        vectors: args.vectors,
+        seed: args.seed,
+        insts: args.insts,
+    };
+    let run = match conform::run(&arches, &options) {
+        Ok(r) => r,
+        Err(e) => return fail(&e),
+    };
+    if args.bench {
+        emit(&conform::bench(&run));
+    } else {
+        match args.format {
+            Format::Text => emit(&conform::text(&run)),
+            Format::Json => match serde_json::to_string_pretty(&conform::json(&run)) {
+                Ok(s) => emit(&(s + "\n")),
+                Err(e) => return fail(&format!("cannot write JSON: {e}")),
+            },
+        }
+    }
     ExitCode::from(run.exit_code())
 }
 
 fn repl(args: ReplArgs) -> ExitCode {
-    let timeout = match timeout(args.timeout) {
-        Ok(t) => t,
+    let checked = flags::timeout(args.timeout).and_then(|t| Ok((t, jobs(args.jobs)?)));
+    let (timeout, jobs) = match checked {
+        Ok(v) => v,
         Err(e) => return fail(&e),
     };
-    if args.jobs == Some(0) {
-        return fail("--jobs must be at least 1");
-    }
     let arch = match (args.arch, args.files.is_empty()) {
         (Some(a), _) => Some(a),
         (None, true) => Some(Arch::Aarch64),
@@ -372,7 +469,7 @@ fn repl(args: ReplArgs) -> ExitCode {
     let config = loweq::repl::Config {
         arch,
         timeout,
-        jobs: args.jobs,
+        jobs,
         interactive: false,
     };
     let history = match args.no_history {
@@ -388,6 +485,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => verify(a),
         Command::Bench(a) => bench(a),
         Command::Runtest(a) => runtest(a),
+        Command::Conform(a) => conform(a),
         Command::Repl(a) => repl(a),
     }
 }

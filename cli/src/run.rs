@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::span::{SourceFile, SourceMap};
-use loweq_verify::{Options, Progress, Report, SmtSink, Verdict};
+use loweq_verify::{Options, Phase, Progress, Report, SmtSink, Verdict};
 
 use crate::shipped::{self, Arch};
 
@@ -77,15 +77,46 @@ pub fn exit_code(run: &Run) -> i32 {
     }
 }
 
+/// Reads a text file; the error says why not (for text that is not UTF-8,
+/// where the first bad byte is), to follow "cannot read `FILE`: ".
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let before = String::from_utf8_lossy(&bytes[..at]);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!(
+            "not UTF-8 text: the byte 0x{:02x} at offset {at} (line {line}, column {column}) is not valid UTF-8",
+            bytes[at]
+        )
+    })
+}
+
 fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, Diagnostic> {
     paths
         .iter()
         .map(|p| {
-            std::fs::read_to_string(p)
+            read_text(p)
                 .map(|text| SourceFile::new(p.display().to_string(), text))
                 .map_err(|e| Diagnostic::global(format!("cannot read `{}`: {e}", p.display())))
         })
         .collect()
+}
+
+/// Whether ISLE text has a `(rule ...)` form (outside comments).
+fn has_rule(text: &str) -> bool {
+    let code: String = text
+        .lines()
+        .map(|l| l.split(';').next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split('(').skip(1).any(|after| {
+        after.trim_start().strip_prefix("rule").is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        })
+    })
 }
 
 /// The source files of each group of a target.
@@ -108,7 +139,21 @@ pub fn groups(target: &Target) -> Result<Vec<(Option<Arch>, SourceMap)>, Diagnos
             .collect(),
         Target::ArchFiles(a, paths) => {
             let mut files = shipped::specs(*a);
-            files.extend(read_files(paths)?);
+            let user = read_files(paths)?;
+            if !user.iter().any(|f| has_rule(&f.text)) {
+                let names: Vec<String> = user.iter().map(|f| format!("`{}`", f.name)).collect();
+                return Err(Diagnostic::global(format!(
+                    "no rules to verify: {} {} no `(rule ...)`",
+                    names.join(", "),
+                    if names.len() == 1 { "has" } else { "have" }
+                ))
+                .with_note(format!(
+                    "with --arch, the files given replace the shipped {} rules; to verify those, leave the files out: `loweq verify --arch {}`",
+                    a.name(),
+                    a.name()
+                )));
+            }
+            files.extend(user);
             vec![(Some(*a), map(files))]
         }
         Target::Files(paths) => vec![(None, map(read_files(paths)?))],
@@ -133,6 +178,24 @@ fn smt_writer(dir: &Path, arch: Option<Arch>) -> SmtSink {
     })
 }
 
+/// With --arch and files that have rules but none for `lower`, ISLE
+/// complains about the shipped declaration of `lower`: say why.
+fn explain_missing_rules(target: &Target, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    if let Target::ArchFiles(a, _) = target {
+        for d in &mut diags {
+            if d.message
+                .contains("no rules, extractor, or external definition for declaration 'lower'")
+            {
+                d.notes.push(format!(
+                    "none of the files given has a rule for `lower`; with --arch they replace the shipped {} rules",
+                    a.name()
+                ));
+            }
+        }
+    }
+    diags
+}
+
 /// A group's files and what loading them gave.
 type Loaded = (Option<Arch>, SourceMap, Result<Program, Vec<Diagnostic>>);
 
@@ -145,13 +208,26 @@ pub fn verify(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Run, Diagnostic> {
     let start = Instant::now();
-    let loaded: Vec<Loaded> = groups(target)?
-        .into_iter()
-        .map(|(arch, sources)| {
-            let program = loweq_dsl::load(sources.clone());
-            (arch, sources, program)
-        })
-        .collect();
+    let groups = groups(target)?;
+    let files: usize = groups.iter().map(|(_, s)| s.len()).sum();
+    let mut loaded_files = 0;
+    let mut loaded: Vec<Loaded> = Vec::new();
+    for (arch, sources) in groups {
+        progress(Progress {
+            phase: Phase::Loading,
+            done: loaded_files,
+            total: files,
+        });
+        loaded_files += sources.len();
+        let program = loweq_dsl::load(sources.clone());
+        let program = program.map_err(|ds| explain_missing_rules(target, ds));
+        loaded.push((arch, sources, program));
+    }
+    progress(Progress {
+        phase: Phase::Loading,
+        done: files,
+        total: files,
+    });
     let has_rule = |p: &Program, n: &String| p.rule_info.iter().any(|r| &r.name == n);
     let all_loaded = loaded.iter().all(|(_, _, p)| p.is_ok());
     for name in &options.rules {

@@ -44,12 +44,15 @@ impl RuntestRun {
     }
 
     /// 1 if a run command failed, else 2 if a file was unreadable or
-    /// malformed, else 0.
+    /// malformed, else 3 if a run command reached the step limit, else 0.
     pub fn exit_code(&self) -> u8 {
-        if Totals::of(self.reports()).failed > 0 {
+        let t = Totals::of(self.reports());
+        if t.failed > 0 {
             1
         } else if self.files.iter().any(|f| !matches!(f, FileOutcome::Ran(_))) {
             2
+        } else if t.timeouts > 0 {
+            3
         } else {
             0
         }
@@ -71,7 +74,16 @@ pub fn run_texts(
     program: &loweq_dsl::Program,
     inputs: Vec<(String, Result<String, String>)>,
 ) -> RuntestRun {
-    let mut runner = Runner::new(program);
+    run_texts_with(program, inputs, loweq_runtest::interp::STEP_LIMIT)
+}
+
+/// [`run_texts`], stopping each call after `max_steps` instructions.
+pub fn run_texts_with(
+    program: &loweq_dsl::Program,
+    inputs: Vec<(String, Result<String, String>)>,
+    max_steps: usize,
+) -> RuntestRun {
+    let mut runner = Runner::new(program).with_step_limit(max_steps);
     let mut sources = SourceMap::new();
     let mut files = Vec::new();
     for (name, text) in inputs {
@@ -91,16 +103,17 @@ pub fn run_texts(
     RuntestRun { sources, files }
 }
 
-/// Reads and runs `paths`.
-pub fn run(program: &loweq_dsl::Program, paths: &[PathBuf]) -> RuntestRun {
+/// Reads and runs `paths`, stopping each call after `max_steps`
+/// instructions.
+pub fn run(program: &loweq_dsl::Program, paths: &[PathBuf], max_steps: usize) -> RuntestRun {
     let inputs = paths
         .iter()
         .map(|p| {
-            let text = std::fs::read_to_string(p).map_err(|e| e.to_string());
+            let text = crate::run::read_text(p);
             (p.display().to_string(), text)
         })
         .collect();
-    run_texts(program, inputs)
+    run_texts_with(program, inputs, max_steps)
 }
 
 fn location(sources: &SourceMap, span: Span) -> String {
@@ -162,6 +175,13 @@ pub fn report(run: &RuntestRun, quiet: bool) -> String {
                         Outcome::Skip(reason) if !quiet => {
                             let _ = writeln!(out, "skip {at}: {}: {reason}", r.text);
                         }
+                        Outcome::Timeout { limit, .. } => {
+                            let _ = writeln!(
+                                out,
+                                "timeout {at}: {}: stopped after {limit} instructions; a longer run needs a higher --max-steps",
+                                r.text
+                            );
+                        }
                         Outcome::Fail(f) => {
                             let _ =
                                 writeln!(out, "FAIL {at}: {}: {}", r.text, mismatch(sources, f));
@@ -204,9 +224,14 @@ pub fn report(run: &RuntestRun, quiet: bool) -> String {
             if bad == 1 { "" } else { "s" }
         );
     }
+    let timeouts = if t.timeouts > 0 {
+        format!(", {} timed out", t.timeouts)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{} passed, {} failed, {} skipped",
+        "{} passed, {} failed, {} skipped{timeouts}",
         t.passed, t.failed, t.skipped
     );
     out

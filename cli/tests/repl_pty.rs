@@ -59,12 +59,11 @@ fn a_terminal_session() {
     p.exp_string(PROMPT).expect("a prompt");
 
     // Tab completes `operand_si` to the only term it can be.
-    p.send(":spec operand_si").expect("types");
-    p.send("\t").expect("types");
-    p.send_line("").expect("types");
-    p.exp_string("(decl operand_size (Type) OperandSize)")
-        .expect("the completed name is the one looked up");
-    p.exp_string(PROMPT).expect("a prompt");
+    keys_then(
+        &mut p,
+        &[":spec operand_si", "\t"],
+        "(decl operand_size (Type) OperandSize)",
+    );
 
     // Ctrl-C during a slow proof. Keep pressing it: the first press may
     // come before the proof starts.
@@ -101,12 +100,18 @@ fn a_terminal_session() {
 
     // The next session recalls it: Up twice skips `:quit` to `:rules`.
     let mut p = start(&history, TIMEOUT_MS);
-    p.send("\x1b[A").expect("presses Up");
-    p.send("\x1b[A").expect("presses Up");
-    p.send_line("").expect("presses Enter");
-    p.exp_string("no rules loaded")
-        .expect("`:rules` from the history ran");
-    p.exp_string(PROMPT).expect("a prompt");
+    keys_then(&mut p, &["\x1b[A", "\x1b[A"], "no rules loaded");
     p.send_control('d').expect("presses Ctrl-D");
     p.exp_eof().expect("Ctrl-D quits");
+}
+
+/// Presses `keys`, then Enter; expects `shown`, then the prompt.
+fn keys_then(p: &mut PtySession, keys: &[&str], shown: &str) {
+    for k in keys {
+        p.send(k).expect("types");
+    }
+    p.send_line("").expect("presses Enter");
+    p.exp_string(shown)
+        .unwrap_or_else(|e| panic!("expected {shown:?} after {keys:?}: {e}"));
+    p.exp_string(PROMPT).expect("a prompt");
 }

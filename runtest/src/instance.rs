@@ -91,12 +91,12 @@ impl TermInstance {
         args: &[Option<u32>],
         ret: u32,
     ) -> Result<TermInstance, InstanceError> {
-        TermInstance::at(program, term, args, Some(ret))
+        TermInstance::with_result(program, term, args, Some(ret))
     }
 
-    /// Like [`TermInstance::new`], with the result's width left to
-    /// inference when `ret` is `None` (the result keeps its declared model).
-    pub fn at(
+    /// Like [`TermInstance::new`], with `ret: None` keeping the result's
+    /// declared model (an instruction's `Reg`, a flags struct).
+    pub fn with_result(
         program: &Program,
         term: &str,
         args: &[Option<u32>],
@@ -104,7 +104,7 @@ impl TermInstance {
     ) -> Result<TermInstance, InstanceError> {
         let tid = program
             .term_by_name(term)
-            .ok_or_else(|| InstanceError::NoSpec(format!("no term `{term}` in the IR specs")))?;
+            .ok_or_else(|| InstanceError::NoSpec(format!("no term `{term}` in the specs")))?;
         let info = program.term(tid);
         let spec = info
             .spec

@@ -26,6 +26,14 @@ pub enum Ended {
         /// Where it is.
         span: Span,
     },
+    /// The step limit was reached: the call may still be running (a long
+    /// loop) or never end; either way it says nothing about the specs.
+    StepLimit {
+        /// The limit.
+        limit: usize,
+        /// The instruction that would have been one too many.
+        span: Span,
+    },
 }
 
 /// Why a call could not be completed.
@@ -148,10 +156,10 @@ pub fn call(
         for inst in &b.insts {
             steps += 1;
             if steps > limit {
-                return Err(error(
-                    format!("stopped after {limit} instructions (an endless loop?)"),
-                    Some(inst.span),
-                ));
+                return Ok(Ended::StepLimit {
+                    limit,
+                    span: inst.span,
+                });
             }
             match &inst.kind {
                 InstKind::Apply {

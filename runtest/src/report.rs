@@ -23,7 +23,7 @@ pub struct RunResult {
     pub outcome: Outcome,
 }
 
-/// Pass, fail or skip.
+/// Pass, fail, skip or timeout.
 #[derive(Clone, Debug)]
 pub enum Outcome {
     /// The results were as expected.
@@ -32,6 +32,14 @@ pub enum Outcome {
     Fail(Failure),
     /// The function is outside what can be run; the reason.
     Skip(String),
+    /// The call executed more instructions than the step limit allows (a
+    /// long loop, or an endless one); not a failure of the specs.
+    Timeout {
+        /// The limit.
+        limit: usize,
+        /// Where the call was stopped.
+        span: Span,
+    },
 }
 
 /// A failed run command.
@@ -79,6 +87,8 @@ pub struct Totals {
     pub failed: usize,
     /// That were skipped.
     pub skipped: usize,
+    /// That reached the step limit.
+    pub timeouts: usize,
     /// Run commands of functions typed `i8` to `i64`.
     pub narrow: usize,
     /// Of those, the ones executed (passed or failed).
@@ -102,6 +112,10 @@ impl Totals {
                 Outcome::Skip(_) => {
                     t.skipped += 1;
                     false
+                }
+                Outcome::Timeout { .. } => {
+                    t.timeouts += 1;
+                    true
                 }
             };
             if r.typed_i8_to_i64 {

@@ -119,6 +119,7 @@ impl<'p> Runner<'p> {
                 }
             }
             Ok(Ended::Trapped { opcode, span }) => fail(expected, Actual::Trapped { opcode, span }),
+            Ok(Ended::StepLimit { limit, span }) => Outcome::Timeout { limit, span },
             Err(e) => fail(expected, Actual::Error(e)),
         }
     }

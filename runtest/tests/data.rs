@@ -2,7 +2,8 @@
 //! header what running it gives.
 //!
 //! - `; expect: N passed, N failed, N skipped` (files in `tests/data/`):
-//!   the totals of running it through the IR specs;
+//!   the totals of running it through the IR specs, with a step limit of
+//!   [`STEPS`] (`, N timed out` is added when a run reaches it);
 //! - `; error: LINE:COL MESSAGE` (files in `tests/data/malformed/`): a
 //!   diagnostic with that message at that place, one line per diagnostic,
 //!   and no others.
@@ -12,6 +13,10 @@ mod common;
 use std::path::Path;
 
 use loweq_runtest::{Runner, Totals};
+
+/// The step limit of the data-driven runs: far above what the files' short
+/// runs need, far below what their long loops take.
+const STEPS: usize = 10_000;
 
 fn header(path: &Path, key: &str) -> Vec<String> {
     let text = std::fs::read_to_string(path).expect("a readable test file");
@@ -24,7 +29,7 @@ fn header(path: &Path, key: &str) -> Vec<String> {
 #[test]
 fn expected_totals() {
     let program = common::program();
-    let mut runner = Runner::new(&program);
+    let mut runner = Runner::new(&program).with_step_limit(STEPS);
     let files = common::clif_files(&common::root().join("runtest/tests/data"));
     assert!(files.len() >= 4, "the test data is missing");
     for path in files {
@@ -40,10 +45,13 @@ fn expected_totals() {
             ),
         };
         let t = Totals::of([&report]);
-        let got = format!(
+        let mut got = format!(
             "{} passed, {} failed, {} skipped",
             t.passed, t.failed, t.skipped
         );
+        if t.timeouts > 0 {
+            got += &format!(", {} timed out", t.timeouts);
+        }
         assert_eq!(got, want[0], "{}", path.display());
     }
 }

@@ -35,6 +35,49 @@ pub fn derive(
     order: &[VarId],
     seed: &dyn Fn(VarId) -> Option<Value>,
 ) -> (HashMap<VarId, Value>, Vec<VarId>) {
+    let (values, seeded, _) = derive_traced(graph, typing, enums, facts, order, seed);
+    (values, seeded)
+}
+
+/// How [`derive_traced`] found a variable's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Def {
+    /// From the seed.
+    Seed,
+    /// The value of a node, or bits `hi..=lo` of it (a pattern undone).
+    Node {
+        /// The node.
+        node: NodeId,
+        /// The bits taken, `(hi, lo)`; `None` for the whole value.
+        slice: Option<(u32, u32)>,
+    },
+    /// A boolean fact on its own (`v` or `(not v)`).
+    Bool(bool),
+}
+
+/// The definitions [`derive_traced`] used, in order, and the conditions it
+/// followed to them. Replaying the definitions gives the same values for
+/// any seed under which the guards evaluate the same way, because which
+/// definition applies depends only on which variables are known and on
+/// the guards; callers that replay check the guards.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// Each variable that got a value, and how, in order.
+    pub defs: Vec<(VarId, Def)>,
+    /// Conditions of `=>` and `if` facts that derivation follows, with
+    /// the value they have under the final assignment.
+    pub guards: Vec<(NodeId, bool)>,
+}
+
+/// [`derive`], also returning how each value was found.
+pub fn derive_traced(
+    graph: &Graph,
+    typing: &Typing,
+    enums: &Enums,
+    facts: &[NodeId],
+    order: &[VarId],
+    seed: &dyn Fn(VarId) -> Option<Value>,
+) -> (HashMap<VarId, Value>, Vec<VarId>, Trace) {
     let mut conj = Vec::new();
     for &f in facts {
         conjuncts(graph, typing, f, &mut conj);
@@ -69,16 +112,51 @@ pub fn derive(
         next_seed += 1;
         if let Some(val) = seed(v) {
             env.values.insert(v, val);
+            env.trace.defs.push((v, Def::Seed));
             seeded.push(v);
         }
     }
-    (env.values, seeded)
+    for &c in &conj {
+        guards(graph, typing, enums, c, &mut env);
+    }
+    (env.values, seeded, env.trace)
 }
 
-/// The assignment built so far.
+/// Records the value of every `=>` and `if` condition that `define`
+/// follows under the final assignment: with the same values, it takes the
+/// same branches.
+fn guards(graph: &Graph, typing: &Typing, enums: &Enums, c: NodeId, env: &mut Env) {
+    let c = typing.redirect(c).unwrap_or(c);
+    let node = graph.node(c);
+    match &node.kind {
+        NodeKind::Op(Op::And) => {
+            for &a in &node.args {
+                guards(graph, typing, enums, a, env);
+            }
+        }
+        NodeKind::Op(Op::Imp | Op::If) => {
+            if let Ok(Value::Bool(b)) = env.eval(graph, typing, enums, node.args[0]) {
+                env.trace.guards.push((node.args[0], b));
+                let next = match (&node.kind, b) {
+                    (NodeKind::Op(Op::Imp), true) => Some(node.args[1]),
+                    (NodeKind::Op(Op::Imp), false) => None,
+                    (_, true) => Some(node.args[1]),
+                    (_, false) => Some(node.args[2]),
+                };
+                if let Some(n) = next {
+                    guards(graph, typing, enums, n, env);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The assignment built so far, and how.
 #[derive(Default)]
 struct Env {
     values: HashMap<VarId, Value>,
+    trace: Trace,
 }
 
 impl Env {
@@ -125,7 +203,8 @@ fn define(graph: &Graph, typing: &Typing, enums: &Enums, c: NodeId, env: &mut En
                     continue;
                 }
                 if let Ok(val) = env.eval(graph, typing, enums, b) {
-                    if undo(graph, typing, a, &val, env) {
+                    let full = val.as_bv().map(|v| v.width());
+                    if undo(graph, typing, a, &val, (b, 0, full), env) {
                         return true;
                     }
                 }
@@ -159,6 +238,7 @@ fn assign_bool(env: &mut Env, v: VarId, b: bool) -> bool {
         return false;
     }
     env.values.insert(v, Value::Bool(b));
+    env.trace.defs.push((v, Def::Bool(b)));
     true
 }
 
@@ -180,10 +260,22 @@ fn has_unknown(graph: &Graph, typing: &Typing, p: NodeId, env: &Env) -> bool {
     }
 }
 
+/// Where a value being undone came from: the node, the offset of the
+/// value's lowest bit in it, and the node's width (`None` when the node is
+/// not a bitvector, so the value is all of it).
+type Source = (NodeId, u32, Option<u32>);
+
 /// Makes pattern `p` equal `value` by giving its unknown variables values;
 /// true if any variable got one. Known parts are left alone (whether they
-/// agree is for the caller to check).
-fn undo(graph: &Graph, typing: &Typing, p: NodeId, value: &Value, env: &mut Env) -> bool {
+/// agree is for the caller to check). `src` says where `value` came from.
+fn undo(
+    graph: &Graph,
+    typing: &Typing,
+    p: NodeId,
+    value: &Value,
+    src: Source,
+    env: &mut Env,
+) -> bool {
     let p = typing.redirect(p).unwrap_or(p);
     let node = graph.node(p);
     match node.kind {
@@ -191,7 +283,15 @@ fn undo(graph: &Graph, typing: &Typing, p: NodeId, value: &Value, env: &mut Env)
             if env.values.contains_key(&v) {
                 return false;
             }
+            let (from, lo, full) = src;
+            let slice = match (value.as_bv(), full) {
+                (Some(bits), Some(full)) if lo > 0 || bits.width() != full => {
+                    Some((lo + bits.width() - 1, lo))
+                }
+                _ => None,
+            };
             env.values.insert(v, value.clone());
+            env.trace.defs.push((v, Def::Node { node: from, slice }));
             true
         }
         NodeKind::Op(Op::ZeroExt | Op::SignExt | Op::ConvTo) => {
@@ -204,7 +304,14 @@ fn undo(graph: &Graph, typing: &Typing, p: NodeId, value: &Value, env: &mut Env)
             if w == 0 || w > bits.width() {
                 return false;
             }
-            undo(graph, typing, x, &Value::Bv(bits.extract(w - 1, 0)), env)
+            undo(
+                graph,
+                typing,
+                x,
+                &Value::Bv(bits.extract(w - 1, 0)),
+                src,
+                env,
+            )
         }
         NodeKind::Op(Op::Concat) => {
             let Some(bits) = value.as_bv() else {
@@ -224,7 +331,8 @@ fn undo(graph: &Graph, typing: &Typing, p: NodeId, value: &Value, env: &mut Env)
             let mut any = false;
             for (&a, &w) in node.args.iter().zip(&widths) {
                 let part = bits.extract(hi - 1, hi - w);
-                any |= undo(graph, typing, a, &Value::Bv(part), env);
+                let part_src = (src.0, src.1 + hi - w, src.2);
+                any |= undo(graph, typing, a, &Value::Bv(part), part_src, env);
                 hi -= w;
             }
             any
@@ -323,6 +431,47 @@ mod tests {
         let fact = g.op(Op::Eq, vec![conv, y], s);
         let values = run(&g, &[fact], &[(y, bits(8, 1))]);
         assert_eq!(get(&g, &values, x), None);
+    }
+
+    #[test]
+    fn the_trace_says_how_each_value_was_found() {
+        let mut g = Graph::new();
+        let s = Span::default();
+        let c = g.var("c", Some(ModelType::Bool), s);
+        let hi = g.var("hi", bv(8), s);
+        let lo = g.var("lo", bv(8), s);
+        let e = g.var("e", bv(16), s);
+        let cat = g.op(Op::Concat, vec![hi, lo], s);
+        let def = g.op(Op::Eq, vec![cat, e], s);
+        let imp = g.op(Op::Imp, vec![c, def], s);
+        let facts = [c, imp];
+        let typing = infer(&g, &Enums::default(), &facts, &facts, &[], Mode::Complete).unwrap();
+        let ev = g.as_var(e).unwrap();
+        let (_, _, trace) = derive_traced(&g, &typing, &Enums::default(), &facts, &[ev], &|v| {
+            (v == ev).then(|| bits(16, 0x1234))
+        });
+        assert_eq!(
+            trace.defs,
+            vec![
+                (g.as_var(c).unwrap(), Def::Bool(true)),
+                (ev, Def::Seed),
+                (
+                    g.as_var(hi).unwrap(),
+                    Def::Node {
+                        node: e,
+                        slice: Some((15, 8))
+                    }
+                ),
+                (
+                    g.as_var(lo).unwrap(),
+                    Def::Node {
+                        node: e,
+                        slice: Some((7, 0))
+                    }
+                ),
+            ]
+        );
+        assert_eq!(trace.guards, vec![(c, true)]);
     }
 
     #[test]

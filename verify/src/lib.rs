@@ -30,7 +30,8 @@ pub type SmtSink = std::sync::Arc<dyn Fn(&str, &str, &str) + Send + Sync>;
 pub struct Options {
     /// Per-query solver timeout.
     pub timeout: Duration,
-    /// Worker threads; `None` uses every core.
+    /// Worker threads; `None` uses every core. Never more than [`max_jobs`],
+    /// nor than the rules checked can keep busy.
     pub jobs: Option<usize>,
     /// Only verify rules with these names (all when empty).
     pub rules: Vec<String>,
@@ -70,15 +71,49 @@ impl Default for Options {
     }
 }
 
+/// What a run is busy with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Loading and checking the input files (reported by callers that load
+    /// them; counts files).
+    Loading,
+    /// Checking rules (counts instantiations).
+    Checking,
+}
+
 /// Progress of a run: instantiations done out of those found so far
 /// (expansions are enumerated while others are solved, so the total grows).
 #[derive(Clone, Copy, Debug)]
 pub struct Progress {
+    /// The phase.
+    pub phase: Phase,
     /// Done so far.
     pub done: usize,
     /// Found so far.
     pub total: usize,
 }
+
+/// At most this many workers per core: more only cost memory, since each
+/// worker keeps a z3 context of its own.
+pub const JOBS_PER_CORE: usize = 4;
+
+/// At most this many workers per rule checked (a rule has a few
+/// instantiations per width): more would have nothing to do.
+const JOBS_PER_RULE: usize = 16;
+
+/// The most workers a run uses: [`JOBS_PER_CORE`] per core.
+pub fn max_jobs() -> usize {
+    cores() * JOBS_PER_CORE
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The stack of each worker. Inputs are depth-limited by the front end,
+/// but conditions nest chained rules inside one another; the default 2 MB
+/// would be tight. Stacks cost address space until used.
+const WORKER_STACK: usize = 16 << 20;
 
 /// Verifies the program's rules. Fails only on bad options (an unknown
 /// `--rule` name); problems with rules are reported per rule.
@@ -88,8 +123,15 @@ pub fn verify(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, Diagnostic> {
     let (selected, excluded) = select(program, &options.rules)?;
+    let workers = options
+        .jobs
+        .unwrap_or_else(cores)
+        .min(max_jobs())
+        .min(selected.len().saturating_mul(JOBS_PER_RULE))
+        .max(1);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.unwrap_or(0))
+        .num_threads(workers)
+        .stack_size(WORKER_STACK)
         .build()
         .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))?;
     let rules = pool.install(|| run(program, &selected, options, progress));
@@ -302,6 +344,7 @@ impl Counts<'_> {
     fn report(&self) {
         use std::sync::atomic::Ordering::Relaxed;
         (self.progress)(Progress {
+            phase: Phase::Checking,
             done: self.done.load(Relaxed),
             total: self.found.load(Relaxed),
         });

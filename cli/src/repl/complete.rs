@@ -97,43 +97,31 @@ fn word_start(line: &str, pos: usize) -> usize {
         .map_or(0, |i| i + 1)
 }
 
+/// The names that start with `word`.
+fn starting<'a>(names: impl IntoIterator<Item = &'a str>, word: &str) -> Vec<String> {
+    names
+        .into_iter()
+        .filter(|n| n.starts_with(word))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Completion candidates for the word ending at `pos`: `(start, names)`.
 pub fn candidates(names: &Names, line: &str, pos: usize) -> (usize, Vec<String>) {
     let start = word_start(line, pos);
     let word = &line[start..pos];
     let head = line.trim_start();
+    let commands: Vec<String> = COMMANDS.iter().map(|c| format!(":{}", c.0)).collect();
     let mut out: Vec<String> = if head.starts_with(':') && start == line.len() - head.len() {
-        COMMANDS
-            .iter()
-            .map(|c| format!(":{}", c.0))
-            .filter(|c| c.starts_with(word))
-            .collect()
+        starting(commands.iter().map(String::as_str), word)
     } else if head.starts_with(":arch ") {
-        ["x64", "aarch64", "none"]
-            .iter()
-            .filter(|a| a.starts_with(word))
-            .map(|a| a.to_string())
-            .collect()
+        starting(["x64", "aarch64", "none"], word)
     } else if head.starts_with(":type ") {
-        names
-            .types
-            .iter()
-            .filter(|n| n.starts_with(word))
-            .cloned()
-            .collect()
+        starting(names.types.iter().map(String::as_str), word)
     } else if head.starts_with(":spec ") {
-        names
-            .terms
-            .iter()
-            .filter(|n| n.starts_with(word))
-            .cloned()
-            .collect()
+        starting(names.terms.iter().map(String::as_str), word)
     } else {
-        names
-            .all()
-            .filter(|n| n.starts_with(word))
-            .cloned()
-            .collect()
+        starting(names.all().map(String::as_str), word)
     };
     out.sort();
     out.dedup();

@@ -382,9 +382,11 @@ impl Applications<'_> {
             });
             values.push(v);
         }
-        let inst = TermInstance::at(program, name, &widths, None).or_else(|first| {
+        let inst = TermInstance::with_result(program, name, &widths, None).or_else(|first| {
             match self.input.width {
-                Some(w) => TermInstance::at(program, name, &widths, Some(w)).map_err(|_| first),
+                Some(w) => {
+                    TermInstance::with_result(program, name, &widths, Some(w)).map_err(|_| first)
+                }
                 None => Err(first),
             }
         });
@@ -534,9 +536,9 @@ fn spec_expression(session: &Session, input: &Input<'_>) -> Result<String, Strin
                 continue;
             }
         };
-        let inst = match TermInstance::at(&loaded, "__loweq_eval", &widths, input.width) {
+        let inst = match TermInstance::with_result(&loaded, "__loweq_eval", &widths, input.width) {
             Ok(i) => i,
-            Err(_) => match TermInstance::at(&loaded, "__loweq_eval", &widths, None) {
+            Err(_) => match TermInstance::with_result(&loaded, "__loweq_eval", &widths, None) {
                 Ok(i) => i,
                 Err(e) => {
                     first_error.get_or_insert(format!("error: {e}"));

@@ -132,6 +132,13 @@ fn shipped_units(arch: Option<Arch>) -> Vec<Unit> {
         .collect()
 }
 
+/// Ends `out` with one empty line, to set off what follows.
+fn blank_line(out: &mut String) {
+    let kept = out.trim_end_matches('\n').len();
+    out.truncate(kept);
+    out.push_str("\n\n");
+}
+
 /// Renders diagnostics against the sources they are about.
 pub(super) fn render(sources: &SourceMap, diags: &[Diagnostic]) -> String {
     let files = Files::new(sources);
@@ -409,14 +416,16 @@ impl Session {
         }
         text::details(&mut out, g, program, &shown, &Files::new(&g.sources));
         if hidden > 0 {
+            blank_line(&mut out);
             let _ = writeln!(
                 out,
-                "\n({hidden} more counterexample{}: `:why` shows them all)",
+                "({hidden} more counterexample{}: `:why` shows them all)",
                 if hidden == 1 { "" } else { "s" }
             );
         }
         if self.cancel.is_cancelled() {
-            out.push_str("\ninterrupted: the proofs still running were cancelled\n");
+            blank_line(&mut out);
+            out.push_str("interrupted: the proofs still running were cancelled\n");
         }
         if self.config.interactive {
             let _ = writeln!(out, "({:.2} s)", took.as_secs_f64());

@@ -1,0 +1,211 @@
+//! Bad flags and hostile files never take the machine down and always get
+//! a clear answer (issue 7). Every run is under an address-space and a
+//! time limit (`common::loweq_limited`).
+
+mod common;
+
+use common::{loweq_limited, scratch};
+
+/// Writes `bytes` to a scratch file and returns its path.
+fn file(dir: &str, name: &str, bytes: &[u8]) -> String {
+    let path = scratch(dir).join(name);
+    std::fs::write(&path, bytes).expect("writable scratch");
+    path.display().to_string()
+}
+
+#[test]
+fn a_negative_timeout_gets_the_range_message() {
+    for args in [
+        &["verify", "--timeout", "-1"][..],
+        &["verify", "--timeout=-1"],
+        &["bench", "--timeout", "-1"],
+    ] {
+        let o = loweq_limited(args);
+        assert_eq!(o.code(), Some(2), "{args:?}: {}", o.stderr());
+        assert!(
+            o.stderr()
+                .contains("--timeout must be a number of seconds above 0"),
+            "{args:?}: {}",
+            o.stderr()
+        );
+    }
+}
+
+#[test]
+fn bench_with_zero_runs_is_rejected() {
+    let o = loweq_limited(&["bench", "--runs", "0"]);
+    assert_eq!(o.code(), Some(2), "{}", o.stdout());
+    assert!(
+        o.stderr().contains("--runs must be at least 1"),
+        "{}",
+        o.stderr()
+    );
+    assert!(!o.stdout().contains("run 1:"), "{}", o.stdout());
+}
+
+#[test]
+fn smt_dir_does_not_create_missing_parents() {
+    let base = scratch("smt_dir");
+    let missing = base.join("no/such/parent/queries");
+    let _ = std::fs::remove_dir_all(base.join("no"));
+    let o = loweq_limited(&[
+        "verify",
+        "--smt-dir",
+        &missing.display().to_string(),
+        "tests/cases/verify/provide_pass.isle",
+    ]);
+    assert_eq!(o.code(), Some(2), "{}", o.stderr());
+    assert!(
+        o.stderr().contains("does not exist; create it first"),
+        "{}",
+        o.stderr()
+    );
+    assert!(!base.join("no").exists(), "a parent was created");
+    // DIR itself is created when its parent exists.
+    let one = base.join("queries");
+    let _ = std::fs::remove_dir_all(&one);
+    let o = loweq_limited(&[
+        "verify",
+        "--smt-dir",
+        &one.display().to_string(),
+        "tests/cases/verify/provide_pass.isle",
+    ]);
+    assert_eq!(o.code(), Some(0), "{}", o.stderr());
+    let written = std::fs::read_dir(&one).expect("created").count();
+    assert!(written > 0, "no query written");
+}
+
+#[test]
+fn huge_job_counts_are_capped_with_a_warning() {
+    for n in ["1000", "100000"] {
+        let o = loweq_limited(&[
+            "verify",
+            "--jobs",
+            n,
+            "tests/cases/verify/provide_pass.isle",
+        ]);
+        assert_eq!(
+            o.code(),
+            Some(0),
+            "--jobs {n}: {}{}",
+            o.stdout(),
+            o.stderr()
+        );
+        assert!(
+            o.stderr()
+                .contains(&format!("warning: --jobs {n} is more than")),
+            "{}",
+            o.stderr()
+        );
+    }
+}
+
+#[test]
+fn bytes_that_are_not_utf8_name_the_file_and_the_offset() {
+    let path = file("utf8", "random.isle", b"(decl f\n  (u8) \xff\xfe u8)");
+    for cmd in ["verify", "runtest"] {
+        let o = loweq_limited(&[cmd, &path]);
+        let all = o.stdout() + &o.stderr();
+        assert_eq!(o.code(), Some(2), "{cmd}: {all}");
+        assert!(
+            all.contains(&format!("cannot read `{path}`: not UTF-8 text: the byte 0xff at offset 15 (line 2, column 8)")),
+            "{cmd}: {all}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_rule_file_with_arch_says_there_are_no_rules() {
+    let path = file("empty", "empty.isle", b";; nothing here yet\n");
+    let o = loweq_limited(&["verify", "--arch", "x64", &path]);
+    assert_eq!(o.code(), Some(2), "{}", o.stdout());
+    let err = o.stderr();
+    assert!(
+        err.contains(&format!("no rules to verify: `{path}` has no `(rule ...)`")),
+        "{err}"
+    );
+    assert!(err.contains("loweq verify --arch x64"), "{err}");
+    assert!(
+        !err.contains("lower.isle") && !o.stdout().contains("lower.isle"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    use std::process::{Command, Stdio};
+    for args in [
+        &["runtest", "runtest/tests/data/control.clif"][..],
+        &["verify", "tests/cases/verify/provide_pass.isle"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_loweq"))
+            .args(args)
+            .current_dir(common::root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("ends");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_ne!(o.status.code(), Some(101), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_very_long_clif_line_is_cut_around_the_caret() {
+    let n = 100_000;
+    let text = format!(
+        "function %f(i8) -> i8 {{\nblock0(v0: i8):\n    v1 = iadd {}v0{}\n    return v1\n}}\n; run: %f(1) == 2\n",
+        "(".repeat(n),
+        ")".repeat(n)
+    );
+    let path = file("deep_clif", "deep.clif", text.as_bytes());
+    let o = loweq_limited(&["runtest", &path]);
+    assert_eq!(o.code(), Some(2), "{}", o.stderr());
+    let out = o.stdout();
+    assert!(out.len() < 2_000, "{} bytes of output", out.len());
+    assert!(out.contains(&format!("--> {path}:3:")), "{out}");
+    assert!(out.contains("..."), "{out}");
+}
+
+#[test]
+fn a_run_that_reaches_the_step_limit_is_a_timeout_not_a_failure() {
+    let o = loweq_limited(&[
+        "runtest",
+        "--max-steps",
+        "1000",
+        "runtest/tests/data/steps.clif",
+    ]);
+    let out = o.stdout();
+    assert_eq!(o.code(), Some(3), "{out}");
+    assert!(
+        out.contains("timeout runtest/tests/data/steps.clif:"),
+        "{out}"
+    );
+    assert!(out.contains("stopped after 1000 instructions"), "{out}");
+    assert!(out.contains("--max-steps"), "{out}");
+    assert!(
+        out.contains("2 passed, 0 failed, 0 skipped, 1 timed out"),
+        "{out}"
+    );
+    assert!(!out.contains("FAIL"), "{out}");
+}
+
+#[test]
+fn progress_shows_every_phase_in_a_log() {
+    let o = loweq_limited(&[
+        "verify",
+        "--progress",
+        "always",
+        "tests/cases/verify/provide_pass.isle",
+    ]);
+    assert_eq!(o.code(), Some(0), "{}", o.stderr());
+    let err = o.stderr();
+    assert!(err.contains("progress: loading files 0/1"), "{err}");
+    assert!(
+        err.contains("progress: checking instantiations 1/1"),
+        "{err}"
+    );
+}

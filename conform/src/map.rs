@@ -1,0 +1,203 @@
+//! Conformance mappings: for each instruction spec term of an architecture,
+//! how to run it on the machine. They are data, one TOML file per
+//! architecture (`conform/map/x64.toml`, `conform/map/aarch64.toml`);
+//! `conform/map/README.md` describes the format.
+//!
+//! Every term with a spec in the architecture's spec files appears in its
+//! table exactly once: as an `[[inst]]` (it is run), in `helpers` (it
+//! computes operands and stands for no machine code), or as an
+//! `[[unrunnable]]` with the reason. [`crate::coverage`] checks that.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// The embedded table of an architecture (`x64` or `aarch64`).
+pub fn shipped(arch: &str) -> Option<(&'static str, &'static str)> {
+    match arch {
+        "x64" => Some(("conform/map/x64.toml", include_str!("../map/x64.toml"))),
+        "aarch64" => Some((
+            "conform/map/aarch64.toml",
+            include_str!("../map/aarch64.toml"),
+        )),
+        _ => None,
+    }
+}
+
+/// A mapping table.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    /// The architecture: `x64` or `aarch64`.
+    pub arch: String,
+    /// The state that says the machine code trapped (`isa_trap`).
+    pub trap: Option<String>,
+    /// Terms with specs that compute operands and stand for no machine code.
+    #[serde(default)]
+    pub helpers: Vec<String>,
+    /// Text substitutions per enum variant, for templates:
+    /// `enums.OperandSize.Size32.w = "32"` makes `{w}` read `32` in
+    /// variants where an `OperandSize` parameter is `Size32`.
+    #[serde(default)]
+    pub enums: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
+    /// The instructions that run.
+    #[serde(default, rename = "inst")]
+    pub insts: Vec<Inst>,
+    /// Instruction terms that cannot run, with the reason.
+    #[serde(default)]
+    pub unrunnable: Vec<Unrunnable>,
+}
+
+/// How one instruction term runs.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inst {
+    /// The term.
+    pub term: toml::Spanned<String>,
+    /// Register operands: parameter name to the (64-bit name of the)
+    /// register that holds it. Parameters that are neither registers nor
+    /// enums are immediates, written into the code.
+    #[serde(default)]
+    pub regs: BTreeMap<String, String>,
+    /// The register the result is read from (its whole 64 bits). When it
+    /// holds no operand, it is loaded with junk first (the destination's
+    /// old value).
+    pub result: String,
+    /// The code: a template, or several lines, or a template per variant
+    /// (keyed by the variant names joined by spaces, `Size8 Size32`, or by
+    /// one of them), with `default` for the others. A variant without code
+    /// must be one the spec's `require` excludes: it is never emitted.
+    pub asm: Asm,
+    /// Enum parameters limited to some variants (the others are not run):
+    /// parameter name to variant names.
+    #[serde(default)]
+    pub variants: BTreeMap<String, Vec<String>>,
+    /// Immediate parameters limited to some values: parameter name to the
+    /// values (the generator otherwise draws edge and random values).
+    #[serde(default)]
+    pub values: BTreeMap<String, Vec<i64>>,
+}
+
+/// The code of an instruction.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Asm {
+    /// One line.
+    Line(String),
+    /// Several lines.
+    Lines(Vec<String>),
+    /// Per variant (all its names joined by spaces, or one name);
+    /// `default` for the rest.
+    ByVariant(BTreeMap<String, Code>),
+}
+
+/// The code of one variant.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Code {
+    /// One line.
+    Line(String),
+    /// Several lines.
+    Lines(Vec<String>),
+}
+
+impl Code {
+    /// The lines.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Code::Line(l) => vec![l.clone()],
+            Code::Lines(ls) => ls.clone(),
+        }
+    }
+}
+
+impl Asm {
+    /// The template lines for a variant named by `names` (the variant
+    /// names of its enum parameters), if the table has any for it: the
+    /// entry for all the names, else for one of them, else `default`.
+    pub fn lines(&self, names: &[String]) -> Option<Vec<String>> {
+        match self {
+            Asm::Line(l) => Some(vec![l.clone()]),
+            Asm::Lines(ls) => Some(ls.clone()),
+            Asm::ByVariant(m) => m
+                .get(&names.join(" "))
+                .or_else(|| names.iter().find_map(|n| m.get(n)))
+                .or_else(|| m.get("default"))
+                .map(Code::lines),
+        }
+    }
+}
+
+/// An instruction term that cannot run.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unrunnable {
+    /// The term.
+    pub term: String,
+    /// Why it cannot run.
+    pub reason: String,
+}
+
+/// A table that does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct TableError {
+    /// The table's file name.
+    pub file: String,
+    /// What is wrong, with the line and column.
+    pub message: String,
+}
+
+impl Table {
+    /// Parses a table; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Table, TableError> {
+        toml::from_str(text).map_err(|e| TableError {
+            file: file.to_string(),
+            message: e.to_string().trim().to_string(),
+        })
+    }
+
+    /// The line (1-based) of a byte offset in `text`.
+    pub fn line_of(text: &str, offset: usize) -> usize {
+        text[..offset.min(text.len())].matches('\n').count() + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_tables_parse() {
+        for arch in ["x64", "aarch64"] {
+            let (file, text) = shipped(arch).unwrap();
+            let t = Table::parse(file, text).unwrap();
+            assert_eq!(t.arch, arch);
+            assert!(!t.insts.is_empty());
+        }
+    }
+
+    #[test]
+    fn variant_code_falls_back_to_default() {
+        let t = Table::parse(
+            "t.toml",
+            "arch = \"x64\"\n[[inst]]\nterm = \"f\"\nresult = \"rax\"\n\
+             asm = { Size64 = \"A\", default = [\"B\", \"C\"] }\n",
+        )
+        .unwrap();
+        let asm = &t.insts[0].asm;
+        assert_eq!(asm.lines(&["Size64".into()]), Some(vec!["A".into()]));
+        assert_eq!(
+            asm.lines(&["Size8".into()]),
+            Some(vec!["B".into(), "C".into()])
+        );
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let e = Table::parse("t.toml", "arch = \"x64\"\n[[inst]]\nterm = 3\n").unwrap_err();
+        assert!(e.message.contains("line 3"), "{}", e.message);
+        let e = Table::parse("t.toml", "arch = \"x64\"\nfrobs = 1\n").unwrap_err();
+        assert!(e.message.contains("frobs"), "{}", e.message);
+    }
+}

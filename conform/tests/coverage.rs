@@ -1,0 +1,53 @@
+//! Every instruction spec term is in its architecture's mapping table (run,
+//! helper, or not runnable with the reason), whether or not the machines
+//! are installed here; a new spec without its line is listed.
+
+mod common;
+
+use loweq_conform::coverage;
+use loweq_conform::map::{self, Table};
+use loweq_conform::Isa;
+use loweq_semantics::span::SourceFile;
+
+fn table(isa: Isa) -> Table {
+    let (file, text) = map::shipped(isa.name()).unwrap();
+    Table::parse(file, text).unwrap()
+}
+
+#[test]
+fn every_instruction_spec_term_is_mapped() {
+    for isa in Isa::ALL {
+        let program = common::program(isa);
+        let cov = coverage::check(&program, &table(isa), isa);
+        assert!(cov.is_complete(), "conform/map/{}.toml:\n{cov}", isa.name());
+        // The mapped jobs fit their terms.
+        let (file, text) = map::shipped(isa.name()).unwrap();
+        loweq_conform::plan::jobs(&program, &table(isa), isa, file, text)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[test]
+fn a_new_spec_without_a_mapping_is_listed() {
+    let mut files = common::files(Isa::X64);
+    files.push(SourceFile::new(
+        "semantics/spec/x64/new.isle",
+        "(decl x64_bswap (OperandSize Reg) Reg)\n\
+         (extern constructor x64_bswap x64_bswap)\n\
+         (spec (x64_bswap size a) (provide (= result (rev a))))\n",
+    ));
+    let program = common::load(files);
+    let cov = coverage::check(&program, &table(Isa::X64), Isa::X64);
+    assert_eq!(
+        cov.missing
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>(),
+        ["x64_bswap"]
+    );
+    let message = cov.to_string();
+    assert!(
+        message.contains("x64_bswap (semantics/spec/x64/new.isle:3:7)"),
+        "{message}"
+    );
+}
