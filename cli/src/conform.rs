@@ -118,6 +118,7 @@ fn observed(reg: &str, o: &Observed) -> String {
             "{reg} = {}",
             loweq_semantics::value::BitVec::from_u128(64, u128::from(*v)).hex_grouped()
         ),
+        Observed::Flags(f) => format!("flags {f}"),
         Observed::Error(e) => format!("cannot be evaluated: {e}"),
     }
 }
@@ -238,6 +239,7 @@ fn observed_json(o: &Observed) -> Json {
     match o {
         Observed::Trap(t) => json!({"trap": t}),
         Observed::Value(v) => json!({"value": format!("{v:#018x}")}),
+        Observed::Flags(f) => json!({"flags": f}),
         Observed::Error(e) => json!({"error": e}),
     }
 }

@@ -27,6 +27,8 @@ pub struct Totals {
     pub counterexamples: usize,
     /// Inapplicable instantiations.
     pub inapplicable: usize,
+    /// Shadowed instantiations.
+    pub shadowed: usize,
     /// Unknowns.
     pub unknown: usize,
     /// Errors: error verdicts plus diagnostics of rejected inputs.
@@ -49,6 +51,7 @@ impl Totals {
                     t.verified += r.count(Verdict::Verified);
                     t.counterexamples += r.count(Verdict::Counterexample);
                     t.inapplicable += r.count(Verdict::Inapplicable);
+                    t.shadowed += r.count(Verdict::Shadowed);
                     t.unknown += r.count(Verdict::Unknown);
                     t.errors += r.count(Verdict::Error);
                 }
@@ -62,8 +65,20 @@ impl Totals {
 pub fn summary(run: &Run) -> String {
     let t = Totals::of(run);
     format!(
-        "{} rules, {} instantiations: {} verified, {} counterexamples, {} inapplicable, {} unknown, {} errors in {:.2} s",
-        t.rules, t.instantiations, t.verified, t.counterexamples, t.inapplicable, t.unknown, t.errors, run.seconds
+        "{} rules, {} instantiations: {} verified, {} counterexamples, {} inapplicable, {}{} unknown, {} errors in {:.2} s",
+        t.rules,
+        t.instantiations,
+        t.verified,
+        t.counterexamples,
+        t.inapplicable,
+        if t.shadowed > 0 {
+            format!("{} shadowed, ", t.shadowed)
+        } else {
+            String::new()
+        },
+        t.unknown,
+        t.errors,
+        run.seconds
     )
 }
 
@@ -74,18 +89,30 @@ fn location(sources: &SourceMap, span: loweq_semantics::span::Span) -> String {
 }
 
 /// `verified at i8, i16; inapplicable at i32`: instantiations grouped by
-/// verdict, in order of first appearance.
+/// verdict (and, for shadowed ones, by the rules that shadow them), in
+/// order of first appearance.
 pub fn verdicts(rule: &RuleReport) -> String {
-    let mut groups: Vec<(Verdict, Vec<&str>)> = Vec::new();
+    /// A verdict, with the rules that shadow it.
+    type Key<'a> = (Verdict, &'a [String]);
+    let mut groups: Vec<(Key, Vec<&str>)> = Vec::new();
     for i in &rule.instances {
-        match groups.iter_mut().find(|(v, _)| *v == i.verdict) {
+        let key = (i.verdict, i.shadowed_by.as_slice());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, labels)) => labels.push(&i.label),
-            None => groups.push((i.verdict, vec![&i.label])),
+            None => groups.push((key, vec![&i.label])),
         }
     }
     let parts: Vec<String> = groups
         .iter()
-        .map(|(v, labels)| format!("{} at {}", v.name(), labels.join(", ")))
+        .map(|((v, by), labels)| {
+            let by = if by.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = by.iter().map(|n| format!("`{n}`")).collect();
+                format!(" (by {})", names.join(", "))
+            };
+            format!("{} at {}{by}", v.name(), labels.join(", "))
+        })
         .collect();
     parts.join("; ")
 }
@@ -228,6 +255,31 @@ pub fn counterexample(
     }
     if !lines.is_empty() {
         notes.push(labelled("inputs:  ", &lines));
+    }
+    let pads: Vec<String> = cex
+        .paddings
+        .iter()
+        .map(|p| {
+            let place = if p.term.is_empty() {
+                String::new()
+            } else {
+                format!(" in `{}`", p.term)
+            };
+            let width = match &p.value {
+                Value::Bv(b) => b.width(),
+                _ => p.operand_bits,
+            };
+            format!(
+                "{}{place} = {}, bits {}..{} unconstrained",
+                one_line(g.sources.snippet(p.span), 40),
+                show(&p.value, enums, false),
+                width - 1,
+                p.operand_bits
+            )
+        })
+        .collect();
+    if !pads.is_empty() {
+        notes.push(labelled("padding: ", &pads));
     }
     let terms = |ts: &[loweq_verify::report::TermValue]| -> Vec<String> {
         let width = ts

@@ -14,7 +14,7 @@ use crate::coverage;
 use crate::isa::Isa;
 use crate::map::Table;
 use crate::oracle::{Expected, Oracle};
-use crate::plan::{self, Job, Param};
+use crate::plan::{self, Job, Output, Param};
 use crate::report::{ArchReport, Disagreement, Input, InstResult, NotRun, Observed};
 use crate::vectors::{self, RegSpec, Rng};
 
@@ -98,6 +98,38 @@ fn hex(v: &Value) -> String {
         }
         other => format!("{other:?}"),
     }
+}
+
+/// The spec's value of a flags struct held in the machine's flags word.
+fn flags_value(bits: &[(String, u32)], word: u64) -> Value {
+    Value::Struct(
+        bits.iter()
+            .map(|(f, b)| (f.clone(), Value::Bool(word >> b & 1 == 1)))
+            .collect(),
+    )
+}
+
+/// A flags word's fields, `c=1 n=0 v=0 z=1`.
+fn flags_text(bits: &[(String, u32)], word: u64) -> String {
+    bits.iter()
+        .map(|(f, b)| format!("{f}={}", word >> b & 1))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The flags word a flags struct stands for, if it is one.
+fn flags_word(bits: &[(String, u32)], v: &Value) -> Option<u64> {
+    let Value::Struct(fields) = v else {
+        return None;
+    };
+    let mut word = 0;
+    for (f, b) in bits {
+        let (_, x) = fields.iter().find(|(n, _)| n == f)?;
+        if x.as_bool()? {
+            word |= 1 << b;
+        }
+    }
+    Some(word)
 }
 
 fn imm_value(ty: &ModelType, v: i64) -> Option<Value> {
@@ -312,25 +344,30 @@ fn compare(
     for (k, &i) in order.iter().enumerate() {
         let v = &vectors[i];
         let out = outcomes.get(k);
-        let observed = match out.fault {
-            Some(f) => Observed::Trap(f.to_string()),
-            None => Observed::Value(out.regs[job.result]),
+        let observed = match (out.fault, &job.result) {
+            (Some(f), _) => Observed::Trap(f.to_string()),
+            (None, Output::Reg(r)) => Observed::Value(out.regs[*r]),
+            (None, Output::Flags(bits)) => Observed::Flags(flags_text(bits, out.flags)),
         };
-        let spec = match &v.expected {
-            Ok(Expected::Trap) => Observed::Trap("trap".into()),
-            Ok(Expected::Value(Value::Bv(b))) if b.width() == 64 => {
+        let spec = match (&v.expected, &job.result) {
+            (Ok(Expected::Trap), _) => Observed::Trap("trap".into()),
+            (Ok(Expected::Value(Value::Bv(b))), Output::Reg(_)) if b.width() == 64 => {
                 Observed::Value(b.to_u128().unwrap_or(0) as u64)
             }
-            Ok(Expected::Value(other)) => Observed::Error(format!(
-                "the result is {}, not a 64-bit register",
+            (Ok(Expected::Value(f)), Output::Flags(bits)) if flags_word(bits, f).is_some() => {
+                Observed::Flags(flags_text(bits, flags_word(bits, f).unwrap_or(0)))
+            }
+            (Ok(Expected::Value(other)), _) => Observed::Error(format!(
+                "the result is {}, not what the mapping reads",
                 hex(other)
             )),
-            Ok(Expected::Outside) => continue,
-            Err(e) => Observed::Error(e.clone()),
+            (Ok(Expected::Outside), _) => continue,
+            (Err(e), _) => Observed::Error(e.clone()),
         };
         let agree = match (&spec, &observed) {
             (Observed::Trap(_), Observed::Trap(_)) => true,
             (Observed::Value(a), Observed::Value(b)) => a == b,
+            (Observed::Flags(a), Observed::Flags(b)) => a == b,
             _ => false,
         };
         if agree {
@@ -342,7 +379,10 @@ fn compare(
                     .listing(code)
                     .unwrap_or_else(|e| format!("{} ({e})", code.join("; "))),
                 inputs: inputs(job, v, &pool[v.pool]),
-                result_reg: job.regs[job.result].clone(),
+                result_reg: match &job.result {
+                    Output::Reg(r) => job.regs[*r].clone(),
+                    Output::Flags(_) => "flags".into(),
+                },
                 spec,
                 machine: observed,
             });
@@ -360,14 +400,7 @@ fn prepare(
     job: &Job,
     options: &Options,
 ) -> Result<Prepared, String> {
-    let fixed: Vec<Option<Value>> = job
-        .params
-        .iter()
-        .map(|p| match p {
-            Param::Fixed(v) => Some(v.clone()),
-            _ => None,
-        })
-        .collect();
+    let fixed = job.fixed();
     let mut oracle = Oracle::new(program, &job.term, fixed, table.trap.as_deref())?;
     let mut rng = Rng::new(options.seed, &format!("{} {}", job.term, job.label()));
     let pool = pool(job, &mut oracle, &mut rng)?;
@@ -383,6 +416,7 @@ fn prepare(
     let mut args = Vec::new();
     for (i, r) in regs.into_iter().enumerate() {
         let p = i % pool.len();
+        let flags = machine_flags(isa, vectors::flag_bits(i), rng.bits());
         args.clear();
         let mut imm = pool[p].iter();
         for param in &job.params {
@@ -392,11 +426,12 @@ fn prepare(
                     args.push(Value::Bv(BitVec::from_u128(64, u128::from(r[*reg]))))
                 }
                 Param::Imm { .. } => args.push(imm.next().expect("one per immediate").clone()),
+                Param::Flags(bits) => args.push(flags_value(bits, flags)),
             }
         }
         let expected = oracle.eval(&args);
         out.push(Vector {
-            flags: machine_flags(isa, vectors::flag_bits(i), rng.bits()),
+            flags,
             regs: r,
             pool: p,
             expected,
@@ -470,6 +505,7 @@ fn pool(job: &Job, oracle: &mut Oracle<'_>, rng: &mut Rng) -> Result<Vec<Vec<Val
                 Param::Fixed(_) => {}
                 Param::Reg { .. } => args.push(Value::Bv(BitVec::zero(64))),
                 Param::Imm { .. } => args.push(it.next().expect("one per immediate").clone()),
+                Param::Flags(bits) => args.push(flags_value(bits, 0)),
             }
         }
         if !matches!(oracle.eval(&args), Ok(Expected::Outside)) {
@@ -503,13 +539,18 @@ fn inputs(job: &Job, v: &Vector, imms: &[Value]) -> Vec<Input> {
                 place: Some("immediate".into()),
                 value: imm.next().map(hex).unwrap_or_default(),
             }),
+            Param::Flags(bits) => out.push(Input {
+                name: job.names[i].clone(),
+                place: Some("flags".into()),
+                value: flags_text(bits, v.flags),
+            }),
         }
     }
-    if job.fresh_result {
+    if let (true, Output::Reg(r)) = (job.fresh_result, &job.result) {
         out.push(Input {
             name: "old value".into(),
-            place: Some(job.regs[job.result].clone()),
-            value: BitVec::from_u128(64, u128::from(v.regs[job.result])).hex_grouped(),
+            place: Some(job.regs[*r].clone()),
+            value: BitVec::from_u128(64, u128::from(v.regs[*r])).hex_grouped(),
         });
     }
     out.push(Input {

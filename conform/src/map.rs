@@ -40,6 +40,11 @@ pub struct Table {
     /// variants where an `OperandSize` parameter is `Size32`.
     #[serde(default)]
     pub enums: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
+    /// The machine's condition flags: a field of the spec's flags struct
+    /// to its bit in the machine's flags word (x86-64 RFLAGS; AArch64 NZCV
+    /// as `mrs x, nzcv` reads it, N at bit 31).
+    #[serde(default)]
+    pub flags: BTreeMap<String, u32>,
     /// The instructions that run.
     #[serde(default, rename = "inst")]
     pub insts: Vec<Inst>,
@@ -59,10 +64,14 @@ pub struct Inst {
     /// enums are immediates, written into the code.
     #[serde(default)]
     pub regs: BTreeMap<String, String>,
-    /// The register the result is read from (its whole 64 bits). When it
+    /// The register the result is read from (its whole 64 bits), or
+    /// `flags` for a result that is the machine's flags. When the register
     /// holds no operand, it is loaded with junk first (the destination's
     /// old value).
     pub result: String,
+    /// The parameter the machine's flags hold before the code runs (a
+    /// flags struct; its fields are the table's `flags`).
+    pub flags: Option<String>,
     /// The code: a template, or several lines, or a template per variant
     /// (keyed by the variant names joined by spaces, `Size8 Size32`, or by
     /// one of them), with `default` for the others. A variant without code

@@ -25,6 +25,9 @@ pub enum Param {
         /// The width the code names it at (the widest, if several).
         width: u32,
     },
+    /// The flags the code starts with: a struct of Bools whose fields
+    /// are bits of the machine's flags word.
+    Flags(Vec<(String, u32)>),
     /// An immediate, written into the code.
     Imm {
         /// Its model type.
@@ -32,6 +35,15 @@ pub enum Param {
         /// The values to draw from, if the table limits them.
         values: Option<Vec<i64>>,
     },
+}
+
+/// Where an instruction's result is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// A register: an index into [`Job::regs`].
+    Reg(usize),
+    /// The machine's flags: the spec's flags struct fields and their bits.
+    Flags(Vec<(String, u32)>),
 }
 
 /// One instruction term at one variant.
@@ -56,8 +68,8 @@ pub struct Job {
     pub subst: BTreeMap<String, String>,
     /// The registers each vector loads and stores (64-bit names).
     pub regs: Vec<String>,
-    /// The register the result is read from, an index into `regs`.
-    pub result: usize,
+    /// Where the result is read from.
+    pub result: Output,
     /// Whether the result register holds no operand (its old value is junk).
     pub fresh_result: bool,
 }
@@ -70,6 +82,17 @@ impl Job {
         } else {
             self.variant.join(" ")
         }
+    }
+
+    /// Per parameter, its value when the variant fixes it.
+    pub fn fixed(&self) -> Vec<Option<Value>> {
+        self.params
+            .iter()
+            .map(|p| match p {
+                Param::Fixed(v) => Some(v.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The indices of the immediate parameters.
@@ -92,7 +115,10 @@ impl Job {
     /// What a template hole names, given the immediates.
     fn operand<'a>(&'a self, name: &str, imms: &'a [Value]) -> Option<Operand<'a>> {
         if name == "result" && !self.names.iter().any(|n| n == "result") {
-            return Some(Operand::Reg(&self.regs[self.result]));
+            return match self.result {
+                Output::Reg(r) => Some(Operand::Reg(&self.regs[r])),
+                Output::Flags(_) => None,
+            };
         }
         let i = self.names.iter().position(|n| n == name)?;
         match &self.params[i] {
@@ -101,7 +127,7 @@ impl Job {
                 let k = self.imms().iter().position(|&j| j == i)?;
                 imms.get(k).map(Operand::Imm)
             }
-            Param::Fixed(_) => None,
+            Param::Fixed(_) | Param::Flags(_) => None,
         }
     }
 }
@@ -174,7 +200,9 @@ fn expand(
         }
     }
     let mut regs: Vec<String> = Vec::new();
-    for r in inst.regs.values().chain(std::iter::once(&inst.result)) {
+    let flags_result = inst.result == "flags";
+    let result_reg = (!flags_result).then_some(&inst.result);
+    for r in inst.regs.values().chain(result_reg) {
         if isa.register(r, 64).as_deref() != Some(r.as_str()) {
             return Err(err(format!(
                 "`{r}` is not a 64-bit {} register name",
@@ -185,11 +213,47 @@ fn expand(
             regs.push(r.clone());
         }
     }
-    let result = regs
-        .iter()
-        .position(|r| *r == inst.result)
-        .expect("added above");
-    let fresh_result = !inst.regs.values().any(|r| *r == inst.result);
+    // The fields of a flags struct, each with its machine bit.
+    let flag_bits = |model: &ModelType, what: &str| -> Result<Vec<(String, u32)>, PlanError> {
+        let ModelType::Struct(fields) = model else {
+            return Err(err(format!("{what} is not a flags struct")));
+        };
+        let mut out = Vec::new();
+        for (f, t) in fields {
+            let bit = table
+                .flags
+                .get(f)
+                .copied()
+                .filter(|_| *t == ModelType::Bool);
+            let bit = bit.ok_or_else(|| {
+                err(format!(
+                    "{what}: field `{f}` is not a Bool that the table's `flags` place"
+                ))
+            })?;
+            out.push((f.clone(), bit));
+        }
+        out.sort();
+        Ok(out)
+    };
+    let result = if flags_result {
+        let model = program
+            .model(decl.ret_ty)
+            .cloned()
+            .ok_or_else(|| err("the result's type has no model".into()))?;
+        Output::Flags(flag_bits(&model, "the result")?)
+    } else {
+        Output::Reg(
+            regs.iter()
+                .position(|r| *r == inst.result)
+                .expect("added above"),
+        )
+    };
+    let fresh_result = !flags_result && !inst.regs.values().any(|r| *r == inst.result);
+    if let Some(f) = &inst.flags {
+        if !names.contains(f) {
+            return Err(err(format!("`{f}` is not a parameter")));
+        }
+    }
     // Per parameter: its model, and the variants of enum parameters.
     let mut models = Vec::new();
     let mut choices: Vec<(usize, Vec<(String, Value)>)> = Vec::new();
@@ -234,6 +298,8 @@ fn expand(
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             choices.push((i, vs));
+        } else if inst.flags.as_ref() == Some(&names[i]) {
+            flag_bits(&model, &format!("`{}`", names[i]))?;
         } else if inst.regs.contains_key(&names[i]) {
             if model != ModelType::BitVec(Some(64)) {
                 return Err(err(format!(
@@ -289,6 +355,8 @@ fn expand(
         for (i, model) in models.iter().enumerate() {
             let p = if let Some((_, _, v)) = variant.iter().find(|(k, _, _)| *k == i) {
                 Param::Fixed(v.clone())
+            } else if inst.flags.as_ref() == Some(&names[i]) {
+                Param::Flags(flag_bits(model, "flags")?)
             } else if let Some(r) = inst.regs.get(&names[i]) {
                 let width = code
                     .iter()
@@ -319,7 +387,7 @@ fn expand(
             code_text: lines,
             subst,
             regs: regs.clone(),
-            result,
+            result: result.clone(),
             fresh_result,
         };
         // The templates must render; immediates at zero.

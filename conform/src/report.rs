@@ -21,6 +21,8 @@ pub enum Observed {
     Trap(String),
     /// The destination register.
     Value(u64),
+    /// The flags, by field (`c=1 n=0 v=0 z=1`).
+    Flags(String),
     /// The spec could not be evaluated (an inconsistent or incomplete spec).
     Error(String),
 }

@@ -17,14 +17,7 @@ fn tapes_agree_with_derivation() {
         let table = loweq_conform::map::Table::parse(file, text).unwrap();
         let jobs = plan::jobs(&program, &table, isa, file, text).unwrap();
         for job in jobs {
-            let fixed = job
-                .params
-                .iter()
-                .map(|p| match p {
-                    Param::Fixed(v) => Some(v.clone()),
-                    _ => None,
-                })
-                .collect();
+            let fixed = job.fixed();
             let mut oracle =
                 Oracle::new(&program, &job.term, fixed, table.trap.as_deref()).unwrap();
             let mut rng = Rng::new(3, &job.term);
@@ -42,6 +35,14 @@ fn tapes_agree_with_derivation() {
                                 rng.bits()
                             };
                             args.push(Value::Bv(BitVec::from_u128(64, u128::from(x))));
+                        }
+                        Param::Flags(bits) => {
+                            let word = rng.bits();
+                            args.push(Value::Struct(
+                                bits.iter()
+                                    .map(|(f, b)| (f.clone(), Value::Bool(word >> b & 1 == 1)))
+                                    .collect(),
+                            ));
                         }
                         Param::Imm { ty, .. } => {
                             let c = vectors::immediate_candidates(ty, 8, &mut rng).unwrap();

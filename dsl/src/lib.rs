@@ -18,7 +18,7 @@ pub mod program;
 pub mod spec;
 
 pub use diag::Diagnostic;
-pub use program::{Program, RuleInfo, Signature, TermInfo};
+pub use program::{Program, RuleInfo, Signature, Template, TermInfo};
 
 use loweq_semantics::span::SourceMap;
 
@@ -28,6 +28,6 @@ pub fn load(sources: SourceMap) -> Result<Program, Vec<Diagnostic>> {
     if !diags.is_empty() {
         return Err(diags);
     }
-    let (types, terms) = load::analyze(&sources, &defs)?;
-    pass::spec_pass(sources, &defs, types, terms)
+    let analysis = load::analyze(&sources, &defs)?;
+    pass::spec_pass(sources, &defs, analysis)
 }

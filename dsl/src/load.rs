@@ -7,11 +7,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use cranelift_isle::ast::Def;
 use cranelift_isle::error::Error as IsleError;
 use cranelift_isle::lexer::{Lexer, Pos};
-use cranelift_isle::sema::{TermEnv, TypeEnv};
+use std::collections::{HashMap, HashSet};
+
+use cranelift_isle::sema::{Pattern, RuleId, TermEnv, TermId, TypeEnv};
 use loweq_semantics::op::{Op, FLOAT_OPS};
 use loweq_semantics::span::{FileId, SourceMap, Span};
 
 use crate::diag::{did_you_mean, Diagnostic};
+use crate::program::Template;
 
 /// The span of the form starting at a cranelift-isle position.
 pub fn pos_span(sources: &SourceMap, pos: Pos) -> Span {
@@ -57,14 +60,29 @@ pub fn parse(sources: &SourceMap) -> (Vec<Def>, Vec<Diagnostic>) {
     (defs, diags)
 }
 
+/// What cranelift-isle's analysis gives the spec pass.
+pub struct Analysis {
+    /// The type environment.
+    pub types: TypeEnv,
+    /// The term environment the verifier reads (see [`analyze`]).
+    pub terms: TermEnv,
+    /// The expansion of every extractor macro that has a spec.
+    pub templates: HashMap<TermId, Template>,
+    /// `(lower, higher)`: rule `higher`, of higher priority and marked
+    /// `(veri priority)`, may match an input that rule `lower` matches.
+    pub overlaps: Vec<(RuleId, RuleId)>,
+}
+
 /// Runs cranelift-isle's semantic analysis and overlap check.
 ///
 /// The overlap check sees the rules as the generated instruction selector
 /// will: with extractor macros expanded. Verification sees extractor macros
 /// that have a spec as terms (so that `iadd`, a macro over `inst_data`, is
 /// checked through its spec) and expands the others; that is the
-/// environment returned.
-pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<(TypeEnv, TermEnv), Vec<Diagnostic>> {
+/// environment returned. The expansion of each macro with a spec, resolved
+/// by cranelift-isle itself, comes with it: it is what decides whether the
+/// generated code matches (see [`Template`]).
+pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagnostic>> {
     let convert = |errs: Vec<IsleError>| {
         errs.into_iter()
             .map(|e| isle_error(sources, e))
@@ -81,8 +99,13 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<(TypeEnv, TermEnv), 
         .map_err(convert)?;
         Ok((types, terms))
     };
-    let (_, expanded) = sema(true, defs)?;
-    guard("the overlap check", || {
+    // The probes of the macro expansions go last, so that every other term
+    // and rule has the same id in both environments.
+    let probes = template_probes(defs);
+    let mut with_probes = defs.to_vec();
+    with_probes.extend(probes.iter().flat_map(|p| p.defs.iter().cloned()));
+    let (expanded_types, expanded) = sema(true, &with_probes)?;
+    let rule_sets = guard("the overlap check", || {
         cranelift_isle::overlap::check(&expanded)
     })
     .map_err(|d| vec![d])?
@@ -91,7 +114,247 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<(TypeEnv, TermEnv), 
         expand_unspecified_extractors(defs)
     })
     .map_err(|d| vec![d])?;
-    sema(false, &defs)
+    let (types, terms) = sema(false, &defs)?;
+    let templates = read_templates((&expanded_types, &expanded), (&types, &terms), &probes);
+    let overlaps = priority_overlaps(&defs, &types, &terms, &rule_sets);
+    Ok(Analysis {
+        types,
+        terms,
+        templates,
+        overlaps,
+    })
+}
+
+/// A synthetic rule that makes cranelift-isle resolve one macro's
+/// expansion: `(probe (and in (M a0 a1 ...)))`, whose pattern, with `M`
+/// expanded, is the template with `a0`, `a1`, ... at the macro arguments.
+struct Probe {
+    /// The macro.
+    term: String,
+    /// Its arity.
+    arity: usize,
+    /// The probe's name.
+    name: String,
+    /// The synthetic `decl` and `rule`.
+    defs: Vec<Def>,
+}
+
+const PROBE_PREFIX: &str = "__loweq_template_";
+
+fn probe_arg(i: usize) -> String {
+    format!("__loweq_a{i}")
+}
+
+fn template_probes(defs: &[Def]) -> Vec<Probe> {
+    use cranelift_isle::ast::{Decl, Expr, Ident, Pattern, Rule};
+    let specified: HashSet<&str> = defs
+        .iter()
+        .filter_map(|d| match d {
+            Def::Spec(s) => Some(s.term.0.as_str()),
+            _ => None,
+        })
+        .collect();
+    let decls: HashMap<&str, &Decl> = defs
+        .iter()
+        .filter_map(|d| match d {
+            Def::Decl(decl) => Some((decl.term.0.as_str(), decl)),
+            _ => None,
+        })
+        .collect();
+    let mut probes = Vec::new();
+    for d in defs {
+        let Def::Extractor(ex) = d else { continue };
+        let term = ex.term.0.as_str();
+        let Some(decl) = decls.get(term) else {
+            continue;
+        };
+        if !specified.contains(term) {
+            continue;
+        }
+        let pos = ex.pos;
+        let name = format!("{PROBE_PREFIX}{term}");
+        let ident = |s: &str| Ident(s.to_string(), pos);
+        let input = "__loweq_in";
+        let args = (0..decl.arg_tys.len())
+            .map(|i| Pattern::Var {
+                var: ident(&probe_arg(i)),
+                pos,
+            })
+            .collect();
+        let pattern = Pattern::Term {
+            sym: ident(&name),
+            args: vec![Pattern::And {
+                subpats: vec![
+                    Pattern::Var {
+                        var: ident(input),
+                        pos,
+                    },
+                    Pattern::Term {
+                        sym: ident(term),
+                        args,
+                        pos,
+                    },
+                ],
+                pos,
+            }],
+            pos,
+        };
+        probes.push(Probe {
+            term: term.to_string(),
+            arity: decl.arg_tys.len(),
+            name: name.clone(),
+            defs: vec![
+                Def::Decl(Decl {
+                    term: ident(&name),
+                    arg_tys: vec![decl.ret_ty.clone()],
+                    ret_ty: decl.ret_ty.clone(),
+                    pure: false,
+                    multi: false,
+                    partial: false,
+                    rec: false,
+                    pos,
+                }),
+                Def::Rule(Rule {
+                    pattern,
+                    iflets: vec![],
+                    expr: Expr::Var {
+                        name: ident(input),
+                        pos,
+                    },
+                    pos,
+                    prio: None,
+                    name: None,
+                }),
+            ],
+        });
+    }
+    probes
+}
+
+/// Reads each probe's resolved pattern back as the macro's [`Template`],
+/// with the terms of `to`: term ids differ between the two environments
+/// (the probes shift them), type ids do not (probes declare no types).
+fn read_templates(
+    (types, terms): (&TypeEnv, &TermEnv),
+    to: (&TypeEnv, &TermEnv),
+    probes: &[Probe],
+) -> HashMap<TermId, Template> {
+    let term_id = |name: &str| {
+        terms.get_term_by_name(
+            types,
+            &cranelift_isle::ast::Ident(name.to_string(), Pos::default()),
+        )
+    };
+    let target_id = |name: &str| {
+        to.1.get_term_by_name(
+            to.0,
+            &cranelift_isle::ast::Ident(name.to_string(), Pos::default()),
+        )
+    };
+    let remap = |tid: TermId| target_id(&types.syms[terms.terms[tid.index()].name.index()]);
+    let mut out = HashMap::new();
+    for probe in probes {
+        let Some(probe_id) = term_id(&probe.name) else {
+            continue;
+        };
+        let Some(rule) = terms.rules.iter().find(|r| r.root_term == probe_id) else {
+            continue;
+        };
+        let Some(Pattern::And(_, parts)) = rule.args.first() else {
+            continue;
+        };
+        let Some(pattern) = parts.get(1).and_then(|p| map_terms(p, &remap)) else {
+            continue;
+        };
+        let Some(macro_id) = target_id(&probe.term) else {
+            continue;
+        };
+        let args = (0..probe.arity)
+            .map(|i| {
+                let name = probe_arg(i);
+                rule.vars
+                    .iter()
+                    .find(|v| types.syms[v.name.index()] == name)
+                    .map(|v| v.id)
+            })
+            .collect();
+        out.insert(
+            macro_id,
+            Template {
+                pattern,
+                args,
+                vars: rule.vars.len(),
+            },
+        );
+    }
+    out
+}
+
+/// `p` with every term id mapped by `f`; `None` if one has no image.
+fn map_terms(p: &Pattern, f: &dyn Fn(TermId) -> Option<TermId>) -> Option<Pattern> {
+    let all = |ps: &[Pattern]| {
+        ps.iter()
+            .map(|x| map_terms(x, f))
+            .collect::<Option<Vec<_>>>()
+    };
+    Some(match p {
+        Pattern::Term(ty, tid, args) => Pattern::Term(*ty, f(*tid)?, all(args)?),
+        Pattern::BindPattern(ty, v, sub) => {
+            Pattern::BindPattern(*ty, *v, Box::new(map_terms(sub, f)?))
+        }
+        Pattern::And(ty, subs) => Pattern::And(*ty, all(subs)?),
+        other => other.clone(),
+    })
+}
+
+/// The pairs of rules of one term where the higher-priority one is marked
+/// `(veri priority)` and cranelift-isle's overlap analysis says both may
+/// match one input.
+fn priority_overlaps(
+    defs: &[Def],
+    types: &TypeEnv,
+    terms: &TermEnv,
+    rule_sets: &[(TermId, cranelift_isle::trie_again::RuleSet)],
+) -> Vec<(RuleId, RuleId)> {
+    use cranelift_isle::ast::{AttrKind, AttrTarget};
+    use cranelift_isle::trie_again::Overlap;
+    let marked: HashSet<&str> = defs
+        .iter()
+        .filter_map(|d| match d {
+            Def::Attr(a) if a.kinds.contains(&AttrKind::Priority) => match &a.target {
+                AttrTarget::Rule(name) => Some(name.0.as_str()),
+                AttrTarget::Term(_) => None,
+            },
+            _ => None,
+        })
+        .collect();
+    if marked.is_empty() {
+        return Vec::new();
+    }
+    let by_pos: HashMap<Pos, RuleId> = terms.rules.iter().map(|r| (r.pos, r.id)).collect();
+    let mut out = Vec::new();
+    for (_, set) in rule_sets {
+        let rules: Vec<_> = set
+            .rules
+            .iter()
+            .filter_map(|r| by_pos.get(&r.pos).map(|&id| (id, r)))
+            .collect();
+        for &(hid, high) in &rules {
+            let is_marked = terms.rules[hid.index()]
+                .name
+                .is_some_and(|sym| marked.contains(types.syms[sym.index()].as_str()));
+            if !is_marked {
+                continue;
+            }
+            for &(lid, low) in &rules {
+                if low.prio < high.prio && !matches!(low.may_overlap(high), Overlap::No) {
+                    out.push((lid, hid));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// How deep extractor macros may nest in one another.
@@ -102,7 +365,6 @@ const EXTRACTOR_DEPTH: usize = 32;
 /// one without through what it expands to.
 fn expand_unspecified_extractors(defs: &[Def]) -> Vec<Def> {
     use cranelift_isle::ast::{Extractor, Pattern};
-    use std::collections::{HashMap, HashSet};
     let specified: HashSet<&str> = defs
         .iter()
         .filter_map(|d| match d {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use cranelift_isle::sema::{RuleId, Sym, TermEnv, TermId, TypeEnv, TypeId};
+use cranelift_isle::sema::{Pattern, RuleId, Sym, TermEnv, TermId, TypeEnv, TypeId, VarId};
 use loweq_semantics::expr::{Spec, StateDecl};
 use loweq_semantics::span::{SourceMap, Span};
 use loweq_semantics::ty::{Enums, ModelType};
@@ -37,6 +37,25 @@ pub struct TermInfo {
     pub tags: Vec<String>,
     /// Declared with `(convert ...)`: ISLE inserts it implicitly.
     pub converter: bool,
+    /// For an extractor macro with a spec: what it expands to.
+    pub template: Option<Template>,
+}
+
+/// The expansion of an extractor macro that has a spec, as cranelift-isle
+/// resolved it: the pattern the generated instruction selector runs on the
+/// macro's input. The spec says what the macro means for values; the
+/// template says when it matches (`iadd` matches an instruction whose data
+/// is `Binary` with opcode `Iadd`, whatever the values).
+#[derive(Clone, Debug)]
+pub struct Template {
+    /// The pattern, matched against the macro's input. Its variables are
+    /// its own, numbered from 0, not those of any rule.
+    pub pattern: Pattern,
+    /// For each macro argument, the variable of `pattern` bound at its
+    /// place (`None` if the expansion drops the argument).
+    pub args: Vec<Option<VarId>>,
+    /// How many variables `pattern` binds.
+    pub vars: usize,
 }
 
 /// What the spec pass knows about one rule.
@@ -52,6 +71,10 @@ pub struct RuleInfo {
     pub priority: bool,
     /// `(tag ...)` attributes.
     pub tags: Vec<String>,
+    /// Higher-priority rules marked `(veri priority)` that cranelift-isle's
+    /// overlap analysis says may match an input this rule matches: the
+    /// rules whose not matching this rule may assume.
+    pub overlapped_by: Vec<RuleId>,
 }
 
 /// The model of an external constant (`(model $I8 (const 8))`).

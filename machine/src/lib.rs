@@ -170,6 +170,33 @@ fn record_words(regs: usize) -> usize {
     2 * regs + 3
 }
 
+/// Byte offsets in a record of `n` registers, for the generated code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Layout {
+    /// Bytes per record.
+    stride: usize,
+    /// The flags going in.
+    flags_in: usize,
+    /// The first register coming out.
+    out: usize,
+    /// The flags coming out.
+    flags_out: usize,
+    /// The fault word.
+    fault: usize,
+}
+
+impl Layout {
+    fn of(n: usize) -> Layout {
+        Layout {
+            stride: record_words(n) * 8,
+            flags_in: 8 * n,
+            out: 8 * (n + 1),
+            flags_out: 8 * (2 * n + 1),
+            fault: 8 * (2 * n + 2),
+        }
+    }
+}
+
 /// The fault word of a vector whose code never ran to its end.
 const NOT_RUN: u64 = u64::MAX;
 

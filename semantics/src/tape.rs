@@ -751,13 +751,18 @@ impl<'a> TapeBuilder<'a> {
         let cb = self.compile(b)?;
         let pb = self.materialize(b, cb)?;
         let shape = self.shape(n)?;
+        Ok(Compiled::Place(self.pick(c, &pa, &pb, shape)))
+    }
+
+    /// `if c then a else b` on places of one shape, word by word.
+    fn pick(&mut self, c: u32, a: &Place, b: &Place, shape: Shape) -> Place {
         let mut slots = Vec::new();
-        for (&x, &y) in pa.slots.iter().zip(&pb.slots) {
+        for (&x, &y) in a.slots.iter().zip(&b.slots) {
             let dst = self.slot();
             self.steps.push(Step::Select { dst, c, a: x, b: y });
             slots.push(dst);
         }
-        Ok(Compiled::Place(Place { shape, slots }))
+        Place { shape, slots }
     }
 
     /// Whether the values of two nodes are equal, as a slot.
@@ -830,21 +835,8 @@ impl<'a> TapeBuilder<'a> {
                                 a: disc,
                                 b: k,
                             });
-                            let mut slots = Vec::new();
-                            for (&x, &y) in pb.slots.iter().zip(&rest.slots) {
-                                let dst = self.slot();
-                                self.steps.push(Step::Select {
-                                    dst,
-                                    c: cond,
-                                    a: x,
-                                    b: y,
-                                });
-                                slots.push(dst);
-                            }
-                            Place {
-                                shape: pb.shape,
-                                slots,
-                            }
+                            let shape = pb.shape.clone();
+                            self.pick(cond, &pb, &rest, shape)
                         }
                     });
                 }
@@ -893,21 +885,8 @@ impl<'a> TapeBuilder<'a> {
             let body = args[2 + 2 * i];
             let c = self.compile(body)?;
             let pb = self.materialize(body, c)?;
-            let mut slots = Vec::new();
-            for (&x, &y) in pb.slots.iter().zip(&acc.slots) {
-                let dst = self.slot();
-                self.steps.push(Step::Select {
-                    dst,
-                    c: cond,
-                    a: x,
-                    b: y,
-                });
-                slots.push(dst);
-            }
-            acc = Place {
-                shape: self.shape(n)?,
-                slots,
-            };
+            let shape = self.shape(n)?;
+            acc = self.pick(cond, &pb, &acc, shape);
         }
         Ok(Compiled::Place(acc))
     }
@@ -929,6 +908,38 @@ impl<'a> TapeBuilder<'a> {
     }
 
     fn op(&mut self, n: NodeId, op: Op, args: &[NodeId]) -> Result<Compiled, TapeError> {
+        // `conv_to` reads its padding (its third operand) only when it
+        // widens: the bits above the operand come from it.
+        let args = match (op, args) {
+            (Op::ConvTo, [_, x, pad]) => {
+                let (to, from) = (self.width(n)?, self.width(*x)?);
+                if to <= from {
+                    &args[..2]
+                } else {
+                    let pad = self.word_slot(*pad)?;
+                    let lo = self.word_slot(*x)?;
+                    let hi = self.slot();
+                    self.steps.push(Step::Extract {
+                        dst: hi,
+                        a: pad,
+                        lo: from,
+                        w: to - from,
+                    });
+                    let dst = self.slot();
+                    self.steps.push(Step::Concat {
+                        dst,
+                        hi,
+                        lo,
+                        lo_w: from,
+                    });
+                    return Ok(Compiled::Place(Place {
+                        shape: Shape::Word(Kind::Bv(to)),
+                        slots: vec![dst],
+                    }));
+                }
+            }
+            _ => args,
+        };
         // Boolean connectives fold constants even when other operands are not.
         match op {
             Op::And | Op::Or => {
@@ -1159,6 +1170,9 @@ impl<'a> TapeBuilder<'a> {
                 let to = self.width(n)?;
                 let from = self.width(args[1])?;
                 let a = self.word_slot(args[1])?;
+                if op == Op::ConvTo && to > from {
+                    return unsupported("a widening `conv_to` without its padding");
+                }
                 if op == Op::SignExt && to > from {
                     Ok(self.emit(Shape::Word(Kind::Bv(to)), |dst| Step::SignExt {
                         dst,
@@ -1634,6 +1648,13 @@ mod tests {
             check(w, x, y, |g, a, _| {
                 let to = int(g, i128::from(lo + 1));
                 g.op(Op::ConvTo, vec![to, a], s)
+            });
+            // Widening: the bits above the operand come from the padding.
+            check(w, x, y, |g, a, b| {
+                let to = int(g, i128::from(w));
+                let (hi, zero) = (int(g, i128::from(lo)), int(g, 0));
+                let narrow = g.op(Op::Extract, vec![hi, zero, a], s);
+                g.op(Op::ConvTo, vec![to, narrow, b], s)
             });
             check(w, x, y, |g, a, b| g.op(Op::Concat, vec![a, b], s));
             check(w, x, y, |g, a, _| {

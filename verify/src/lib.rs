@@ -435,6 +435,7 @@ fn run(
                     counterexample: None,
                     reason: None,
                     error: Some(d),
+                    shadowed_by: Vec::new(),
                 }];
             }
             Found::Checked {
@@ -470,13 +471,14 @@ fn run(
 
 /// Folds one expansion's outcome into the rule's entry for that
 /// instantiation: errors beat counterexamples beat unknowns beat verified
-/// beat inapplicable.
+/// beat shadowed beat inapplicable.
 fn merge(report: &mut RuleReport, label: &str, o: solve::Outcome, millis: u64) {
     let rank = |v: Verdict| match v {
-        Verdict::Error => 4,
-        Verdict::Counterexample => 3,
-        Verdict::Unknown => 2,
-        Verdict::Verified => 1,
+        Verdict::Error => 5,
+        Verdict::Counterexample => 4,
+        Verdict::Unknown => 3,
+        Verdict::Verified => 2,
+        Verdict::Shadowed => 1,
         Verdict::Inapplicable => 0,
     };
     let existing = report.instances.iter().position(|i| i.label == label);
@@ -492,6 +494,7 @@ fn merge(report: &mut RuleReport, label: &str, o: solve::Outcome, millis: u64) {
                 counterexample: None,
                 reason: None,
                 error: None,
+                shadowed_by: Vec::new(),
             });
             report.instances.last_mut().expect("just pushed")
         }
@@ -503,16 +506,38 @@ fn merge(report: &mut RuleReport, label: &str, o: solve::Outcome, millis: u64) {
         entry.counterexample = o.counterexample;
         entry.reason = o.reason;
         entry.error = o.error;
+        entry.shadowed_by = o.shadowed_by;
     }
 }
 
-/// A rule that applies at no instantiation is an error.
+/// A rule that applies at no instantiation is an error; so is one that
+/// higher-priority rules shadow wherever it applies: it never fires.
 fn flag_never_applicable(r: &mut RuleReport) {
-    if !r.instances.is_empty()
-        && r.instances
+    let never = |v: Verdict| matches!(v, Verdict::Inapplicable | Verdict::Shadowed);
+    if !r.instances.is_empty() && r.instances.iter().all(|i| never(i.verdict)) {
+        let mut by: Vec<String> = r
+            .instances
             .iter()
-            .all(|i| i.verdict == Verdict::Inapplicable)
-    {
+            .flat_map(|i| i.shadowed_by.iter().cloned())
+            .collect();
+        by.sort();
+        by.dedup();
+        if !by.is_empty() {
+            let names: Vec<String> = by.iter().map(|n| format!("`{n}`")).collect();
+            for i in &mut r.instances {
+                i.verdict = Verdict::Error;
+                i.shadowed_by.clear();
+                i.error = Some(
+                    Diagnostic::new(
+                        "the rule never fires: higher-priority rules take every input it matches",
+                        r.span,
+                    )
+                    .with_label("shadowed wherever it applies")
+                    .with_note(format!("shadowed by {}", names.join(", "))),
+                );
+            }
+            return;
+        }
         for i in &mut r.instances {
             i.verdict = Verdict::Error;
             i.error = Some(

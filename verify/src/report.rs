@@ -13,6 +13,9 @@ pub enum Verdict {
     Counterexample,
     /// The rule's assumptions cannot hold at this instantiation.
     Inapplicable,
+    /// The rule's left-hand side can match at this instantiation, but
+    /// higher-priority `(veri priority)` rules take every such input.
+    Shadowed,
     /// The solver gave up or timed out.
     Unknown,
     /// A spec or type problem.
@@ -26,6 +29,7 @@ impl Verdict {
             Verdict::Verified => "verified",
             Verdict::Counterexample => "counterexample",
             Verdict::Inapplicable => "inapplicable",
+            Verdict::Shadowed => "shadowed",
             Verdict::Unknown => "unknown",
             Verdict::Error => "error",
         }
@@ -42,6 +46,20 @@ pub struct InputValue {
     /// The register it was put in by an implicit conversion, if any: its
     /// full contents, junk upper bits included.
     pub register: Option<Value>,
+}
+
+/// A widening `conv_to` in a counterexample: the operand in the low bits,
+/// fresh padding the solver chose above, like the junk bits of a register.
+#[derive(Clone, Debug)]
+pub struct Padding {
+    /// The conversion as written.
+    pub span: Span,
+    /// The term whose spec it is in (empty for a state default).
+    pub term: String,
+    /// The converted value.
+    pub value: Value,
+    /// How many low bits are the operand's; the rest are padding.
+    pub operand_bits: u32,
 }
 
 /// A term application and its value.
@@ -73,6 +91,8 @@ pub struct Counterexample {
     pub chain: Vec<String>,
     /// The rule's variables.
     pub inputs: Vec<InputValue>,
+    /// Widening `conv_to`s and the padding they got.
+    pub paddings: Vec<Padding>,
     /// Left-hand side term applications (the IR), outermost first.
     pub lhs: Vec<TermValue>,
     /// Right-hand side term applications (the machine code), innermost first.
@@ -103,6 +123,9 @@ pub struct InstanceReport {
     pub reason: Option<String>,
     /// For errors.
     pub error: Option<Diagnostic>,
+    /// For shadowed instantiations: the higher-priority rules that take
+    /// every input this one matches.
+    pub shadowed_by: Vec<String>,
 }
 
 /// The result for one rule.

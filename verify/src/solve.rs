@@ -35,6 +35,9 @@ pub struct Outcome {
     pub reason: Option<String>,
     /// For errors.
     pub error: Option<Diagnostic>,
+    /// For shadowed instantiations: the higher-priority rules that take
+    /// every input this one matches.
+    pub shadowed_by: Vec<String>,
 }
 
 impl Outcome {
@@ -52,6 +55,7 @@ impl Outcome {
             counterexample: None,
             reason,
             error: None,
+            shadowed_by: Vec::new(),
         }
     }
 }
@@ -153,6 +157,10 @@ pub fn check(
     let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
     let mut assumptions = Vec::new();
     let mut lhs = Vec::new();
+    // The left-hand side's assumptions that a higher-priority rule does
+    // not match, apart: without them the rule may apply, only shadowed.
+    let mut plain = Vec::new();
+    let mut priority = Vec::new();
     let mut defined = Vec::new();
     for c in &cond.assumptions {
         match encoder.bool(c.node) {
@@ -163,6 +171,10 @@ pub fn check(
                 }
                 if c.side == Side::Lhs {
                     lhs.push(b.clone());
+                    match &c.origin {
+                        Origin::Priority(name) => priority.push((name.clone(), b.clone())),
+                        _ => plain.push(b.clone()),
+                    }
                 }
                 if c.side != Side::Select {
                     defined.push(b.clone());
@@ -249,8 +261,14 @@ pub fn check(
                         Some(format!("{r} checking that the rule applies")),
                     ),
                     Answer::Unsat => {
-                        match again(wellformed.into_iter().chain(lhs).collect(), count) {
-                            (Answer::Unsat, count) => inapplicable(count),
+                        let base = |extra: Vec<Bool>| -> Vec<Bool> {
+                            wellformed.iter().cloned().chain(extra).collect()
+                        };
+                        match again(base(lhs), count) {
+                            (Answer::Unsat, count) if priority.is_empty() => inapplicable(count),
+                            (Answer::Unsat, count) => {
+                                shadowed(&plain, &priority, |extra| again(base(extra), 0), count)
+                            }
                             (Answer::Unknown(r), count) => Outcome::new(
                                 Verdict::Unknown,
                                 count,
@@ -267,6 +285,70 @@ pub fn check(
             }
         },
     }
+}
+
+/// The left-hand side cannot hold with the priority assumptions: without
+/// them, is it only shadowed, and by which rules? The rules named are a
+/// minimal set whose not matching leaves no input.
+fn shadowed(
+    plain: &[Bool],
+    priority: &[(String, Bool)],
+    mut check: impl FnMut(Vec<Bool>) -> (Answer, u32),
+    mut count: u32,
+) -> Outcome {
+    let mut ask = |extra: Vec<Bool>| {
+        let (a, n) = check(extra);
+        count += n;
+        a
+    };
+    match ask(plain.to_vec()) {
+        Answer::Unsat => return inapplicable(count),
+        Answer::Unknown(r) => {
+            return Outcome::new(
+                Verdict::Unknown,
+                count,
+                Some(format!("{r} checking that the rule applies")),
+            )
+        }
+        Answer::Sat(_) => {}
+    }
+    let mut needed: Vec<&(String, Bool)> = priority.iter().collect();
+    let mut i = 0;
+    while i < needed.len() {
+        let without: Vec<Bool> = plain
+            .iter()
+            .cloned()
+            .chain(
+                needed
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, (_, b))| b.clone()),
+            )
+            .collect();
+        match ask(without) {
+            Answer::Unsat => {
+                needed.remove(i);
+            }
+            _ => i += 1,
+        }
+    }
+    let mut names: Vec<String> = needed.iter().map(|(n, _)| n.clone()).collect();
+    names.dedup();
+    let mut o = Outcome::new(
+        Verdict::Shadowed,
+        count,
+        Some(format!(
+            "every input it matches here is taken by {}",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    );
+    o.shadowed_by = names;
+    o
 }
 
 fn inapplicable(queries: u32) -> Outcome {

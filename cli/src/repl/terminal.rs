@@ -202,6 +202,7 @@ fn paint(text: &str) -> String {
                 ("counterexample", RED),
                 ("inapplicable", YELLOW),
                 ("unknown", YELLOW),
+                ("shadowed", YELLOW),
                 ("error", RED),
             ] {
                 v = v.replace(&format!("{word} at"), &format!("{colour}{word}{RESET} at"));

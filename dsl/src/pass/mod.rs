@@ -17,6 +17,8 @@ use std::collections::HashMap;
 use cranelift_isle::ast::{self, Def};
 use cranelift_isle::lexer::Pos;
 use cranelift_isle::sema::{TermEnv, TypeEnv};
+
+use crate::load::Analysis;
 use loweq_semantics::span::{FileId, SourceMap, Span};
 use loweq_semantics::ty::{EnumId, ModelType};
 
@@ -78,9 +80,14 @@ impl Ctx<'_> {
 pub fn spec_pass(
     sources: SourceMap,
     defs: &[Def],
-    types: TypeEnv,
-    terms: TermEnv,
+    analysis: Analysis,
 ) -> Result<Program, Vec<Diagnostic>> {
+    let Analysis {
+        types,
+        terms,
+        mut templates,
+        overlaps,
+    } = analysis;
     let forms = collect(defs);
     let mut cx = Ctx {
         sources: &sources,
@@ -123,7 +130,13 @@ pub fn spec_pass(
     let mut term_info = terms::term_infos(&cx);
     terms::specs(&mut cx, &globals, &mut resolver, &mut term_info);
     terms::signatures(&mut cx, &mut resolver, &mut term_info);
+    for (tid, template) in templates.drain() {
+        term_info[tid.index()].template = Some(template);
+    }
     let mut rule_info = rules::rule_infos(&cx);
+    for (low, high) in overlaps {
+        rule_info[low.index()].overlapped_by.push(high);
+    }
     rules::attributes(&mut cx, &mut term_info, &mut rule_info);
     let mut diags = cx.diags;
     drop(resolver);

@@ -21,7 +21,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use crate::{flags, record_words, Batch, Machine, MachineError, Outcomes};
+use crate::{flags, record_words, Batch, Layout, Machine, MachineError, Outcomes};
 
 /// The runner's source.
 const RUNNER: &str = include_str!("runner.c");
@@ -192,9 +192,13 @@ fn source(batch: &Batch) -> Result<(String, Vec<(usize, String)>), MachineError>
         .iter()
         .map(|r| batch_register(r))
         .collect::<Result<Vec<_>, _>>()?;
-    let n = regs.len();
-    let stride = record_words(n) * 8;
-    let (flags_in, out, flags_out, fault) = (8 * n, 8 * (n + 1), 8 * (2 * n + 1), 8 * (2 * n + 2));
+    let Layout {
+        stride,
+        flags_in,
+        out,
+        flags_out,
+        fault,
+    } = Layout::of(regs.len());
     let mut s = String::new();
     let mut lines = Vec::new();
     s.push_str(

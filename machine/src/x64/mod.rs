@@ -21,7 +21,7 @@ mod syntax;
 use iced_x86::code_asm::{ptr, r12, r13, r14, r15, rbp, rbx, CodeAssembler};
 use iced_x86::{Code, Encoder, Formatter, Instruction, IntelFormatter, MemoryOperand, Register};
 
-use crate::{flags, record_words, Batch, Machine, MachineError, Outcomes};
+use crate::{flags, record_words, Batch, Layout, Machine, MachineError, Outcomes};
 
 /// The registers vectors may load.
 const USABLE: [Register; 12] = [
@@ -101,9 +101,13 @@ fn assemble(batch: &Batch) -> Result<Vec<u8>, MachineError> {
         .iter()
         .map(|r| batch_register(r))
         .collect::<Result<Vec<_>, _>>()?;
-    let n = regs.len();
-    let stride = record_words(n) * 8;
-    let (flags_in, out, flags_out, fault) = (8 * n, 8 * (n + 1), 8 * (2 * n + 1), 8 * (2 * n + 2));
+    let Layout {
+        stride,
+        flags_in,
+        out,
+        flags_out,
+        fault,
+    } = Layout::of(regs.len());
     let mut a = CodeAssembler::new(64).map_err(iced)?;
     let saved = [rbx, rbp, r12, r13, r14, r15];
     for r in saved {

@@ -5,25 +5,28 @@
 
 use cranelift_isle::sema::{Pattern, RuleId, TermFlags, TermId, TermKind};
 use loweq_dsl::Diagnostic;
-use loweq_semantics::graph::{NodeId, NodeKind, VarId};
+use loweq_semantics::graph::NodeId;
 use loweq_semantics::op::Op;
 use loweq_semantics::span::Span;
+use loweq_semantics::Literal;
 
 use super::{Builder, Origin, Vars};
 use crate::expand::rules_of;
 
 impl Builder<'_> {
-    /// The conditions under which rule `rid` matches `args` (its patterns,
-    /// guards and the specs they use), and the variables it introduces.
+    /// The condition under which rule `rid` matches `args`: its patterns,
+    /// guards and the specs they use, over what this rule established (see
+    /// `identity`). A constant `false` when the other rule needs more than
+    /// that: then it cannot be shown to match.
     fn rule_condition(
         &mut self,
         rid: RuleId,
         args: &[NodeId],
-    ) -> Result<(NodeId, Vec<VarId>), Diagnostic> {
+    ) -> Result<(NodeId, Option<String>), Diagnostic> {
         let rule = &self.p.terms.rules[rid.index()];
         let span = self.rule_span(rule);
-        let first_var = self.c.graph.vars.len();
         let saved = self.collect.replace(Vec::new());
+        let blocked = self.unmatchable.take();
         let (occurrences, slots) = (self.c.occurrences.len(), self.c.slots.len());
         let mut vars: Vars = vec![None; rule.vars.len()];
         let mut result = Ok(());
@@ -32,51 +35,41 @@ impl Builder<'_> {
         }
         result = result.and_then(|_| self.iflets(rule, &mut vars));
         let conds = std::mem::replace(&mut self.collect, saved).unwrap_or_default();
+        let unmatchable = std::mem::replace(&mut self.unmatchable, blocked);
         // The condition's term applications are not part of the rule's
         // display and need no instantiation choice of their own: their
         // types follow from the arguments they share with the rule.
         self.c.occurrences.truncate(occurrences);
         self.c.slots.truncate(slots);
         result?;
-        let bound = (first_var..self.c.graph.vars.len())
-            .map(|i| VarId(i as u32))
-            .collect();
-        Ok((self.c.graph.op(Op::And, conds, span), bound))
-    }
-
-    /// `forall bound. not m`: the rule whose condition is `m` does not match.
-    fn does_not_match(&mut self, m: NodeId, bound: Vec<VarId>, span: Span) -> NodeId {
-        let not_m = self.c.graph.op(Op::Not, vec![m], span);
-        if bound.is_empty() {
-            not_m
-        } else {
-            self.c.graph.add(NodeKind::Forall(bound), vec![not_m], span)
+        if unmatchable.is_some() {
+            return Ok((
+                self.c.graph.constant(Literal::Bool(false), span),
+                unmatchable,
+            ));
         }
+        Ok((self.c.graph.op(Op::And, conds, span), None))
     }
 
-    /// For every higher-priority rule of the same term marked
-    /// `(veri priority)`, assume that it does not match these arguments.
+    /// For every higher-priority rule marked `(veri priority)` that may
+    /// match what this rule matches (cranelift-isle's overlap analysis),
+    /// assume that it does not match these arguments.
     pub(super) fn priority_conditions(
         &mut self,
         rid: RuleId,
         args: &[NodeId],
     ) -> Result<(), Diagnostic> {
-        let rule = &self.p.terms.rules[rid.index()];
-        let higher: Vec<RuleId> = self
-            .p
-            .terms
-            .rules
-            .iter()
-            .filter(|r| {
-                r.root_term == rule.root_term && r.prio > rule.prio && self.p.rule(r.id).priority
-            })
-            .map(|r| r.id)
-            .collect();
-        for hid in higher {
+        for hid in self.p.rule(rid).overlapped_by.clone() {
             let span = self.rule_span(&self.p.terms.rules[hid.index()]);
-            let (m, bound) = self.rule_condition(hid, args)?;
-            let negated = self.does_not_match(m, bound, span);
+            let (m, why) = self.rule_condition(hid, args)?;
             let name = self.p.rule(hid).name.clone();
+            if let Some(why) = why {
+                self.c.notes.push(format!(
+                    "higher-priority rule `{name}` excludes nothing here: {why}"
+                ));
+                continue;
+            }
+            let negated = self.c.graph.op(Op::Not, vec![m], span);
             self.assume(negated, Origin::Priority(name), span);
         }
         Ok(())
@@ -118,7 +111,14 @@ impl Builder<'_> {
             self.inexpressible = false;
             let condition = self.rule_condition(rid, args);
             self.covering_collect = false;
-            let (m, bound) = condition?;
+            let (m, why) = condition?;
+            if let Some(why) = why {
+                self.c.notes.push(format!(
+                    "rule `{}` of `{}` cannot be shown to match: {why}",
+                    self.p.rule(rid).name,
+                    self.p.term(tid).name
+                ));
+            }
             if std::mem::take(&mut self.inexpressible) {
                 let rule = self.p.rule(rid).name.clone();
                 self.c.undecided.get_or_insert(format!(
@@ -127,9 +127,7 @@ impl Builder<'_> {
                 ));
                 continue;
             }
-            // exists bound. m  ==  not (forall bound. not m)
-            let none = self.does_not_match(m, bound, span);
-            some_rule.push(self.c.graph.op(Op::Not, vec![none], span));
+            some_rule.push(m);
         }
         // No source text says this; the failure message is the explanation.
         let covered = self.c.graph.op(Op::Or, some_rule, Span::default());

@@ -3,6 +3,8 @@
 //! formula graph; the clauses are sorted into assumptions and obligations
 //! following DESIGN.md ("What a rule is correct means").
 
+use std::collections::HashMap;
+
 use cranelift_isle::sema::{Expr, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId};
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::expr::StateId;
@@ -15,8 +17,11 @@ use loweq_semantics::Literal;
 use crate::expand::{Choice, Plan};
 
 mod guards;
+mod identity;
 mod states;
 mod text;
+
+pub use identity::Structure;
 
 /// Which side of the rule a term occurrence, or an assumption, is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +138,12 @@ pub struct Condition {
     pub root_result: Option<NodeId>,
     /// Why a coverage expansion cannot decide coverage, if it cannot.
     pub undecided: Option<String>,
+    /// The definitions of IR entities that patterns established.
+    pub structures: Vec<Structure>,
+    /// What a counterexample should mention about the conditions on other
+    /// rules (a priority rule that excludes nothing here, a chained rule
+    /// that cannot be shown to match).
+    pub notes: Vec<String>,
 }
 
 impl Condition {
@@ -178,6 +189,11 @@ pub fn build(program: &Program, rule: RuleId, plan: &Plan) -> Result<Condition, 
         in_guard: false,
         covering_collect: false,
         inexpressible: false,
+        structural: HashMap::new(),
+        applied: HashMap::new(),
+        ir_parent: HashMap::new(),
+        template: None,
+        unmatchable: None,
         chain_depth: 0,
     };
     for s in &program.states {
@@ -220,6 +236,18 @@ struct Builder<'p> {
     covering_collect: bool,
     /// Set when that happened.
     inexpressible: bool,
+    /// Outputs of structural extractors, by (extractor, entity).
+    structural: HashMap<(TermId, NodeId), Vec<identity::Output>>,
+    /// Extractor applications so far, by (term, input): their outputs.
+    applied: HashMap<(TermId, NodeId), Vec<NodeId>>,
+    /// Union-find of IR entities the patterns say are one.
+    ir_parent: HashMap<NodeId, NodeId>,
+    /// Walking the expansion of this extractor macro.
+    template: Option<TermId>,
+    /// Set, with the reason, when a condition about another rule needs more
+    /// than the rule established (see `identity`): the other rule cannot be
+    /// shown to match.
+    unmatchable: Option<String>,
     /// How many chained rules are being inlined.
     chain_depth: usize,
 }
@@ -542,8 +570,12 @@ impl Builder<'_> {
                 vars[v.index()] = Some(value);
                 self.pattern(rule, sub, value, vars)
             }
-            Pattern::Var(_, v) => {
+            Pattern::Var(ty, v) => {
                 let bound = vars[v.index()].expect("ISLE binds variables before reuse");
+                if self.is_ir_type(*ty) {
+                    self.same_entity(value, bound, span);
+                    return Ok(());
+                }
                 let e = self.eq(value, bound, span);
                 self.assume(e, Origin::Pattern, span);
                 Ok(())
@@ -562,33 +594,32 @@ impl Builder<'_> {
                 Ok(())
             }
             Pattern::Term(ty, tid, args) => {
-                let text = self.show_pattern(rule, pat);
-                if let (TermKind::EnumVariant { variant }, None) = (
-                    &self.p.terms.terms[tid.index()].kind,
-                    &self.p.term(*tid).spec,
-                ) {
+                let text = match self.template {
+                    Some(m) => format!("(the expansion of `{}`)", self.p.term(m).name),
+                    None => self.show_pattern(rule, pat),
+                };
+                let info = self.p.term(*tid);
+                if info.template.is_some() && info.spec.is_some() {
+                    return self.macro_pattern(rule, *tid, args, value, vars, text);
+                }
+                if self.is_structural(*tid) {
+                    return self.structure_pattern(rule, *tid, args, value, vars);
+                }
+                if let (TermKind::EnumVariant { variant }, None) =
+                    (&self.p.terms.terms[tid.index()].kind, &info.spec)
+                {
                     return self.pattern_variant(rule, *ty, variant.index(), args, value, vars);
                 }
+                if info.spec.is_some() {
+                    return self.extractor_pattern(rule, *tid, args, value, vars, text);
+                }
+                // No spec: `apply` says so.
                 let term = &self.p.terms.terms[tid.index()];
                 let mut outs = Vec::new();
-                for (i, &aty) in term.arg_tys.iter().enumerate() {
-                    self.counter += 1;
-                    let name = format!("{}#{}.{}", self.p.term(*tid).name, self.counter, i);
-                    outs.push(self.fresh_typed(name, aty, span)?);
+                for &aty in &term.arg_tys {
+                    outs.push(self.fresh_typed("unspecified".into(), aty, span)?);
                 }
-                self.apply(
-                    *tid,
-                    outs.clone(),
-                    value,
-                    Side::Lhs,
-                    text,
-                    Role::Callee,
-                    span,
-                )?;
-                for (sub, &o) in args.iter().zip(&outs) {
-                    self.pattern(rule, sub, o, vars)?;
-                }
-                Ok(())
+                self.apply(*tid, outs, value, Side::Lhs, text, Role::Callee, span)
             }
         }
     }
@@ -758,6 +789,19 @@ impl Builder<'_> {
                 self.counter += 1;
                 let name = format!("{}#{}.result", info.name, self.counter);
                 let result = self.fresh_typed(name, term.ret_ty, span)?;
+                if self.collect.is_some() {
+                    if let Some(spec) = info.spec.clone() {
+                        // A guard's call inside a condition about another
+                        // rule: a function of its arguments.
+                        let mut bindings = vec![None; spec.locals.len()];
+                        for (&l, &a) in spec.params.iter().zip(&arg_nodes) {
+                            bindings[l.0] = Some(a);
+                        }
+                        bindings[spec.result.0] = Some(result);
+                        self.skolem(*tid, &spec, &bindings, &[spec.result], &[spec.result], span);
+                        return Ok(result);
+                    }
+                }
                 let text = self.show_expr(rule, e);
                 self.apply(*tid, arg_nodes, result, Side::Rhs, text, Role::Callee, span)?;
                 if info.converter && self.collect.is_none() {

@@ -1,0 +1,797 @@
+//! Instruction identity: what decides whether a pattern *matches*, kept
+//! apart from what the matched values *are*.
+//!
+//! An IR entity (a node of ISLE type `Value` or `Inst`) has a value, a
+//! bitvector, and a definition: the instruction that defines it, with its
+//! opcode, immediates and operands. `(iconst 0)` on `y` says that `y` is
+//! *defined by* an `iconst` with immediate 0; `y` can equal 0 without that
+//! (`isub a a`), and then the generated instruction selector does not take
+//! the rule. The verifier keeps the two facts apart:
+//!
+//! - A *structural extractor* (an external extractor without a spec whose
+//!   input is an IR entity: `inst_data`, `result_type`) is a function of
+//!   its input's identity. Its outputs are made once per input and shared
+//!   by every pattern that inspects it; an enum output is a [`Structure`]:
+//!   a discriminant variable and one variable per field.
+//! - An extractor macro with a spec (the IR operations: `iadd` expands to
+//!   `inst_data` with `Binary` and `Opcode.Iadd`) matches where its
+//!   expansion ([`loweq_dsl::Template`]) matches; its spec says what the
+//!   values are. Its arguments are the fields of the structure.
+//! - An extractor output of IR type that its spec equates with `result`
+//!   (`has_type`, `def_inst`) *is* its input: the same entity, the same
+//!   node.
+//! - A pattern variable repeated on IR entities (`(isub x x)`) means the
+//!   same entity, not equal values: entities are merged in a union-find.
+//!
+//! The rule's own left-hand side, and the patterns of the chained rules an
+//! expansion selects, *establish* structure and identity: they are assumed.
+//! A condition about another rule (a higher-priority rule not matching,
+//! some rule of a chained term matching) is built over what they
+//! established. Where such a condition needs a definition the rule left
+//! open (a higher-priority rule's `(iconst 0)` on an operand the rule
+//! matched as a plain variable), the condition cannot be shown to hold:
+//! any value of that operand may come from some other instruction, so the
+//! higher-priority rule excludes nothing and the rule must be right for
+//! every value; for coverage, that chained rule does not count as matching.
+//! This is exact, not merely safe: the definition of an operand the rule
+//! does not inspect is the counterexample's to choose.
+//!
+//! Other extractors and the constructors of `if-let` guards, inside such a
+//! condition, are functions of their inputs: their outputs are Skolem
+//! variables shared by every condition, constrained by what their spec says
+//! of *some* output (see [`Builder::skolem`]).
+
+use cranelift_isle::sema::{ExtractorKind, Pattern, Rule, TermId, TermKind, Type};
+use loweq_dsl::Diagnostic;
+use loweq_semantics::expr::{ExprKind, LocalId, Spec};
+use loweq_semantics::graph::{NodeId, NodeKind, VarId};
+use loweq_semantics::op::Op;
+use loweq_semantics::span::Span;
+use loweq_semantics::ty::ModelType;
+use loweq_semantics::Literal;
+
+use super::{Builder, Origin, Role, Side, Vars};
+
+/// An enum output of a structural extractor on one IR entity: which
+/// variant it is, and the fields that patterns looked at.
+#[derive(Clone, Debug)]
+pub struct Structure {
+    /// The variant's index, a bitvector.
+    pub disc: NodeId,
+    /// The enum's ISLE type.
+    pub enum_ty: cranelift_isle::sema::TypeId,
+    /// Field variables, by (variant, field).
+    pub fields: Vec<((usize, usize), NodeId)>,
+}
+
+/// One output of a structural extractor.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Output {
+    /// An enum: an index into [`super::Condition::structures`].
+    Enum(usize),
+    /// Any other value: its variable.
+    Plain(NodeId),
+}
+
+/// ISLE types whose values are IR entities, with an identity beyond their
+/// value.
+const IR_TYPES: [&str; 2] = ["Value", "Inst"];
+
+impl Builder<'_> {
+    /// Whether an ISLE type is an IR entity.
+    pub(super) fn is_ir_type(&self, ty: cranelift_isle::sema::TypeId) -> bool {
+        IR_TYPES.contains(&self.p.type_name(ty))
+    }
+
+    /// Whether `tid` is a structural extractor (see the module doc).
+    pub(super) fn is_structural(&self, tid: TermId) -> bool {
+        let term = &self.p.terms.terms[tid.index()];
+        self.p.term(tid).spec.is_none()
+            && matches!(
+                term.kind,
+                TermKind::Decl {
+                    extractor_kind: Some(ExtractorKind::ExternalExtractor { .. }),
+                    ..
+                }
+            )
+            && self.is_ir_type(term.ret_ty)
+    }
+
+    /// Whether the condition being built is about another rule.
+    fn in_condition(&self) -> bool {
+        self.collect.is_some()
+    }
+
+    /// A structural extractor `tid` applied to `value`, its outputs matched
+    /// by `subs`. An output of enum type is a [`Structure`] (a variant and
+    /// fields, made as patterns look at them); any other output is one
+    /// variable.
+    pub(super) fn structure_pattern(
+        &mut self,
+        rule: &Rule,
+        tid: TermId,
+        subs: &[Pattern],
+        value: NodeId,
+        vars: &mut Vars,
+    ) -> Result<(), Diagnostic> {
+        let span = self.rule_span(rule);
+        let key = (tid, self.ir_root(value));
+        let outputs = match self.structural.get(&key) {
+            Some(outputs) => outputs.clone(),
+            None if self.in_condition() => {
+                // The rule left this definition open.
+                self.open_definition(value);
+                return Ok(());
+            }
+            None => {
+                let mut outputs = Vec::new();
+                let arg_tys = self.p.terms.terms[tid.index()].arg_tys.clone();
+                for (i, ty) in arg_tys.into_iter().enumerate() {
+                    let name = format!("{}.{}", self.node_name(value), self.p.term(tid).name);
+                    let out = match &self.p.types.types[ty.index()] {
+                        Type::Enum { variants, .. } => {
+                            let n = variants.len().max(2);
+                            let bits = usize::BITS - (n - 1).leading_zeros();
+                            let count = variants.len();
+                            let disc =
+                                self.c
+                                    .graph
+                                    .var(name, Some(ModelType::BitVec(Some(bits))), span);
+                            if count < (1 << bits) {
+                                let limit = self.bv(count as u128, bits, span);
+                                let wf = self.c.graph.op(Op::BvUlt, vec![disc, limit], span);
+                                self.assume(wf, Origin::Pattern, span);
+                            }
+                            self.c.structures.push(Structure {
+                                disc,
+                                enum_ty: ty,
+                                fields: Vec::new(),
+                            });
+                            Output::Enum(self.c.structures.len() - 1)
+                        }
+                        _ => Output::Plain(self.fresh_typed(format!("{name}.{i}"), ty, span)?),
+                    };
+                    outputs.push(out);
+                }
+                self.structural.insert(key, outputs.clone());
+                outputs
+            }
+        };
+        for (sub, out) in subs.iter().zip(outputs) {
+            match out {
+                Output::Enum(index) => self.structure_match(rule, tid, index, sub, vars)?,
+                Output::Plain(n) => self.pattern(rule, sub, n, vars)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn structure_match(
+        &mut self,
+        rule: &Rule,
+        tid: TermId,
+        index: usize,
+        sub: &Pattern,
+        vars: &mut Vars,
+    ) -> Result<(), Diagnostic> {
+        let span = self.rule_span(rule);
+        match sub {
+            Pattern::Wildcard(_) => Ok(()),
+            Pattern::And(_, subs) => {
+                for s in subs {
+                    self.structure_match(rule, tid, index, s, vars)?;
+                }
+                Ok(())
+            }
+            Pattern::Term(_, vt, fields)
+                if matches!(
+                    self.p.terms.terms[vt.index()].kind,
+                    TermKind::EnumVariant { .. }
+                ) =>
+            {
+                let TermKind::EnumVariant { variant } = self.p.terms.terms[vt.index()].kind else {
+                    unreachable!()
+                };
+                let v = variant.index();
+                let disc = self.c.structures[index].disc;
+                let bits = self.bits_of(disc);
+                let k = self.bv(v as u128, bits, span);
+                let is = self.eq(disc, k, span);
+                self.assume(is, Origin::Pattern, span);
+                for (i, fp) in fields.iter().enumerate() {
+                    if matches!(fp, Pattern::Wildcard(_)) {
+                        continue;
+                    }
+                    let f = self.structure_field(index, v, i, span)?;
+                    self.pattern(rule, fp, f, vars)?;
+                }
+                Ok(())
+            }
+            _ => Err(Diagnostic::new(
+                format!(
+                    "the output of `{}` can only be matched against its variants",
+                    self.p.term(tid).name
+                ),
+                span,
+            )
+            .with_note(
+                "it describes the instruction that defines a value; bind its fields, not the whole",
+            )),
+        }
+    }
+
+    /// The variable for field `i` of variant `v` of a structure.
+    fn structure_field(
+        &mut self,
+        index: usize,
+        v: usize,
+        i: usize,
+        span: Span,
+    ) -> Result<NodeId, Diagnostic> {
+        if let Some(&(_, n)) = self.c.structures[index]
+            .fields
+            .iter()
+            .find(|(k, _)| *k == (v, i))
+        {
+            return Ok(n);
+        }
+        let enum_ty = self.c.structures[index].enum_ty;
+        let Type::Enum { variants, .. } = &self.p.types.types[enum_ty.index()] else {
+            unreachable!("structures are made for enum outputs")
+        };
+        let variant = &variants[v];
+        let field_ty = variant.fields.types()[i];
+        let field_name = match &variant.fields {
+            cranelift_isle::sema::Fields::Struct(f) => self.p.sym(f.fields[i].name).to_string(),
+            _ => i.to_string(),
+        };
+        let disc = self.c.structures[index].disc;
+        let name = format!(
+            "{}.{}.{field_name}",
+            self.node_name(disc),
+            self.p.sym(variant.name),
+        );
+        let n = self.fresh_typed(name, field_ty, span)?;
+        self.c.structures[index].fields.push(((v, i), n));
+        Ok(n)
+    }
+
+    /// An extractor macro with a spec, applied to `value`: its expansion
+    /// decides whether it matches, its spec what the values are.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn macro_pattern(
+        &mut self,
+        rule: &Rule,
+        tid: TermId,
+        args: &[Pattern],
+        value: NodeId,
+        vars: &mut Vars,
+        text: String,
+    ) -> Result<(), Diagnostic> {
+        let span = self.rule_span(rule);
+        let template = self.p.term(tid).template.clone().expect("caller checked");
+        let mut tvars: Vars = vec![None; template.vars];
+        let outer = self.template.replace(tid);
+        let walked = self.pattern(rule, &template.pattern, value, &mut tvars);
+        self.template = outer;
+        walked?;
+        let term = &self.p.terms.terms[tid.index()];
+        let mut outs = Vec::new();
+        for (i, (arg, &ty)) in template.args.iter().zip(&term.arg_tys).enumerate() {
+            match arg.and_then(|v| tvars[v.index()]) {
+                Some(n) => outs.push(n),
+                None => {
+                    self.counter += 1;
+                    let name = format!("{}#{}.{}", self.p.term(tid).name, self.counter, i);
+                    outs.push(self.fresh_typed(name, ty, span)?);
+                }
+            }
+        }
+        if self.in_condition() {
+            // Whether the macro matches is its expansion's business; its
+            // provide says what the values are, which the rule's own
+            // patterns established. Its match and require restrict it.
+            let inst = self.instantiate_spec(tid, &outs, value)?;
+            let list = self.collect.as_mut().expect("in a condition");
+            list.extend(inst.matches);
+            list.extend(inst.requires);
+        } else {
+            self.apply(
+                tid,
+                outs.clone(),
+                value,
+                Side::Lhs,
+                text,
+                Role::Callee,
+                span,
+            )?;
+        }
+        for (sub, &o) in args.iter().zip(&outs) {
+            self.pattern(rule, sub, o, vars)?;
+        }
+        Ok(())
+    }
+
+    /// An extractor with a spec applied to `value`. Extractors are
+    /// functions: a second application to the same input has the same
+    /// outputs.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn extractor_pattern(
+        &mut self,
+        rule: &Rule,
+        tid: TermId,
+        args: &[Pattern],
+        value: NodeId,
+        vars: &mut Vars,
+        text: String,
+    ) -> Result<(), Diagnostic> {
+        let span = self.rule_span(rule);
+        let key = (tid, self.ir_root(value));
+        let outs = match self.applied.get(&key) {
+            Some(outs) => {
+                let outs = outs.clone();
+                if self.in_condition() {
+                    let inst = self.instantiate_spec(tid, &outs, value)?;
+                    let list = self.collect.as_mut().expect("in a condition");
+                    list.extend(inst.provides);
+                    list.extend(inst.matches);
+                    list.extend(inst.requires);
+                }
+                outs
+            }
+            None => {
+                let aliases = self.aliases(tid);
+                let term = &self.p.terms.terms[tid.index()];
+                let mut outs = Vec::new();
+                for (i, &aty) in term.arg_tys.iter().enumerate() {
+                    if aliases.contains(&i) {
+                        outs.push(value);
+                        continue;
+                    }
+                    self.counter += 1;
+                    let name = format!("{}#{}.{}", self.p.term(tid).name, self.counter, i);
+                    outs.push(self.fresh_typed(name, aty, span)?);
+                }
+                if self.in_condition() {
+                    let spec = self.p.term(tid).spec.clone().expect("caller checked");
+                    let free: Vec<LocalId> = spec
+                        .params
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !aliases.contains(i))
+                        .map(|(_, &l)| l)
+                        .collect();
+                    let mut bindings = vec![None; spec.locals.len()];
+                    for (&l, &a) in spec.params.iter().zip(&outs) {
+                        bindings[l.0] = Some(a);
+                    }
+                    bindings[spec.result.0] = Some(value);
+                    let constrained: Vec<LocalId> = spec
+                        .params
+                        .iter()
+                        .zip(args)
+                        .filter(|(l, sub)| free.contains(l) && self.constrains(rule, sub))
+                        .map(|(&l, _)| l)
+                        .collect();
+                    self.skolem(tid, &spec, &bindings, &free, &constrained, span);
+                } else {
+                    self.apply(
+                        tid,
+                        outs.clone(),
+                        value,
+                        Side::Lhs,
+                        text,
+                        Role::Callee,
+                        span,
+                    )?;
+                }
+                self.applied.insert(key, outs.clone());
+                outs
+            }
+        };
+        for (sub, &o) in args.iter().zip(&outs) {
+            self.pattern(rule, sub, o, vars)?;
+        }
+        Ok(())
+    }
+
+    /// The parameters of an extractor of IR type that its spec equates
+    /// with `result`: its input itself.
+    fn aliases(&self, tid: TermId) -> Vec<usize> {
+        let term = &self.p.terms.terms[tid.index()];
+        let Some(spec) = &self.p.term(tid).spec else {
+            return Vec::new();
+        };
+        if !self.is_ir_type(term.ret_ty) {
+            return Vec::new();
+        }
+        (0..spec.params.len())
+            .filter(|&i| {
+                self.is_ir_type(term.arg_tys[i])
+                    && spec
+                        .provides
+                        .iter()
+                        .any(|p| equates(p, spec.result, spec.params[i]))
+            })
+            .collect()
+    }
+
+    /// The spec of `tid` instantiated with the given arguments and result,
+    /// nothing assumed.
+    fn instantiate_spec(
+        &mut self,
+        tid: TermId,
+        args: &[NodeId],
+        result: NodeId,
+    ) -> Result<loweq_semantics::graph::SpecInstance, Diagnostic> {
+        let spec = self.p.term(tid).spec.clone().expect("caller checked");
+        let mut bindings = vec![None; spec.locals.len()];
+        for (&l, &a) in spec.params.iter().zip(args) {
+            bindings[l.0] = Some(a);
+        }
+        bindings[spec.result.0] = Some(result);
+        Ok(self.instantiate_bound(tid, &spec, &bindings))
+    }
+
+    fn instantiate_bound(
+        &mut self,
+        tid: TermId,
+        spec: &Spec,
+        bindings: &[Option<NodeId>],
+    ) -> loweq_semantics::graph::SpecInstance {
+        self.counter += 1;
+        let prefix = format!("{}#{}", self.p.term(tid).name, self.counter);
+        // A condition's terms do not modify the rule's state: their own
+        // copies are free.
+        let mut states = self.states.clone();
+        for m in &spec.modifies {
+            let decl = &self.p.states[m.state.0];
+            states[m.state.0] = self.c.graph.var(
+                format!("{}@{prefix}", decl.name),
+                Some(decl.ty.clone()),
+                m.span,
+            );
+        }
+        self.c.graph.instantiate(spec, bindings, &states, &prefix)
+    }
+
+    /// Inside a condition about another rule: the term `tid`, a function,
+    /// applied with `bindings`; the locals `free` (its outputs) are bound
+    /// to Skolem variables, shared by every condition, that stand for the
+    /// real outputs.
+    ///
+    /// The condition gets the spec's clauses on the Skolem outputs. Where
+    /// the provide defines each output by an equation (`(= ty (widthof
+    /// inst))`), the definitions are assumed outright: they constrain only
+    /// the Skolem variables. Otherwise the assumption is that the Skolem
+    /// outputs satisfy the spec wherever some outputs do:
+    /// `forall o. spec(o) => spec(skolem)`. Either way the real outputs
+    /// are a possible choice of the Skolem variables, so a condition never
+    /// holds where the real rule would not match: sound for any spec, and
+    /// exact when the spec determines the outputs. In a coverage condition,
+    /// which is proved rather than assumed, the outputs must also be unique
+    /// (`forall o. spec(o) => o = skolem`) where the rule's patterns
+    /// look at them (`constrained`), or the rule does not count.
+    pub(super) fn skolem(
+        &mut self,
+        tid: TermId,
+        spec: &Spec,
+        bindings: &[Option<NodeId>],
+        free: &[LocalId],
+        constrained: &[LocalId],
+        span: Span,
+    ) {
+        let name = self.p.term(tid).name.clone();
+        let inst = self.instantiate_bound(tid, spec, bindings);
+        if let Some(defs) = definitions(spec, free) {
+            for (i, &p) in inst.provides.iter().enumerate() {
+                match defs.iter().find(|(c, _)| *c == i).map(|(_, how)| *how) {
+                    Some(Definition::Equation) => {
+                        self.axiom(p, Origin::Provide(name.clone()), spec.span)
+                    }
+                    Some(Definition::LowBits(l)) => {
+                        let o = bindings[l.0].expect("outputs are bound");
+                        let def = self.low_bits_definition(p, o, span);
+                        self.axiom(def, Origin::Provide(name.clone()), spec.span);
+                        self.collect.as_mut().expect("in a condition").push(p);
+                    }
+                    None => self.collect.as_mut().expect("in a condition").push(p),
+                }
+            }
+            let list = self.collect.as_mut().expect("in a condition");
+            list.extend(inst.matches);
+            list.extend(inst.requires);
+            return;
+        }
+        let holds: Vec<NodeId> = inst
+            .provides
+            .iter()
+            .chain(&inst.matches)
+            .chain(&inst.requires)
+            .copied()
+            .collect();
+        let holds = self.c.graph.op(Op::And, holds, span);
+        // Some outputs satisfy the spec: then the Skolem outputs do.
+        let (other, bound) = self.instantiate_fresh(tid, spec, bindings, free, span);
+        let imp = self.c.graph.op(Op::Imp, vec![other.0, holds], span);
+        let guard = self.c.graph.add(NodeKind::Forall(bound), vec![imp], span);
+        self.axiom(guard, Origin::Provide(name), spec.span);
+        self.collect.as_mut().expect("in a condition").push(holds);
+        if self.covering_collect && !constrained.is_empty() {
+            let (other, bound) = self.instantiate_fresh(tid, spec, bindings, free, span);
+            let same: Vec<NodeId> = free
+                .iter()
+                .zip(&other.1)
+                .filter(|(l, _)| constrained.contains(l))
+                .map(|(l, &o)| {
+                    let sk = bindings[l.0].expect("outputs are bound");
+                    self.c.graph.op(Op::Eq, vec![o, sk], span)
+                })
+                .collect();
+            let same = self.c.graph.op(Op::And, same, span);
+            let imp = self.c.graph.op(Op::Imp, vec![other.0, same], span);
+            let unique = self.c.graph.add(NodeKind::Forall(bound), vec![imp], span);
+            self.collect.as_mut().expect("in a condition").push(unique);
+        }
+    }
+
+    /// For a clause `(= e (sign_ext W o))` (or `zero_ext`, either way
+    /// round) instantiated as `clause`: `(= o (extract (widthof o)-1 0 e))`.
+    fn low_bits_definition(&mut self, clause: NodeId, o: NodeId, span: Span) -> NodeId {
+        let args = self.c.graph.node(clause).args.clone();
+        let is_ext_of_o = |g: &loweq_semantics::graph::Graph, n: NodeId| {
+            let node = g.node(n);
+            matches!(node.kind, NodeKind::Op(Op::SignExt | Op::ZeroExt))
+                && node.args.get(1) == Some(&o)
+        };
+        let other = if is_ext_of_o(&self.c.graph, args[1]) {
+            args[0]
+        } else {
+            args[1]
+        };
+        let width = self.c.graph.op(Op::WidthOf, vec![o], span);
+        let minus_one = self.c.graph.constant(Literal::Int(-1), span);
+        let hi = self.c.graph.op(Op::Add, vec![width, minus_one], span);
+        let lo = self.c.graph.constant(Literal::Int(0), span);
+        let low = self.c.graph.op(Op::Extract, vec![hi, lo, other], span);
+        self.c.graph.op(Op::Eq, vec![o, low], span)
+    }
+
+    /// The spec with the locals `free` bound to fresh variables: the
+    /// conjunction of its clauses, the fresh outputs, and every variable
+    /// the instantiation created (to quantify).
+    fn instantiate_fresh(
+        &mut self,
+        tid: TermId,
+        spec: &Spec,
+        bindings: &[Option<NodeId>],
+        free: &[LocalId],
+        span: Span,
+    ) -> ((NodeId, Vec<NodeId>), Vec<VarId>) {
+        let first = self.c.graph.vars.len();
+        let mut b = bindings.to_vec();
+        let mut outs = Vec::new();
+        for &l in free {
+            let sk = bindings[l.0].expect("outputs are bound");
+            let ty = self.c.graph.vars[self.c.graph.as_var(sk).expect("a variable").0 as usize]
+                .ty
+                .clone();
+            let name = format!("{}'", self.node_name(sk));
+            let o = self.c.graph.var(name, ty, span);
+            b[l.0] = Some(o);
+            outs.push(o);
+        }
+        let inst = self.instantiate_bound(tid, spec, &b);
+        let all: Vec<NodeId> = inst
+            .provides
+            .iter()
+            .chain(&inst.matches)
+            .chain(&inst.requires)
+            .copied()
+            .collect();
+        let conj = self.c.graph.op(Op::And, all, span);
+        let bound = (first..self.c.graph.vars.len())
+            .map(|i| VarId(i as u32))
+            .collect();
+        ((conj, outs), bound)
+    }
+
+    /// Assumes a fact that only constrains Skolem variables, wherever the
+    /// condition being built goes.
+    fn axiom(&mut self, node: NodeId, origin: Origin, span: Span) {
+        self.c.assumptions.push(super::Clause {
+            node,
+            origin,
+            span,
+            side: Side::Lhs,
+        });
+    }
+
+    /// A repeated pattern variable on IR entities: the same entity.
+    pub(super) fn same_entity(&mut self, value: NodeId, bound: NodeId, span: Span) {
+        let (a, b) = (self.ir_root(value), self.ir_root(bound));
+        if a == b {
+            return;
+        }
+        if self.in_condition() {
+            // The rule did not establish that these are one entity; two
+            // entities may have equal values.
+            if self.unmatchable.is_none() {
+                self.unmatchable = Some(format!(
+                    "it needs {} and {} to be the same value, which this rule does not establish (equal values may come from different instructions)",
+                    self.entity_name(value),
+                    self.entity_name(bound)
+                ));
+            }
+            return;
+        }
+        self.ir_parent.insert(a, b);
+        let e = self.eq(value, bound, span);
+        self.assume(e, Origin::Pattern, span);
+    }
+
+    /// The representative of an IR entity's class in the union-find.
+    pub(super) fn ir_root(&self, mut n: NodeId) -> NodeId {
+        while let Some(&p) = self.ir_parent.get(&n) {
+            n = p;
+        }
+        n
+    }
+
+    /// A condition needs the definition of `value`, which the rule left
+    /// open.
+    fn open_definition(&mut self, value: NodeId) {
+        if self.unmatchable.is_none() {
+            let who = self.entity_name(value);
+            self.unmatchable = Some(format!(
+                "it inspects the instruction that defines {who}, which this rule leaves open: any instruction may define it"
+            ));
+        }
+    }
+
+    /// How to refer to an IR entity in a note.
+    fn entity_name(&self, n: NodeId) -> String {
+        let root = self.ir_root(n);
+        if let Some(i) = self.c.inputs.iter().find(|i| self.ir_root(i.node) == root) {
+            return format!("`{}`", i.name);
+        }
+        if self.c.root_args.iter().any(|&a| self.ir_root(a) == root) {
+            return "the instruction being lowered".into();
+        }
+        "an operand".into()
+    }
+
+    /// Whether a sub-pattern constrains the value it matches: anything
+    /// but a wildcard, or a variable that no other pattern or guard of
+    /// the rule reads. Inside an expansion, every binding counts.
+    fn constrains(&self, rule: &Rule, p: &Pattern) -> bool {
+        match p {
+            Pattern::Wildcard(_) => false,
+            Pattern::BindPattern(_, v, sub) => {
+                self.template.is_some() || self.constrains(rule, sub) || reads_var(rule, *v)
+            }
+            _ => true,
+        }
+    }
+
+    fn node_name(&self, n: NodeId) -> String {
+        match self.c.graph.as_var(n) {
+            Some(v) => self.c.graph.vars[v.0 as usize].name.clone(),
+            None => format!("n{}", n.0),
+        }
+    }
+
+    fn bits_of(&self, n: NodeId) -> u32 {
+        match self
+            .c
+            .graph
+            .as_var(n)
+            .and_then(|v| self.c.graph.vars[v.0 as usize].ty.clone())
+        {
+            Some(ModelType::BitVec(Some(w))) => w,
+            _ => unreachable!("a structure's discriminant is a fixed-width bitvector"),
+        }
+    }
+
+    fn bv(&mut self, value: u128, width: u32, span: Span) -> NodeId {
+        self.c.graph.constant(Literal::Bv { value, width }, span)
+    }
+}
+
+/// Whether a pattern or guard of `rule` reads variable `v` (beyond binding
+/// it).
+fn reads_var(rule: &Rule, v: cranelift_isle::sema::VarId) -> bool {
+    fn in_pattern(p: &Pattern, v: cranelift_isle::sema::VarId) -> bool {
+        match p {
+            Pattern::Var(_, x) => *x == v,
+            Pattern::BindPattern(_, _, sub) => in_pattern(sub, v),
+            Pattern::Term(_, _, subs) | Pattern::And(_, subs) => {
+                subs.iter().any(|s| in_pattern(s, v))
+            }
+            _ => false,
+        }
+    }
+    fn in_expr(e: &cranelift_isle::sema::Expr, v: cranelift_isle::sema::VarId) -> bool {
+        use cranelift_isle::sema::Expr;
+        match e {
+            Expr::Var(_, x) => *x == v,
+            Expr::Term(_, _, args) => args.iter().any(|a| in_expr(a, v)),
+            Expr::Let { bindings, body, .. } => {
+                bindings.iter().any(|(_, _, b)| in_expr(b, v)) || in_expr(body, v)
+            }
+            _ => false,
+        }
+    }
+    rule.args.iter().any(|p| in_pattern(p, v))
+        || rule
+            .iflets
+            .iter()
+            .any(|il| in_pattern(&il.lhs, v) || in_expr(&il.rhs, v))
+}
+
+/// Whether `e` is `(= a b)` or `(= b a)` for locals `a` and `b`.
+fn equates(e: &loweq_semantics::expr::Expr, a: LocalId, b: LocalId) -> bool {
+    let ExprKind::Op(Op::Eq, args) = &e.kind else {
+        return false;
+    };
+    let local = |x: &loweq_semantics::expr::Expr| match x.kind {
+        ExprKind::Local(l) => Some(l),
+        _ => None,
+    };
+    matches!(
+        (args.first().and_then(local), args.get(1).and_then(local)),
+        (Some(x), Some(y)) if (x == a && y == b) || (x == b && y == a)
+    )
+}
+
+/// How a provide clause defines an output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Definition {
+    /// The clause is `(= o e)` or `(= e o)`: it is the definition.
+    Equation,
+    /// The clause is `(= e (sign_ext W o))` or with `zero_ext` (either
+    /// way round): `o` is the low bits of `e` wherever any `o` satisfies
+    /// the clause, which stays a condition.
+    LowBits(LocalId),
+}
+
+/// If every local in `outputs` is defined by a provide clause whose other
+/// side mentions no output (see [`Definition`]), the clauses and how.
+fn definitions(spec: &Spec, outputs: &[LocalId]) -> Option<Vec<(usize, Definition)>> {
+    let mentions_output = |e: &loweq_semantics::expr::Expr| {
+        let mut found = false;
+        e.walk(&mut |x| {
+            if let ExprKind::Local(l) = x.kind {
+                found |= outputs.contains(&l);
+            }
+        });
+        found
+    };
+    let mut defined = Vec::new();
+    let mut clauses = Vec::new();
+    for (i, p) in spec.provides.iter().enumerate() {
+        let ExprKind::Op(Op::Eq, args) = &p.kind else {
+            continue;
+        };
+        let [a, b] = args.as_slice() else { continue };
+        for (lhs, rhs) in [(a, b), (b, a)] {
+            if mentions_output(rhs) {
+                continue;
+            }
+            let (local, how) = match &lhs.kind {
+                ExprKind::Local(l) => (*l, Definition::Equation),
+                ExprKind::Op(Op::SignExt | Op::ZeroExt, ext) => match ext.get(1).map(|x| &x.kind) {
+                    Some(ExprKind::Local(l)) => (*l, Definition::LowBits(*l)),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if outputs.contains(&local) && !defined.contains(&local) {
+                defined.push(local);
+                clauses.push((i, how));
+                break;
+            }
+        }
+    }
+    (defined.len() == outputs.len()).then_some(clauses)
+}
