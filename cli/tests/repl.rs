@@ -287,9 +287,17 @@ fn load_and_reload_reverify_what_changed() {
     let file = scratch("rules.isle", &format!("{IADD}\n{USHR_BAD}"));
     let path = file.display().to_string();
     let fixed = format!("{IADD}\n{USHR_FIXED}");
+    let bad = scratch("bad.isle", "(rule r (lower x)\n  (nonexistent x))\n");
     let (out, code) = repl(
         &[],
-        &format!(":load {path}\n:rules\n:reload\n:load /nonexistent/x.isle\n:load\n"),
+        &format!(
+            ":load {path}\n:rules\n:reload\n:load /nonexistent/x.isle\n:load\n:load {}\n",
+            bad.display()
+        ),
+    );
+    assert!(
+        out.contains(&format!("--> {}:2:3", bad.display())),
+        "an error in a loaded file points into it: {out}"
     );
     assert!(out.contains(&format!("loaded {path}")), "{out}");
     assert!(out.contains("] my_iadd ("), "{out}");

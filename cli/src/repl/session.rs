@@ -1,7 +1,9 @@
 //! A REPL session without a terminal: what is loaded, entries that add or
 //! replace declarations and rules, verification of what they affect, and
 //! the text of every reply. The terminal front end only reads lines and
-//! prints replies, so everything here is tested through [`Session::submit`].
+//! prints replies, so all of this works, and is tested, without a terminal
+//! (`cli/tests/repl.rs` pipes entries in; the benchmark calls
+//! [`Session::submit`]).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
