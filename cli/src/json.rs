@@ -37,6 +37,12 @@ fn counterexample(sources: &SourceMap, program: &Program, c: &Counterexample) ->
             "value": show(&i.value, e, false),
             "register": i.register.as_ref().map(|r| show(r, e, false)),
         })).collect::<Vec<_>>(),
+        "paddings": c.paddings.iter().map(|p| json!({
+            "conversion": sources.snippet(p.span),
+            "term": p.term,
+            "value": show(&p.value, e, false),
+            "operand_bits": p.operand_bits,
+        })).collect::<Vec<_>>(),
         "lhs": c.lhs.iter().map(|t| json!({"term": t.text, "value": show(&t.value, e, false)})).collect::<Vec<_>>(),
         "rhs": c.rhs.iter().map(|t| json!({"term": t.text, "value": show(&t.value, e, false)})).collect::<Vec<_>>(),
         "failed": c.failures.iter().map(|f| {

@@ -1,7 +1,7 @@
 //! The loweq command-line tool, as a library: the shipped files, running
 //! verification over them or the user's files, running CLIF runtest files
 //! against the IR specs, running the instruction specs against the machines
-//! (`conform`), and the output formats.
+//! (`conform`), the interactive REPL, and the output formats.
 //! This is the only crate that knows how results are printed.
 
 pub mod conform;
@@ -9,6 +9,7 @@ pub mod flags;
 pub mod json;
 pub mod progress;
 pub mod render;
+pub mod repl;
 pub mod run;
 pub mod runtest;
 pub mod shipped;

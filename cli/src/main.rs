@@ -87,6 +87,48 @@ enum Command {
     /// disagreement, 2 when a machine is unavailable (with how to install
     /// it), a check could not be done, or on bad input.
     Conform(ConformArgs),
+    /// Write rules and see them proved or broken at once.
+    ///
+    /// Loads the shipped semantics of a backend (--arch, default aarch64;
+    /// with FILEs and no --arch, the FILEs are self-contained), then the
+    /// FILEs, then reads entries: ISLE declarations (type, decl, spec,
+    /// rule, macro, ...) are added to the session, replacing earlier ones of
+    /// the same name, and every rule entered is verified at once, with the
+    /// counterexample printed as `loweq verify` prints it. An entry ends
+    /// when its parentheses balance. Commands start with `:` (`:help` lists
+    /// them): `:eval`, `:spec`, `:type`, `:rules`, `:why`, `:smt`, `:load`,
+    /// `:reload`, `:arch`, `:timeout`, `:quit`.
+    ///
+    /// At a terminal: line editing, history kept across sessions, Tab
+    /// completion, Ctrl-C cancels a running proof, Ctrl-D quits. With
+    /// standard input from a pipe or file, entries are read from it and the
+    /// results printed without prompts or colours; the exit status is then
+    /// 1 if a rule had a counterexample, else 2 on any error, else 3 on an
+    /// unknown verdict, else 0. See docs/repl.md.
+    Repl(ReplArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ReplArgs {
+    /// Files of rules and declarations to load.
+    files: Vec<PathBuf>,
+    /// The backend whose shipped semantics are loaded (default: aarch64,
+    /// unless FILEs are given).
+    #[arg(long, value_enum)]
+    arch: Option<Arch>,
+    /// Per-query solver timeout in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Keep the history in FILE (default: $XDG_STATE_HOME/loweq/repl_history
+    /// or ~/.local/state/loweq/repl_history).
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+    /// Keep no history.
+    #[arg(long, conflicts_with = "history")]
+    no_history: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -262,8 +304,8 @@ fn verify(args: VerifyArgs) -> ExitCode {
         timeout,
         jobs,
         rules: args.rules,
-        smt: None,
         max_expansions: args.max_expansions,
+        ..Options::default()
     };
     let show_progress = match args.progress {
         When::Always => true,
@@ -305,9 +347,8 @@ fn bench(args: BenchArgs) -> ExitCode {
     let options = Options {
         timeout,
         jobs,
-        rules: Vec::new(),
-        smt: None,
         max_expansions: args.max_expansions,
+        ..Options::default()
     };
     let target = target(Vec::new(), args.arch);
     let mut best = f64::INFINITY;
@@ -414,6 +455,30 @@ fn conform(args: ConformArgs) -> ExitCode {
     ExitCode::from(run.exit_code())
 }
 
+fn repl(args: ReplArgs) -> ExitCode {
+    let checked = flags::timeout(args.timeout).and_then(|t| Ok((t, jobs(args.jobs)?)));
+    let (timeout, jobs) = match checked {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
+    };
+    let arch = match (args.arch, args.files.is_empty()) {
+        (Some(a), _) => Some(a),
+        (None, true) => Some(Arch::Aarch64),
+        (None, false) => None,
+    };
+    let config = loweq::repl::Config {
+        arch,
+        timeout,
+        jobs,
+        interactive: false,
+    };
+    let history = match args.no_history {
+        true => None,
+        false => args.history.or_else(loweq::repl::terminal::default_history),
+    };
+    loweq::repl::terminal::run(config, &args.files, history)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -421,5 +486,6 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench(a),
         Command::Runtest(a) => runtest(a),
         Command::Conform(a) => conform(a),
+        Command::Repl(a) => repl(a),
     }
 }

@@ -91,7 +91,7 @@ fn location(sources: &SourceMap, span: loweq_semantics::span::Span) -> String {
 /// `verified at i8, i16; inapplicable at i32`: instantiations grouped by
 /// verdict (and, for shadowed ones, by the rules that shadow them), in
 /// order of first appearance.
-fn verdicts(rule: &RuleReport) -> String {
+pub fn verdicts(rule: &RuleReport) -> String {
     /// A verdict, with the rules that shadow it.
     type Key<'a> = (Verdict, &'a [String]);
     let mut groups: Vec<(Key, Vec<&str>)> = Vec::new();
@@ -154,7 +154,9 @@ fn arch_tag(g: &Group) -> String {
         .unwrap_or_default()
 }
 
-fn rule_lines(out: &mut String, g: &Group, r: &Report) {
+/// A line per rule of a group's report (`[arch] name (file:line): verdicts`),
+/// and one per rule left out, with the reason.
+pub fn rule_lines(out: &mut String, g: &Group, r: &Report) {
     let tag = arch_tag(g);
     for rule in &r.rules {
         let _ = writeln!(
@@ -176,7 +178,9 @@ fn rule_lines(out: &mut String, g: &Group, r: &Report) {
     }
 }
 
-fn details(out: &mut String, g: &Group, program: &Program, r: &Report, files: &Files) {
+/// Every counterexample of a group's report in full, then its errors and
+/// unknowns.
+pub fn details(out: &mut String, g: &Group, program: &Program, r: &Report, files: &Files) {
     for rule in &r.rules {
         for inst in &rule.instances {
             if let Some(cex) = &inst.counterexample {
@@ -251,6 +255,31 @@ pub fn counterexample(
     }
     if !lines.is_empty() {
         notes.push(labelled("inputs:  ", &lines));
+    }
+    let pads: Vec<String> = cex
+        .paddings
+        .iter()
+        .map(|p| {
+            let place = if p.term.is_empty() {
+                String::new()
+            } else {
+                format!(" in `{}`", p.term)
+            };
+            let width = match &p.value {
+                Value::Bv(b) => b.width(),
+                _ => p.operand_bits,
+            };
+            format!(
+                "{}{place} = {}, bits {}..{} unconstrained",
+                one_line(g.sources.snippet(p.span), 40),
+                show(&p.value, enums, false),
+                width - 1,
+                p.operand_bits
+            )
+        })
+        .collect();
+    if !pads.is_empty() {
+        notes.push(labelled("padding: ", &pads));
     }
     let terms = |ts: &[loweq_verify::report::TermValue]| -> Vec<String> {
         let width = ts

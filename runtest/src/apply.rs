@@ -1,19 +1,16 @@
 //! Applying an IR spec to concrete operands: the spec of the instruction's
 //! term, instantiated at the instruction's types (cached per term and
-//! types), its result and trap state computed from the operands by
-//! definitional evaluation (`loweq_semantics::derive`), and its clauses
-//! checked against the values found.
+//! types), its result and trap state computed from the operands
+//! ([`TermInstance::evaluate`]), and its clauses checked against the values
+//! found.
 
 use std::collections::HashMap;
 
 use loweq_dsl::clif::IntCC;
 use loweq_dsl::Program;
-use loweq_semantics::derive::derive;
-use loweq_semantics::eval::{EvalError, Evaluator};
-use loweq_semantics::graph::{NodeId, VarId};
 use loweq_semantics::value::{BitVec, Value};
 
-use crate::instance::{InstanceError, TermInstance};
+use crate::instance::{Clause, InstanceError, TermInstance};
 
 /// A concrete operand of a term.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,12 +69,10 @@ pub struct Specs<'p> {
     cache: HashMap<Key, Result<Prepared, InstanceError>>,
 }
 
-/// A cached instantiation with the variables evaluation needs.
+/// A cached instantiation, and the index of the trap state.
 struct Prepared {
     inst: TermInstance,
-    params: Vec<VarId>,
-    result: VarId,
-    trap: Option<VarId>,
+    trap: Option<usize>,
 }
 
 impl<'p> Specs<'p> {
@@ -109,24 +104,8 @@ impl<'p> Specs<'p> {
             .entry(key)
             .or_insert_with_key(|(term, widths, ret)| {
                 let inst = TermInstance::new(program, term, widths, *ret)?;
-                let var = |n: NodeId| {
-                    inst.graph.as_var(n).ok_or_else(|| {
-                        InstanceError::Type("internal error: a parameter is not a variable".into())
-                    })
-                };
-                let params = inst
-                    .params
-                    .iter()
-                    .map(|&n| var(n))
-                    .collect::<Result<_, _>>()?;
-                let result = var(inst.result)?;
-                let trap = inst.state(program, "clif_trap").map(var).transpose()?;
-                Ok(Prepared {
-                    inst,
-                    params,
-                    result,
-                    trap,
-                })
+                let trap = program.states.iter().position(|s| s.name == "clif_trap");
+                Ok(Prepared { inst, trap })
             });
         entry.as_ref().map_err(Clone::clone)
     }
@@ -175,32 +154,11 @@ impl Prepared {
     fn apply(&self, program: &Program, args: &[Value]) -> Result<Applied, ApplyError> {
         let inst = &self.inst;
         let term = &inst.term;
-        let seeds: HashMap<VarId, Value> = self
-            .params
-            .iter()
-            .copied()
-            .zip(args.iter().cloned())
-            .collect();
-        let (mut values, _) = derive(
-            &inst.graph,
-            &inst.typing,
-            &program.enums,
-            &inst.facts,
-            &self.params,
-            &|v| seeds.get(&v).cloned(),
-        );
-        for (p, a) in self.params.iter().zip(args) {
-            if values.get(p) != Some(a) {
-                return Err(ApplyError::Spec(format!(
-                    "the spec of `{term}` redefines its operand `{}`",
-                    inst.graph.vars[p.0 as usize].name
-                )));
-            }
-        }
+        let e = inst.evaluate(program, args).map_err(ApplyError::Spec)?;
         let trapped = match self.trap {
             None => false,
-            Some(t) => match values.get(&t) {
-                Some(Value::Bool(b)) => *b,
+            Some(t) => match e.states.get(t) {
+                Some(Some(Value::Bool(b))) => *b,
                 _ => {
                     return Err(ApplyError::Spec(format!(
                         "the spec of `{term}` does not say whether it traps"
@@ -208,39 +166,21 @@ impl Prepared {
                 }
             },
         };
-        let result = values.get(&self.result).and_then(|v| v.as_bv()).cloned();
+        let result = e.result.as_ref().and_then(|v| v.as_bv()).cloned();
         if result.is_none() && !trapped {
             return Err(ApplyError::Spec(format!(
                 "the spec of `{term}` does not determine its result"
             )));
         }
-        // The values found must satisfy every clause (a trap leaves the
-        // result free; clauses that need it are vacuous then).
-        if let (None, Some(w)) = (&result, inst.typing.ty(inst.result).and_then(|t| t.width())) {
-            values.insert(self.result, Value::Bv(BitVec::zero(w)));
-        }
-        let mut ev = Evaluator::new(&inst.graph, &inst.typing, &program.enums);
-        let env = |v: VarId| values.get(&v).cloned();
-        for (clauses, what) in [
-            (&inst.facts, "a clause"),
-            (&inst.requires, "a precondition"),
-        ] {
-            for &c in clauses {
-                match ev.eval(c, &env) {
-                    Ok(Value::Bool(true)) | Err(EvalError::Unbound(_)) => {}
-                    Ok(_) => {
-                        return Err(ApplyError::Spec(format!(
-                            "{what} of the spec of `{term}` is false for these operands ({})",
-                            program.sources.location(inst.graph.node(c).span)
-                        )))
-                    }
-                    Err(e) => {
-                        return Err(ApplyError::Spec(format!(
-                            "cannot evaluate the spec of `{term}`: {e}"
-                        )))
-                    }
-                }
-            }
+        if let Some((clause, span)) = e.violated.first() {
+            let what = match clause {
+                Clause::Fact => "a clause",
+                Clause::Require => "a precondition",
+            };
+            return Err(ApplyError::Spec(format!(
+                "{what} of the spec of `{term}` is false for these operands ({})",
+                program.sources.location(*span)
+            )));
         }
         Ok(match (trapped, result) {
             (false, Some(r)) => Applied::Value(r),

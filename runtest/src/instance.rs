@@ -6,11 +6,17 @@
 //! the z3 conformance tests of `loweq-verify` encode, so that both check
 //! the same formulas.
 
+use std::collections::HashMap;
+
 use loweq_dsl::Program;
-use loweq_semantics::graph::{Graph, NodeId};
+use loweq_semantics::derive::derive;
+use loweq_semantics::eval::{EvalError, Evaluator};
+use loweq_semantics::graph::{Graph, NodeId, VarId};
 use loweq_semantics::infer::{infer, Mode, Typing};
 use loweq_semantics::op::Op;
+use loweq_semantics::span::Span;
 use loweq_semantics::ty::ModelType;
+use loweq_semantics::value::{BitVec, Value};
 
 /// A term's spec instantiated at fixed types.
 pub struct TermInstance {
@@ -31,6 +37,30 @@ pub struct TermInstance {
     pub result: NodeId,
     /// The state variables, indexed like `Program::states`.
     pub states: Vec<NodeId>,
+    /// The states the spec modifies (indices into `Program::states`), in
+    /// the order of its `modifies` clauses.
+    pub modified: Vec<usize>,
+}
+
+/// Which kind of clause of a spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clause {
+    /// A `provide` or `match` clause, or a state default.
+    Fact,
+    /// A `require` clause: a precondition on the operands.
+    Require,
+}
+
+/// What a spec gives for concrete operands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evaluation {
+    /// The result, when the spec determines it.
+    pub result: Option<Value>,
+    /// The value of every state, indexed like `Program::states`, when the
+    /// spec determines it.
+    pub states: Vec<Option<Value>>,
+    /// The clauses that are false for these values, with their sources.
+    pub violated: Vec<(Clause, Span)>,
 }
 
 /// Why a term cannot be instantiated at the types asked for.
@@ -130,6 +160,12 @@ impl TermInstance {
         }
         bindings[spec.result.0] = Some(result);
         let inst = graph.instantiate(spec, &bindings, &states, term);
+        let mut modified = Vec::new();
+        for (st, _) in &inst.modifies {
+            if !modified.contains(&st.0) {
+                modified.push(st.0);
+            }
+        }
         let mut facts = inst.provides.clone();
         facts.extend(&inst.matches);
         // Every state the spec does not modify keeps its default, as in a
@@ -184,6 +220,76 @@ impl TermInstance {
             params,
             result,
             states,
+            modified,
+        })
+    }
+
+    /// Computes the result and the states from concrete operands (one value
+    /// per parameter) by definitional evaluation, then evaluates every
+    /// clause under the values found. A result the spec leaves free (as it
+    /// does when the term traps) is taken as zero for the clauses.
+    pub fn evaluate(&self, program: &Program, args: &[Value]) -> Result<Evaluation, String> {
+        let term = &self.term;
+        let var = |n: NodeId| {
+            self.graph
+                .as_var(n)
+                .ok_or_else(|| "internal error: a parameter is not a variable".to_string())
+        };
+        let params = self
+            .params
+            .iter()
+            .map(|&n| var(n))
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = var(self.result)?;
+        let seeds: HashMap<VarId, Value> =
+            params.iter().copied().zip(args.iter().cloned()).collect();
+        let (mut values, _) = derive(
+            &self.graph,
+            &self.typing,
+            &program.enums,
+            &self.facts,
+            &params,
+            &|v| seeds.get(&v).cloned(),
+        );
+        for (p, a) in params.iter().zip(args) {
+            if values.get(p) != Some(a) {
+                return Err(format!(
+                    "the spec of `{term}` redefines its operand `{}`",
+                    self.graph.vars[p.0 as usize].name
+                ));
+            }
+        }
+        let result_value = values.get(&result).cloned();
+        let states = self
+            .states
+            .iter()
+            .map(|&n| var(n).map(|v| values.get(&v).cloned()))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let (None, Some(w)) = (
+            &result_value,
+            self.typing.ty(self.result).and_then(|t| t.width()),
+        ) {
+            values.insert(result, Value::Bv(BitVec::zero(w)));
+        }
+        let mut ev = Evaluator::new(&self.graph, &self.typing, &program.enums);
+        let env = |v: VarId| values.get(&v).cloned();
+        let mut violated = Vec::new();
+        for (clauses, what) in [
+            (&self.facts, Clause::Fact),
+            (&self.requires, Clause::Require),
+        ] {
+            for &c in clauses {
+                match ev.eval(c, &env) {
+                    Ok(Value::Bool(true)) | Err(EvalError::Unbound(_)) => {}
+                    Ok(_) => violated.push((what, self.graph.node(c).span)),
+                    Err(e) => return Err(format!("cannot evaluate the spec of `{term}`: {e}")),
+                }
+            }
+        }
+        Ok(Evaluation {
+            result: result_value,
+            states,
+            violated,
         })
     }
 

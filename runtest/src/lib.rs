@@ -16,6 +16,6 @@ pub mod report;
 pub mod suite;
 
 pub use apply::{Applied, ApplyError, Arg, Specs};
-pub use instance::{InstanceError, TermInstance};
+pub use instance::{Clause, Evaluation, InstanceError, TermInstance};
 pub use report::{skip_reasons, FileReport, Outcome, RunResult, Totals};
 pub use suite::Runner;

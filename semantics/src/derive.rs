@@ -4,8 +4,9 @@
 //! A fact `(= v e)` (either way round) defines `v` once everything `e` needs
 //! is known; so does `(= p e)` where `p` is a pattern that can be undone:
 //! `(zero_ext W v)`, `(sign_ext W v)` and `(conv_to W v)` that widen define
-//! `v` as the low bits of `e`, and `(concat a b ...)` defines each part from
-//! its slice of `e`. A boolean variable `v` on its own as a fact is true,
+//! `v` as the low bits of `e` (and a widening `conv_to` defines its padding,
+//! as the whole value), and `(concat a b ...)` defines each part from its slice of
+//! `e`. A boolean variable `v` on its own as a fact is true,
 //! `(not v)` false. `(=> c f)` and `(if c f g)` are followed once `c` is
 //! known; `and` is split. Definitions are not checked against the facts:
 //! a caller that needs the facts to hold (an interpreter) evaluates them
@@ -249,9 +250,10 @@ fn has_unknown(graph: &Graph, typing: &Typing, p: NodeId, env: &Env) -> bool {
     let node = graph.node(p);
     match node.kind {
         NodeKind::Var(v) => !env.values.contains_key(&v),
-        NodeKind::Op(Op::ZeroExt | Op::SignExt | Op::ConvTo) => {
-            has_unknown(graph, typing, node.args[1], env)
-        }
+        NodeKind::Op(Op::ZeroExt | Op::SignExt) => has_unknown(graph, typing, node.args[1], env),
+        NodeKind::Op(Op::ConvTo) => node.args[1..]
+            .iter()
+            .any(|&a| has_unknown(graph, typing, a, env)),
         NodeKind::Op(Op::Concat) => node
             .args
             .iter()
@@ -304,14 +306,23 @@ fn undo(
             if w == 0 || w > bits.width() {
                 return false;
             }
-            undo(
+            let low = undo(
                 graph,
                 typing,
                 x,
                 &Value::Bv(bits.extract(w - 1, 0)),
                 src,
                 env,
-            )
+            );
+            // A widening `conv_to` also defines its padding, as the whole
+            // value: only its bits above `x` are ever read.
+            let pad = match node.args.get(2) {
+                Some(&pad) if node.kind == NodeKind::Op(Op::ConvTo) && w < bits.width() => {
+                    undo(graph, typing, pad, value, src, env)
+                }
+                _ => false,
+            };
+            low || pad
         }
         NodeKind::Op(Op::Concat) => {
             let Some(bits) = value.as_bv() else {
@@ -418,6 +429,22 @@ mod tests {
         let fact = g.op(Op::Eq, vec![ext, imm], s);
         let values = run(&g, &[fact], &[(imm, bits(64, 0xab))]);
         assert_eq!(get(&g, &values, r), Some(bits(8, 0xab)));
+    }
+
+    #[test]
+    fn a_widening_conv_to_defines_its_operand_and_padding() {
+        let mut g = Graph::new();
+        let s = Span::default();
+        let x = g.var("x", bv(8), s);
+        let e = g.var("e", bv(16), s);
+        let w = int(&mut g, 16);
+        let conv = g.conv_to(w, x, "pad".into(), s);
+        let pad = g.node(conv).args[2];
+        let fact = g.op(Op::Eq, vec![conv, e], s);
+        let values = run(&g, &[fact], &[(e, bits(16, 0xab12))]);
+        assert_eq!(get(&g, &values, x), Some(bits(8, 0x12)));
+        // The padding's low bits are never read; it holds the whole value.
+        assert_eq!(get(&g, &values, pad), Some(bits(16, 0xab12)));
     }
 
     #[test]

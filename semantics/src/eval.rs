@@ -117,7 +117,7 @@ fn compare_int(
 /// Applies an operator to concrete arguments. `If` is applied strictly here;
 /// graph evaluation evaluates only the chosen branch.
 pub fn apply(op: Op, args: &[Value]) -> Result<Value, EvalError> {
-    if !op.arity().accepts(args.len()) {
+    if !op.node_arity().accepts(args.len()) {
         return Err(EvalError::Type(format!(
             "`{op}` takes {} arguments, got {}",
             op.arity(),
@@ -217,7 +217,24 @@ pub fn apply(op: Op, args: &[Value]) -> Result<Value, EvalError> {
             if w == 0 {
                 return Err(EvalError::Range("`conv_to` to 0 bits".into()));
             }
-            Ok(Value::Bv(bv_arg(op, &args[1])?.zext(w)))
+            let x = bv_arg(op, &args[1])?;
+            if w <= x.width() {
+                return Ok(Value::Bv(x.extract(w - 1, 0)));
+            }
+            // Widening: the bits above `x` come from the padding.
+            let Some(pad) = args.get(2) else {
+                return Err(EvalError::Range(
+                    "a widening `conv_to` without its padding".into(),
+                ));
+            };
+            let pad = bv_arg(op, pad)?;
+            if pad.width() != w {
+                return Err(EvalError::Type(format!(
+                    "the padding of `conv_to {w}` has {} bits",
+                    pad.width()
+                )));
+            }
+            Ok(Value::Bv(pad.extract(w - 1, x.width()).concat(x)))
         }
         Op::Int2Bv => {
             let w = width_arg(op, &args[0])?;
@@ -318,6 +335,16 @@ impl<'a> Evaluator<'a> {
                 let c = self.eval(node.args[0], env)?;
                 let branch = if bool_arg(Op::If, &c)? { 1 } else { 2 };
                 self.eval(node.args[branch], env)
+            }
+            NodeKind::Op(Op::ConvTo) if node.args.len() == 3 => {
+                // The padding is read only when the conversion widens: a
+                // narrowing one does not depend on it.
+                let mut args = vec![self.eval(node.args[0], env)?, self.eval(node.args[1], env)?];
+                let target = width_arg(Op::ConvTo, &args[0])?;
+                if args[1].as_bv().is_some_and(|x| target > x.width()) {
+                    args.push(self.eval(node.args[2], env)?);
+                }
+                apply(Op::ConvTo, &args)
             }
             NodeKind::Op(op) => {
                 let args = node

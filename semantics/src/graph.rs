@@ -163,6 +163,14 @@ impl Graph {
         self.add(NodeKind::Op(op), args, span)
     }
 
+    /// `(conv_to w x)` with a padding variable of its own, named `name`:
+    /// every conversion written in a spec, at every instantiation of the
+    /// spec, gets fresh padding.
+    pub fn conv_to(&mut self, w: NodeId, x: NodeId, name: String, span: Span) -> NodeId {
+        let pad = self.var(name, None, span);
+        self.op(Op::ConvTo, vec![w, x, pad], span)
+    }
+
     /// Instantiates `spec`: `bindings[i]` is the node for local `i` where the
     /// caller provides it (parameters, `result`, modifies conditions);
     /// `states[s]` the node of state `s`. Locals without a binding that need
@@ -183,6 +191,7 @@ impl Graph {
             env,
             states,
             prefix,
+            paddings: 0,
         };
         let provides = spec.provides.iter().map(|e| inst.expr(e)).collect();
         let requires = spec.requires.iter().map(|e| inst.expr(e)).collect();
@@ -224,6 +233,7 @@ impl Graph {
             env,
             states,
             prefix,
+            paddings: 0,
         }
         .expr(expr)
     }
@@ -235,6 +245,8 @@ struct Instantiator<'a> {
     env: Vec<Option<NodeId>>,
     states: &'a [NodeId],
     prefix: &'a str,
+    /// `conv_to` paddings created so far, to name them.
+    paddings: usize,
 }
 
 impl Instantiator<'_> {
@@ -261,8 +273,20 @@ impl Instantiator<'_> {
             ExprKind::Local(l) => self.local(*l),
             ExprKind::State(s) => self.states[s.0],
             ExprKind::Op(op, args) => {
-                let spans = args.iter().map(|a| a.span).collect();
-                let args = args.iter().map(|a| self.expr(a)).collect();
+                let mut spans: Vec<Span> = args.iter().map(|a| a.span).collect();
+                let mut args: Vec<NodeId> = args.iter().map(|a| self.expr(a)).collect();
+                if *op == Op::ConvTo {
+                    // Fresh padding for each conversion, as upstream's
+                    // `conv_to`: two conversions of one value do not share
+                    // it (a `let` binding one conversion does).
+                    self.paddings += 1;
+                    let name = match self.paddings {
+                        1 => format!("{}.padding", self.prefix),
+                        k => format!("{}.padding{k}", self.prefix),
+                    };
+                    args.push(self.graph.var(name, None, span));
+                    spans.push(span);
+                }
                 self.graph.add_written(NodeKind::Op(*op), args, spans, span)
             }
             ExprKind::Let(defs, body) => {

@@ -95,6 +95,17 @@ macro_rules! ops {
                 match self { $(Op::$name => Typing::$typing,)* }
             }
 
+            /// How many arguments a node of the formula graph with this
+            /// operator has: as written, except `conv_to`, whose node also
+            /// has its padding (a graph built by hand may leave it out when
+            /// the conversion does not widen).
+            pub fn node_arity(self) -> Arity {
+                match self {
+                    Op::ConvTo => Arity::Between(2, 3),
+                    other => other.arity(),
+                }
+            }
+
             /// The operator with the given spelling.
             pub fn from_name(name: &str) -> Option<Op> {
                 match name { $($spelling => Some(Op::$name),)* _ => None }
@@ -200,7 +211,11 @@ ops! {
     Cls = "cls", Exactly(1), BvSame;
     /// Bit reversal.
     Rev = "rev", Exactly(1), BvSame;
-    /// `(conv_to W x)`: truncate or zero-extend `x` to `W` bits.
+    /// `(conv_to W x)`: `x` truncated to `W` bits, or, when `W` is wider,
+    /// `x` in the low bits and fresh, unconstrained bits above (upstream's
+    /// meaning). In a formula graph the node has a third argument, its
+    /// padding: a variable of the result's width whose bits above `x`'s
+    /// width are the fresh bits (see [`Op::node_arity`]).
     ConvTo = "conv_to", Exactly(2), ToWidth;
     /// `(int2bv W x)`: `x` modulo 2^W.
     Int2Bv = "int2bv", Exactly(2), IntToBv;

@@ -908,6 +908,38 @@ impl<'a> TapeBuilder<'a> {
     }
 
     fn op(&mut self, n: NodeId, op: Op, args: &[NodeId]) -> Result<Compiled, TapeError> {
+        // `conv_to` reads its padding (its third operand) only when it
+        // widens: the bits above the operand come from it.
+        let args = match (op, args) {
+            (Op::ConvTo, [_, x, pad]) => {
+                let (to, from) = (self.width(n)?, self.width(*x)?);
+                if to <= from {
+                    &args[..2]
+                } else {
+                    let pad = self.word_slot(*pad)?;
+                    let lo = self.word_slot(*x)?;
+                    let hi = self.slot();
+                    self.steps.push(Step::Extract {
+                        dst: hi,
+                        a: pad,
+                        lo: from,
+                        w: to - from,
+                    });
+                    let dst = self.slot();
+                    self.steps.push(Step::Concat {
+                        dst,
+                        hi,
+                        lo,
+                        lo_w: from,
+                    });
+                    return Ok(Compiled::Place(Place {
+                        shape: Shape::Word(Kind::Bv(to)),
+                        slots: vec![dst],
+                    }));
+                }
+            }
+            _ => args,
+        };
         // Boolean connectives fold constants even when other operands are not.
         match op {
             Op::And | Op::Or => {
@@ -1138,6 +1170,9 @@ impl<'a> TapeBuilder<'a> {
                 let to = self.width(n)?;
                 let from = self.width(args[1])?;
                 let a = self.word_slot(args[1])?;
+                if op == Op::ConvTo && to > from {
+                    return unsupported("a widening `conv_to` without its padding");
+                }
                 if op == Op::SignExt && to > from {
                     Ok(self.emit(Shape::Word(Kind::Bv(to)), |dst| Step::SignExt {
                         dst,
@@ -1613,6 +1648,13 @@ mod tests {
             check(w, x, y, |g, a, _| {
                 let to = int(g, i128::from(lo + 1));
                 g.op(Op::ConvTo, vec![to, a], s)
+            });
+            // Widening: the bits above the operand come from the padding.
+            check(w, x, y, |g, a, b| {
+                let to = int(g, i128::from(w));
+                let (hi, zero) = (int(g, i128::from(lo)), int(g, 0));
+                let narrow = g.op(Op::Extract, vec![hi, zero, a], s);
+                g.op(Op::ConvTo, vec![to, narrow, b], s)
             });
             check(w, x, y, |g, a, b| g.op(Op::Concat, vec![a, b], s));
             check(w, x, y, |g, a, _| {

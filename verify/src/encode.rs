@@ -490,7 +490,13 @@ impl<'a> Encoder<'a> {
                     Op::ZeroExt => x.zero_ext(w - xw),
                     Op::SignExt => x.sign_ext(w - xw),
                     _ if w <= xw => x.extract(w - 1, 0),
-                    _ => x.zero_ext(w - xw),
+                    // Widening: fresh bits from the padding variable.
+                    _ => {
+                        let Some(&pad) = args.get(2) else {
+                            return Err(err(n, "a widening `conv_to` without its padding"));
+                        };
+                        self.bv(pad)?.extract(w - 1, xw).concat(&x)
+                    }
                 })
             }
             Op::Int2Bv => {

@@ -15,7 +15,7 @@ use z3::Model;
 use crate::condition::{Condition, Origin, Side};
 use crate::encode::{read, Encoder};
 use crate::instances::Instance;
-use crate::report::{Counterexample, Failure, InputValue, TermValue};
+use crate::report::{Counterexample, Failure, InputValue, Padding, TermValue};
 use crate::solve::preferred_order;
 
 /// How a clause is described to the user.
@@ -51,12 +51,27 @@ impl Ctx<'_> {
     }
 
     fn derive(&self, seed: &dyn Fn(VarId) -> Option<Value>) -> HashMap<VarId, Value> {
+        self.derive_from(&[], seed)
+    }
+
+    /// Derives with the variables `first` seeded before all others.
+    fn derive_from(
+        &self,
+        first: &[VarId],
+        seed: &dyn Fn(VarId) -> Option<Value>,
+    ) -> HashMap<VarId, Value> {
+        let mut order = first.to_vec();
+        order.extend(
+            preferred_order(self.cond)
+                .into_iter()
+                .filter(|v| !first.contains(v)),
+        );
         derive(
             &self.cond.graph,
             &self.inst.typing,
             &self.program.enums,
             &self.facts(),
-            &preferred_order(self.cond),
+            &order,
             seed,
         )
         .0
@@ -239,6 +254,10 @@ pub fn explain(
     if let Some(hint) = junk_hint(&ctx, &env, &from_model) {
         notes.push(hint);
     }
+    let paddings = paddings(&ctx, &env);
+    if let Some(hint) = padding_hint(&ctx, &env, &paddings) {
+        notes.push(hint);
+    }
     let result_width = cond
         .root_args
         .first()
@@ -247,6 +266,7 @@ pub fn explain(
     Counterexample {
         chain: chain.to_vec(),
         inputs,
+        paddings: paddings.into_iter().map(|(p, _)| p).collect(),
         lhs,
         rhs,
         result_width,
@@ -310,4 +330,83 @@ fn junk_hint(
         }
     }
     None
+}
+
+/// The widening `conv_to`s whose values the assignment determines, with
+/// their padding variables.
+fn paddings(ctx: &Ctx<'_>, env: &HashMap<VarId, Value>) -> Vec<(Padding, VarId)> {
+    let graph = &ctx.cond.graph;
+    let mut out = Vec::new();
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let (NodeKind::Op(Op::ConvTo), [_, x, pad]) = (&node.kind, node.args.as_slice()) else {
+            continue;
+        };
+        let Some(pad_var) = graph.as_var(*pad) else {
+            continue;
+        };
+        let n = NodeId(i as u32);
+        let (Some(Value::Bv(x)), Some(value)) = (ctx.eval(env, *x), ctx.eval(env, n)) else {
+            continue;
+        };
+        let widens = value.as_bv().is_some_and(|v| v.width() > x.width());
+        if !widens || !env.contains_key(&pad_var) {
+            continue;
+        }
+        // Padding variables are named `<term>#<k>.padding`.
+        let name = &graph.vars[pad_var.0 as usize].name;
+        let term = name.split_once('#').map_or("", |(t, _)| t).to_string();
+        out.push((
+            Padding {
+                span: node.span,
+                term,
+                value,
+                operand_bits: x.width(),
+            },
+            pad_var,
+        ));
+    }
+    out
+}
+
+/// If clearing the fresh bits of every widening `conv_to` makes the
+/// obligations hold, say so: the padding reached the result.
+fn padding_hint(
+    ctx: &Ctx<'_>,
+    env: &HashMap<VarId, Value>,
+    paddings: &[(Padding, VarId)],
+) -> Option<String> {
+    let nonzero: Vec<&(Padding, VarId)> = paddings
+        .iter()
+        .filter(|(p, _)| {
+            p.value.as_bv().is_some_and(|v| {
+                v.extract(v.width() - 1, p.operand_bits) != BitVec::zero(v.width() - p.operand_bits)
+            })
+        })
+        .collect();
+    let (first, _) = nonzero.first()?;
+    let mut env2 = env.clone();
+    for (p, var) in &nonzero {
+        let w = p.value.as_bv()?.width();
+        env2.insert(*var, Value::Bv(BitVec::zero(w)));
+    }
+    // Recompute everything else from the paddings (the cleared ones and the
+    // others as they were), seeded before anything that could define them.
+    let vars: Vec<VarId> = paddings.iter().map(|(_, v)| *v).collect();
+    let cleared = ctx.derive_from(&vars, &|v| env2.get(&v).cloned());
+    let assumed = ctx
+        .facts()
+        .iter()
+        .all(|&f| ctx.eval(&cleared, f) == Some(Value::Bool(true)));
+    if vars.iter().any(|v| cleared.get(v) != env2.get(v)) || !assumed || !ctx.all_hold(&cleared) {
+        return None;
+    }
+    let text = ctx.program.sources.snippet(first.span);
+    let place = if first.term.is_empty() {
+        String::new()
+    } else {
+        format!(" in the spec of `{}`", first.term)
+    };
+    Some(format!(
+        "the fresh upper bits of `{text}`{place} reached the result: with them zero the rule holds for these inputs (a widening `conv_to` pads with unconstrained bits; use `zero_ext` or `sign_ext` where the bits must be defined)"
+    ))
 }

@@ -4,6 +4,7 @@
 //!
 //! This is the only crate that links z3.
 
+pub mod cancel;
 pub mod condition;
 pub mod encode;
 pub mod expand;
@@ -18,6 +19,7 @@ use cranelift_isle::sema::RuleId;
 use loweq_dsl::{Diagnostic, Program};
 use rayon::prelude::*;
 
+pub use cancel::Cancel;
 pub use report::{Counterexample, Excluded, InstanceReport, Report, RuleReport, Verdict};
 
 /// Receives each verification query in SMT-LIB: `(rule, instantiation, text)`.
@@ -38,6 +40,9 @@ pub struct Options {
     /// How many expansions through chained terms one rule may have; a rule
     /// with more is reported as an error naming the limit.
     pub max_expansions: usize,
+    /// Stops the run from another thread: queries not yet answered get the
+    /// verdict `unknown` ([`solve::CANCELLED`]).
+    pub cancel: Cancel,
 }
 
 impl std::fmt::Debug for Options {
@@ -48,6 +53,7 @@ impl std::fmt::Debug for Options {
             .field("rules", &self.rules)
             .field("smt", &self.smt.is_some())
             .field("max_expansions", &self.max_expansions)
+            .field("cancel", &self.cancel)
             .finish()
     }
 }
@@ -60,6 +66,7 @@ impl Default for Options {
             rules: Vec::new(),
             smt: None,
             max_expansions: expand::DEFAULT_MAX_EXPANSIONS,
+            cancel: Cancel::default(),
         }
     }
 }
@@ -303,6 +310,7 @@ fn check_expansion(
                 &chain,
                 inst,
                 options.timeout,
+                &options.cancel,
                 &name,
                 options.smt.as_ref(),
             );

@@ -48,6 +48,20 @@ pub struct InputValue {
     pub register: Option<Value>,
 }
 
+/// A widening `conv_to` in a counterexample: the operand in the low bits,
+/// fresh padding the solver chose above, like the junk bits of a register.
+#[derive(Clone, Debug)]
+pub struct Padding {
+    /// The conversion as written.
+    pub span: Span,
+    /// The term whose spec it is in (empty for a state default).
+    pub term: String,
+    /// The converted value.
+    pub value: Value,
+    /// How many low bits are the operand's; the rest are padding.
+    pub operand_bits: u32,
+}
+
 /// A term application and its value.
 #[derive(Clone, Debug)]
 pub struct TermValue {
@@ -77,6 +91,8 @@ pub struct Counterexample {
     pub chain: Vec<String>,
     /// The rule's variables.
     pub inputs: Vec<InputValue>,
+    /// Widening `conv_to`s and the padding they got.
+    pub paddings: Vec<Padding>,
     /// Left-hand side term applications (the IR), outermost first.
     pub lhs: Vec<TermValue>,
     /// Right-hand side term applications (the machine code), innermost first.

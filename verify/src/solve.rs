@@ -15,6 +15,7 @@ use loweq_semantics::value::Value;
 use z3::ast::{Bool, BV};
 use z3::{Model, Params, SatResult, Solver};
 
+use crate::cancel::Cancel;
 use crate::condition::{Condition, Origin, Side};
 use crate::encode::{bv_const, read, EncodeError, Encoder, Z};
 use crate::explain::explain;
@@ -59,6 +60,9 @@ impl Outcome {
     }
 }
 
+/// The reason of an unknown verdict when the run was cancelled.
+pub const CANCELLED: &str = "cancelled";
+
 /// The answer to one query.
 enum Answer {
     Sat(Model),
@@ -67,14 +71,15 @@ enum Answer {
 }
 
 /// Runs queries over a fixed set of base facts.
-struct Queries {
+struct Queries<'c> {
     base: Vec<Bool>,
     logic: Option<&'static str>,
     timeout: Duration,
+    cancel: &'c Cancel,
     count: u32,
 }
 
-impl Queries {
+impl Queries<'_> {
     /// Checks the base facts together with `extra`, on a fresh solver.
     fn check(&mut self, extra: &[Bool]) -> Answer {
         self.count += 1;
@@ -87,11 +92,17 @@ impl Queries {
             .unwrap_or(u32::MAX)
             .max(1);
         params.set_u32("timeout", ms);
+        // z3 would otherwise take SIGINT for itself during a check, stopping
+        // that one query; Ctrl-C belongs to the caller (see `Cancel`).
+        params.set_bool("ctrl_c", false);
         solver.set_params(&params);
         for b in self.base.iter().chain(extra) {
             solver.assert(b);
         }
-        match solver.check() {
+        let Some(result) = self.cancel.run(|| solver.check()) else {
+            return Answer::Unknown(CANCELLED.into());
+        };
+        match result {
             SatResult::Unsat => Answer::Unsat,
             SatResult::Sat => match solver.get_model() {
                 Some(m) => Answer::Sat(m),
@@ -99,7 +110,9 @@ impl Queries {
             },
             SatResult::Unknown => {
                 let r = solver.get_reason_unknown().unwrap_or_default();
-                Answer::Unknown(if r.contains("timeout") || r.contains("canceled") {
+                Answer::Unknown(if self.cancel.is_cancelled() {
+                    CANCELLED.into()
+                } else if r.contains("timeout") || r.contains("canceled") {
                     format!("the solver timed out after {:?}", self.timeout)
                 } else if r.is_empty() {
                     "the solver gave up".into()
@@ -125,13 +138,16 @@ fn encode_error(cond: &Condition, e: EncodeError) -> Outcome {
 
 /// Checks one instantiation of one condition. `chain` names the rules this
 /// expansion inlined; `name` names the rule for `smt`, which receives the
-/// query in SMT-LIB when given.
+/// query in SMT-LIB when given; `cancel` stops the queries (the verdict is
+/// then `unknown`, [`CANCELLED`]).
+#[allow(clippy::too_many_arguments)]
 pub fn check(
     program: &Program,
     cond: &Condition,
     chain: &[String],
     inst: &Instance,
     timeout: Duration,
+    cancel: &Cancel,
     name: &str,
     smt: Option<&crate::SmtSink>,
 ) -> Outcome {
@@ -189,6 +205,7 @@ pub fn check(
             Some("QF_BV")
         },
         timeout,
+        cancel,
         count: 0,
     };
     let violated = Bool::and(&obligations).not();
@@ -229,6 +246,7 @@ pub fn check(
                         base,
                         logic: q.logic,
                         timeout,
+                        cancel,
                         count,
                     };
                     (q2.check(&[]), q2.count)

@@ -165,7 +165,14 @@ fn build(op: Op, g: &mut Gen) -> Case {
                 _ => w + g.below(40) as u32,
             };
             let x = g.bv(w);
-            vec![c.int_const(target), c.var(Value::Bv(x))]
+            let mut args = vec![c.int_const(target), c.var(Value::Bv(x))];
+            if op == Op::ConvTo {
+                // The padding: its bits above `x` are the fresh bits of a
+                // widening conversion; the evaluator and z3 read the same.
+                let pad = g.bv(target);
+                args.push(c.var(Value::Bv(pad)));
+            }
+            args
         }
         Typing::IntToBv => {
             let w = g.width();

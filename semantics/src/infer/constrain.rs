@@ -205,6 +205,10 @@ impl Inference {
                 self.expect(graph, args[0], Shape::Int)?;
                 self.expect_bv(graph, args[1])?;
                 self.expect_bv(graph, n)?;
+                if let Some(&pad) = args.get(2) {
+                    // `conv_to`'s padding has the result's width.
+                    self.same(graph, n, pad, "`conv_to` padding")?;
+                }
                 self.pending.push(Pending::Width(n));
             }
             OpTyping::IntToBv => {
