@@ -206,6 +206,7 @@ impl Search<'_> {
         }
         let s = &self.cond.slots[slot];
         let occ = &self.cond.occurrences[s.occurrence];
+        let mut any = false;
         for (i, sig) in self.program.term(s.term).signatures.iter().enumerate() {
             let mut next = inf.clone();
             let ok = occ
@@ -215,12 +216,22 @@ impl Search<'_> {
                 .chain(std::iter::once((&occ.result, &sig.ret)))
                 .all(|(&n, ty)| next.require(graph, n, ty).is_ok());
             if ok {
+                any = true;
                 if slot == 0 {
                     self.primary[i].admitted = true;
                 }
                 self.chosen.push(i);
                 self.go(next, slot + 1);
                 self.chosen.pop();
+            }
+        }
+        // An IR operation nested in the pattern has no signature at the
+        // types chosen so far (`select (icmp ...)` with a 16-bit condition,
+        // where `icmp` only makes i8): the pattern does not admit the first
+        // term's signature, which is inapplicable, not ill-typed.
+        if !any && slot > 0 && !s.chained && occ.side == crate::condition::Side::Lhs {
+            if let Some(&i) = self.chosen.first() {
+                self.primary[i].typed = true;
             }
         }
     }

@@ -83,10 +83,10 @@ impl Queries<'_> {
     /// Checks the base facts together with `extra`, on a fresh solver.
     fn check(&mut self, extra: &[Bool]) -> Answer {
         self.count += 1;
-        let solver = self
-            .logic
-            .and_then(Solver::new_for_logic)
-            .unwrap_or_default();
+        let solver = match self.logic {
+            Some("QF_BV") => bit_blaster(),
+            logic => logic.and_then(Solver::new_for_logic).unwrap_or_default(),
+        };
         let mut params = Params::new();
         let ms = u32::try_from(self.timeout.as_millis())
             .unwrap_or(u32::MAX)
@@ -122,6 +122,20 @@ impl Queries<'_> {
             }
         }
     }
+}
+
+/// A solver for pure bitvector queries: simplify, solve equations,
+/// bit-blast, SAT. z3's own QF_BV strategy sends some of these queries
+/// (a CMOV on flags computed by TEST, at 32 and 64 bits) to its SMT core,
+/// where they time out; bit-blasting them answers in milliseconds.
+fn bit_blaster() -> Solver {
+    use z3::Tactic;
+    Tactic::new("simplify")
+        .and_then(&Tactic::new("solve-eqs"))
+        .and_then(&Tactic::new("simplify"))
+        .and_then(&Tactic::new("bit-blast"))
+        .and_then(&Tactic::new("sat"))
+        .solver()
 }
 
 fn encode_error(cond: &Condition, e: EncodeError) -> Outcome {
