@@ -158,6 +158,8 @@ pub struct Report {
     pub rules: Vec<RuleReport>,
     /// Rules not verified on their own.
     pub excluded: Vec<Excluded>,
+    /// Instantiations answered from the result cache.
+    pub from_cache: usize,
 }
 
 impl Report {
