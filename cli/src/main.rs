@@ -402,12 +402,12 @@ fn cache_notes(store: &DirStore, run: &run::Run) {
     for g in &run.groups {
         if let run::GroupOutcome::Verified(_, r) = &g.outcome {
             hits += r.from_cache;
-            all += r.instances().count();
+            all += r.checked;
         }
     }
     if hits > 0 {
         eprintln!(
-            "note: {hits} of {all} instantiations answered from the cache in `{}`",
+            "note: {hits} of {all} checks answered from the cache in `{}`",
             store.dir().display()
         );
     }
@@ -438,19 +438,18 @@ fn bench_cache(target: &Target, options: &Options, runs: usize) -> ExitCode {
         cache: Some(store.clone() as Arc<dyn Store>),
         ..options.clone()
     };
-    let mut timed = |what: &str| -> Result<f64, ExitCode> {
+    let timed = |what: &str| -> Result<f64, ExitCode> {
         let run = run::verify(target, &options, None, &|_| {}).map_err(|d| fail(&d.message))?;
         let totals = text::Totals::of(&run);
-        let hits: usize = run
-            .groups
-            .iter()
-            .filter_map(|g| match &g.outcome {
-                run::GroupOutcome::Verified(_, r) => Some(r.from_cache),
-                run::GroupOutcome::Rejected(_) => None,
-            })
-            .sum();
+        let (mut checks, mut hits) = (0, 0);
+        for g in &run.groups {
+            if let run::GroupOutcome::Verified(_, r) = &g.outcome {
+                checks += r.checked;
+                hits += r.from_cache;
+            }
+        }
         println!(
-            "{what}: {} rules, {} instantiations, {hits} from the cache, {:.2} s",
+            "{what}: {} rules, {} instantiations, {checks} checks ({hits} from the cache), {:.2} s",
             totals.rules, totals.instantiations, run.seconds
         );
         if run::exit_code(&run) != 0 {

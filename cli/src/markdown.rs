@@ -81,15 +81,15 @@ fn problems(rule: &[Entry]) -> String {
     let mut seen: Vec<&str> = Vec::new();
     for e in rule {
         if let Some(c) = &e.counterexample {
-            out.push_str(&c.text);
-            out.push('\n');
+            out.push_str(c.text.trim_end());
+            out.push_str("\n\n");
         }
     }
     for d in rule.iter().filter_map(|e| e.error.as_ref()) {
         if !seen.contains(&d.text.as_str()) {
             seen.push(&d.text);
-            out.push_str(&d.text);
-            out.push('\n');
+            out.push_str(d.text.trim_end());
+            out.push_str("\n\n");
         }
     }
     for e in rule.iter().filter(|e| e.verdict == Verdict::Unknown) {

@@ -22,6 +22,7 @@ fn data(name: &str) -> String {
 fn loweq(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_loweq"))
         .args(args)
+        .arg("--no-cache")
         .current_dir(dir)
         .output()
         .expect("loweq runs")

@@ -210,7 +210,7 @@ pub fn pins(cond: &Condition, encoder: &Encoder<'_>, kept: &[Leaf]) -> Option<Ve
         .zip(kept)
         .map(|(z, leaf)| match (z, leaf) {
             (Z::Bool(b), Leaf::Bool(v)) => Some(b.eq(Bool::from_bool(*v))),
-            (Z::Int(i), Leaf::Int(v)) => Some(i.eq(Int::from_str(v)?)),
+            (Z::Int(i), Leaf::Int(v)) => Some(i.eq(v.parse::<Int>().ok()?)),
             (Z::Bv(b), Leaf::Bv(v)) if b.get_size() == v.width() => {
                 let c: BV = bv_const(v);
                 Some(b.eq(c))

@@ -140,10 +140,11 @@ pub fn verify(
         .stack_size(WORKER_STACK)
         .build()
         .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))?;
-    let (rules, from_cache) = pool.install(|| run(program, &selected, options, progress));
+    let (rules, checked, from_cache) = pool.install(|| run(program, &selected, options, progress));
     Ok(Report {
         rules,
         excluded,
+        checked,
         from_cache,
     })
 }
@@ -422,7 +423,7 @@ fn run(
     selected: &[RuleId],
     options: &Options,
     progress: &(dyn Fn(Progress) + Sync),
-) -> (Vec<RuleReport>, usize) {
+) -> (Vec<RuleReport>, usize, usize) {
     let counts = Counts {
         found: Default::default(),
         done: Default::default(),
@@ -522,7 +523,7 @@ fn run(
         r.instances.sort_by_cached_key(|i| widths_of(&i.label));
         flag_never_applicable(r);
     }
-    (reports, counts.hits.into_inner())
+    (reports, counts.done.into_inner(), counts.hits.into_inner())
 }
 
 /// Folds one expansion's outcome into the rule's entry for that
