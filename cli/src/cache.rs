@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use loweq_semantics::value::BitVec;
-use loweq_verify::cache::{Key, Kept, Leaf, Store};
+use loweq_verify::cache::{Kept, Key, Leaf, Store};
 use loweq_verify::Verdict;
 use num_bigint::BigUint;
 use serde_json::{json, Value as Json};

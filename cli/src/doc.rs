@@ -309,15 +309,12 @@ impl Doc {
             let arch = g.arch.map(|a| a.name());
             let files = Files::new(&g.sources);
             match &g.outcome {
-                GroupOutcome::Rejected(ds) => {
-                    doc.diagnostics.extend(ds.iter().map(|d| Diag {
-                        arch: arch.map(str::to_string),
-                        ..diag(&g.sources, d, files.error(d))
-                    }))
-                }
+                GroupOutcome::Rejected(ds) => doc.diagnostics.extend(ds.iter().map(|d| Diag {
+                    arch: arch.map(str::to_string),
+                    ..diag(&g.sources, d, files.error(d))
+                })),
                 GroupOutcome::Verified(program, r) => {
-                    let (results, excluded) =
-                        group_entries(arch, &g.sources, program, r, &files);
+                    let (results, excluded) = group_entries(arch, &g.sources, program, r, &files);
                     doc.results.extend(results);
                     doc.excluded.extend(excluded);
                 }

@@ -60,7 +60,9 @@ impl Format {
 }
 
 fn pretty(v: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string())) + "\n"
+    serde_json::to_string_pretty(v)
+        .unwrap_or_else(|e| format!("{{\"error\": {:?}}}", e.to_string()))
+        + "\n"
 }
 
 /// One `--output FORMAT=FILE`.
@@ -88,7 +90,10 @@ pub fn parse_output(s: &str) -> Result<Output, String> {
         ));
     };
     let Some(format) = Format::ALL.into_iter().find(|f| f.name() == format) else {
-        return Err(format!("unknown format `{format}`; the formats are {}", names()));
+        return Err(format!(
+            "unknown format `{format}`; the formats are {}",
+            names()
+        ));
     };
     if path.is_empty() {
         return Err(format!("no file after `{}=`", format.name()));
@@ -140,10 +145,9 @@ pub fn write(path: &Path, text: &str) -> std::io::Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path.file_name().map_or_else(
-        || "report".into(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = path
+        .file_name()
+        .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {
@@ -169,7 +173,10 @@ mod tests {
             Ok(PathBuf::from("out/a=b.xml"))
         );
         let e = parse_output("xml=r.xml").unwrap_err();
-        assert!(e.contains("unknown format `xml`") && e.contains("sarif"), "{e}");
+        assert!(
+            e.contains("unknown format `xml`") && e.contains("sarif"),
+            "{e}"
+        );
         assert!(parse_output("r.sarif").unwrap_err().contains("FORMAT=FILE"));
         assert!(parse_output("json=").unwrap_err().contains("no file"));
     }

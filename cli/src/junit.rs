@@ -39,9 +39,7 @@ pub fn escape(s: &str) -> String {
 
 /// Text content: like [`escape`], but newlines kept as they are.
 fn escape_text(s: &str) -> String {
-    escape(s)
-        .replace("&#10;", "\n")
-        .replace("&#9;", "\t")
+    escape(s).replace("&#10;", "\n").replace("&#9;", "\t")
 }
 
 /// Whether XML 1.0 allows the character.
@@ -143,7 +141,9 @@ fn entry_case(e: &Entry) -> Case {
             "inapplicable".into(),
             format!(
                 "inapplicable: {}",
-                e.reason.as_deref().unwrap_or("the left-hand side cannot match")
+                e.reason
+                    .as_deref()
+                    .unwrap_or("the left-hand side cannot match")
             ),
             String::new(),
         )),
@@ -205,7 +205,11 @@ pub fn render(doc: &Doc) -> String {
                 });
             }
         }
-        for d in doc.diagnostics.iter().filter(|d| !d.run && d.arch.as_deref() == g) {
+        for d in doc
+            .diagnostics
+            .iter()
+            .filter(|d| !d.run && d.arch.as_deref() == g)
+        {
             cases.push(diag_case(d, "loading the input", g));
         }
         suites.push((suite_name(g), cases));
@@ -219,7 +223,8 @@ pub fn render(doc: &Doc) -> String {
     if !run.is_empty() {
         suites.push(("run".into(), run));
     }
-    let count = |cases: &[Case], what: &str| cases.iter().filter(|c| c.element() == Some(what)).count();
+    let count =
+        |cases: &[Case], what: &str| cases.iter().filter(|c| c.element() == Some(what)).count();
     let all: Vec<&Case> = suites.iter().flat_map(|(_, c)| c).collect();
     let total = |what: &str| all.iter().filter(|c| c.element() == Some(what)).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -259,7 +264,10 @@ mod tests {
 
     #[test]
     fn markup_and_characters_xml_cannot_hold_are_escaped() {
-        assert_eq!(escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
+        assert_eq!(
+            escape("a<b & \"c\" 'd'>"),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;"
+        );
         assert_eq!(escape("x\u{1}y\u{fffe}"), "x\u{fffd}y\u{fffd}");
         assert_eq!(escape("l1\nl2"), "l1&#10;l2");
     }

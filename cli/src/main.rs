@@ -2,15 +2,15 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use loweq::run::{self, Target};
-use loweq::shipped::Arch;
 use loweq::cache::{self, DirStore};
 use loweq::doc::Doc;
 use loweq::format::{self, Format, Output};
+use loweq::run::{self, Target};
+use loweq::shipped::Arch;
 use loweq::{flags, progress, text};
 use loweq_verify::cache::Store;
 use loweq_verify::{Options, Progress};
@@ -389,7 +389,9 @@ fn open_cache(dir: Option<&Path>) -> Option<Arc<DirStore>> {
     match DirStore::open(&dir) {
         Ok(s) => Some(Arc::new(s)),
         Err(e) => {
-            eprintln!("warning: cannot use the cache directory: {e}; verifying without the result cache");
+            eprintln!(
+                "warning: cannot use the cache directory: {e}; verifying without the result cache"
+            );
             None
         }
     }

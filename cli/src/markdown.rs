@@ -106,9 +106,14 @@ fn problems(rule: &[Entry]) -> String {
 fn headline(doc: &Doc) -> String {
     let s = &doc.summary;
     let mut bad = Vec::new();
-    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     if s.counterexamples > 0 {
-        bad.push(plural(s.counterexamples, "counterexample", "counterexamples"));
+        bad.push(plural(
+            s.counterexamples,
+            "counterexample",
+            "counterexamples",
+        ));
     }
     if s.errors > 0 {
         bad.push(plural(s.errors, "error", "errors"));
@@ -179,7 +184,11 @@ pub fn render(doc: &Doc) -> String {
         };
         let summary = format!(
             "{mark} {} at {}: {}",
-            code(&format!("{}{}", crate::text::tag(e.arch.as_deref()), e.rule)),
+            code(&format!(
+                "{}{}",
+                crate::text::tag(e.arch.as_deref()),
+                e.rule
+            )),
             code(&format!("{}:{}", e.file, e.line)),
             code(&verdicts)
         );
@@ -211,7 +220,10 @@ pub fn render(doc: &Doc) -> String {
             &fenced(&shadowed.join("\n")),
         ));
     }
-    for (what, list) in [("left out of verification", &doc.excluded), ("not checked in this run", &doc.skipped)] {
+    for (what, list) in [
+        ("left out of verification", &doc.excluded),
+        ("not checked in this run", &doc.skipped),
+    ] {
         if list.is_empty() {
             continue;
         }

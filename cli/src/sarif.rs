@@ -119,7 +119,10 @@ fn entry_result(e: &Entry) -> Option<Json> {
         Verdict::Error => {
             let (text, at) = match &e.error {
                 Some(d) => (d.text.clone(), diag_location(d).unwrap_or(at_rule)),
-                None => (format!("{tag}rule `{}`: error at {}", e.rule, e.label), at_rule),
+                None => (
+                    format!("{tag}rule `{}`: error at {}", e.rule, e.label),
+                    at_rule,
+                ),
             };
             Some(result("error", &text, at, props, print))
         }
@@ -151,11 +154,7 @@ pub fn render(doc: &Doc) -> Json {
     for d in &doc.diagnostics {
         match diag_location(d) {
             Some(at) => {
-                let print = format!(
-                    "{}/input/{}",
-                    d.arch.as_deref().unwrap_or("-"),
-                    d.message
-                );
+                let print = format!("{}/input/{}", d.arch.as_deref().unwrap_or("-"), d.message);
                 let props = json!({ "arch": d.arch });
                 results.push(result("error", &d.text, at, props, print));
             }
@@ -222,8 +221,14 @@ mod tests {
 
     #[test]
     fn file_names_become_uri_references() {
-        assert_eq!(uri("rules/x64/arith.isle"), ("rules/x64/arith.isle".into(), true));
+        assert_eq!(
+            uri("rules/x64/arith.isle"),
+            ("rules/x64/arith.isle".into(), true)
+        );
         assert_eq!(uri("my rules.isle"), ("my%20rules.isle".into(), true));
-        assert_eq!(uri("/tmp/a#b.isle"), ("file:///tmp/a%23b.isle".into(), false));
+        assert_eq!(
+            uri("/tmp/a#b.isle"),
+            ("file:///tmp/a%23b.isle".into(), false)
+        );
     }
 }

@@ -76,7 +76,9 @@ pub fn verdicts(rule: &RuleReport) -> String {
 }
 
 /// [`verdicts`] of (verdict, shadowed by, instantiation) triples.
-pub fn verdict_groups<'a>(instances: impl Iterator<Item = (Verdict, &'a [String], &'a str)>) -> String {
+pub fn verdict_groups<'a>(
+    instances: impl Iterator<Item = (Verdict, &'a [String], &'a str)>,
+) -> String {
     /// A verdict, with the rules that shadow it.
     type Key<'a> = (Verdict, &'a [String]);
     let mut groups: Vec<(Key, Vec<&str>)> = Vec::new();
@@ -155,7 +157,11 @@ fn doc_rule_lines(out: &mut String, doc: &Doc, g: Option<&str>) {
 /// else every counterexample in full, then its errors (once per rule and
 /// diagnostic) and unknowns.
 fn blocks(out: &mut String, doc: &Doc, g: Option<&str>) {
-    for d in doc.diagnostics.iter().filter(|d| !d.run && d.arch.as_deref() == g) {
+    for d in doc
+        .diagnostics
+        .iter()
+        .filter(|d| !d.run && d.arch.as_deref() == g)
+    {
         out.push('\n');
         out.push_str(&d.text);
     }

@@ -28,7 +28,14 @@ fn run(dir: &Path, format: &str) -> (Option<i32>, String, String) {
     let rules = rules();
     let dir = dir.to_string_lossy();
     let o = loweq(&[
-        "verify", "--arch", "x64", &rules, "--format", format, "--cache-dir", &dir,
+        "verify",
+        "--arch",
+        "x64",
+        &rules,
+        "--format",
+        format,
+        "--cache-dir",
+        &dir,
     ]);
     (
         o.status.code(),
@@ -85,7 +92,15 @@ fn warm_cold_and_uncached_runs_print_the_same() {
         let cold = run(&dir, format);
         let warm = run(&dir, format);
         let rules = rules();
-        let o = loweq(&["verify", "--arch", "x64", &rules, "--format", format, "--no-cache"]);
+        let o = loweq(&[
+            "verify",
+            "--arch",
+            "x64",
+            &rules,
+            "--format",
+            format,
+            "--no-cache",
+        ]);
         let none = redact(&String::from_utf8_lossy(&o.stdout));
         assert_eq!(cold.0, Some(1));
         assert_eq!(warm.0, Some(1));
@@ -131,12 +146,20 @@ fn damaged_or_foreign_cache_files_are_ignored_and_rewritten() {
     }
     let again = run(&dir, "json");
     assert_eq!(again.1, cold.1);
-    assert!(again.2.contains("were damaged or not loweq's"), "{}", again.2);
+    assert!(
+        again.2.contains("were damaged or not loweq's"),
+        "{}",
+        again.2
+    );
     // Rewritten: the next run trusts every file again.
     let third = run(&dir, "json");
     assert_eq!(third.1, cold.1);
     assert!(!third.2.contains("were damaged"), "{}", third.2);
-    assert!(third.2.contains("checks answered from the cache"), "{}", third.2);
+    assert!(
+        third.2.contains("checks answered from the cache"),
+        "{}",
+        third.2
+    );
 }
 
 #[test]
@@ -160,7 +183,16 @@ fn concurrent_runs_share_a_cache_safely() {
     let runs: Vec<_> = (0..3)
         .map(|_| {
             Command::new(env!("CARGO_BIN_EXE_loweq"))
-                .args(["verify", "--arch", "x64", &rules, "--format", "json", "--cache-dir", &d])
+                .args([
+                    "verify",
+                    "--arch",
+                    "x64",
+                    &rules,
+                    "--format",
+                    "json",
+                    "--cache-dir",
+                    &d,
+                ])
                 .current_dir(common::root())
                 .output()
         })
@@ -175,7 +207,9 @@ fn concurrent_runs_share_a_cache_safely() {
     assert_eq!(after.1, outs[0]);
     assert!(!after.2.contains("were damaged"), "{}", after.2);
     // No temporary file is left behind.
-    assert!(entries(&dir).iter().all(|p| !p.to_string_lossy().contains(".tmp")));
+    assert!(entries(&dir)
+        .iter()
+        .all(|p| !p.to_string_lossy().contains(".tmp")));
 }
 
 #[test]
@@ -187,7 +221,8 @@ fn an_unusable_cache_directory_warns_and_runs_without() {
     let (code, out, err) = run(&file.join("cache"), "text");
     assert_eq!(code, Some(1));
     assert!(
-        err.contains("warning: cannot use the cache directory") && err.contains("without the result cache"),
+        err.contains("warning: cannot use the cache directory")
+            && err.contains("without the result cache"),
         "{err}"
     );
     assert!(out.contains("counterexample at i8"), "{out}");

@@ -34,14 +34,23 @@ fn read(dir: &Path, name: &str) -> String {
 
 /// Every format but text, written to `r.<format>` in `dir`.
 const FILES: [&str; 10] = [
-    "--output", "json=r.json", "--output", "sarif=r.sarif", "--output", "junit=r.xml", "--output",
-    "github=r.github", "--output", "markdown=r.md",
+    "--output",
+    "json=r.json",
+    "--output",
+    "sarif=r.sarif",
+    "--output",
+    "junit=r.xml",
+    "--output",
+    "github=r.github",
+    "--output",
+    "markdown=r.md",
 ];
 
 /// The SARIF log, validated against the schema.
 fn sarif(dir: &Path) -> Json {
-    let schema: Json = serde_json::from_str(include_str!("../../tests/sarif/sarif-schema-2.1.0.json"))
-        .expect("the schema is JSON");
+    let schema: Json =
+        serde_json::from_str(include_str!("../../tests/sarif/sarif-schema-2.1.0.json"))
+            .expect("the schema is JSON");
     let validator = jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
@@ -75,11 +84,22 @@ fn junit(dir: &Path) -> (Vec<(String, String)>, Vec<Case>) {
         .collect();
     let mut cases = Vec::new();
     for suite in root.children().filter(|n| n.has_tag_name("testsuite")) {
-        let n: usize = suite.attribute("tests").expect("tests").parse().expect("a count");
-        let listed: Vec<_> = suite.children().filter(|c| c.has_tag_name("testcase")).collect();
+        let n: usize = suite
+            .attribute("tests")
+            .expect("tests")
+            .parse()
+            .expect("a count");
+        let listed: Vec<_> = suite
+            .children()
+            .filter(|c| c.has_tag_name("testcase"))
+            .collect();
         assert_eq!(n, listed.len(), "{text}");
         for case in listed {
-            let time: f64 = case.attribute("time").expect("time").parse().expect("seconds");
+            let time: f64 = case
+                .attribute("time")
+                .expect("time")
+                .parse()
+                .expect("seconds");
             assert!(time >= 0.0);
             assert!(case.attribute("classname").is_some());
             let outcome = case.children().find(|c| c.is_element());
@@ -90,7 +110,10 @@ fn junit(dir: &Path) -> (Vec<(String, String)>, Vec<Case>) {
                     .and_then(|o| o.attribute("message"))
                     .unwrap_or_default()
                     .to_string(),
-                outcome.and_then(|o| o.text()).unwrap_or_default().to_string(),
+                outcome
+                    .and_then(|o| o.text())
+                    .unwrap_or_default()
+                    .to_string(),
             ));
         }
     }
@@ -122,7 +145,9 @@ fn github(dir: &Path) -> (Vec<Annotation>, Vec<String>) {
         if rest.starts_with("group::") || rest == "endgroup::" {
             continue;
         }
-        let (head, message) = rest.split_once("::").expect("a command has `::` before its message");
+        let (head, message) = rest
+            .split_once("::")
+            .expect("a command has `::` before its message");
         let (level, props) = head.split_once(' ').expect("a level and properties");
         assert!(["error", "warning", "notice"].contains(&level), "{line}");
         let props = props
@@ -139,7 +164,9 @@ fn github(dir: &Path) -> (Vec<Annotation>, Vec<String>) {
 }
 
 fn prop<'a>(a: &'a Annotation, key: &str) -> &'a str {
-    a.1.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
+    a.1.iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
 }
 
 /// The Markdown with fenced blocks and `<code>` spans taken out, checked
@@ -171,7 +198,10 @@ fn markdown(dir: &Path) -> (String, Vec<String>) {
             outside.push_str(&rest[..at]);
             let end = rest[at..].find("</code>").expect("a closed <code>") + at;
             let inside = &rest[at + 6..end];
-            assert!(!inside.contains(['<', '>', '"']), "raw markup in <code>: {inside}");
+            assert!(
+                !inside.contains(['<', '>', '"']),
+                "raw markup in <code>: {inside}"
+            );
             rest = &rest[end + 7..];
         }
         outside.push_str(rest);
@@ -214,7 +244,11 @@ fn every_format_from_one_run_with_hostile_text() {
         .filter_map(|e| e.counterexample.as_ref().map(|c| c.text.trim_end()))
         .collect();
     assert_eq!(cex.len(), 4, "{text}");
-    assert!(cex[0].contains("@everyone") && cex[0].contains("</details>"), "{}", cex[0]);
+    assert!(
+        cex[0].contains("@everyone") && cex[0].contains("</details>"),
+        "{}",
+        cex[0]
+    );
 
     // SARIF: a result per counterexample, at the rule, none for the
     // shadowed instantiation, which is in the run's properties.
@@ -227,7 +261,10 @@ fn every_format_from_one_run_with_hostile_text() {
         assert_eq!(r["properties"]["rule"], "$bnot.as.neg$");
         assert_eq!(r["message"]["text"], *text);
         let at = &r["locations"][0]["physicalLocation"];
-        assert_eq!(at["artifactLocation"]["uri"], "a%2Cb%3Ac%250A%3Cx%3E%26%60y%60.isle");
+        assert_eq!(
+            at["artifactLocation"]["uri"],
+            "a%2Cb%3Ac%250A%3Cx%3E%26%60y%60.isle"
+        );
         assert_eq!(at["region"]["startLine"], 9);
     }
     let shadowed = &log["runs"][0]["properties"]["shadowed"];
@@ -242,12 +279,18 @@ fn every_format_from_one_run_with_hostile_text() {
     assert_eq!(attr("failures"), Some("4"));
     assert_eq!(attr("skipped"), Some("4"));
     assert_eq!(attr("errors"), Some("0"));
-    let failures: Vec<&Case> = cases.iter().filter(|c| c.1.as_deref() == Some("failure")).collect();
+    let failures: Vec<&Case> = cases
+        .iter()
+        .filter(|c| c.1.as_deref() == Some("failure"))
+        .collect();
     for (c, text) in failures.iter().zip(&cex) {
         assert_eq!(c.3.trim_end(), *text);
         assert!(c.2.contains("is wrong for"), "{c:?}");
     }
-    let byte = cases.iter().find(|c| c.0 == "byte [i64]").expect("byte at i64");
+    let byte = cases
+        .iter()
+        .find(|c| c.0 == "byte [i64]")
+        .expect("byte at i64");
     assert_eq!(byte.1.as_deref(), Some("skipped"));
     assert!(byte.2.contains("shadowed by `wide`"), "{byte:?}");
     assert!(cases.iter().any(|c| c.0 == "iadd [i8]" && c.1.is_none()));
@@ -271,7 +314,10 @@ fn every_format_from_one_run_with_hostile_text() {
     // Markdown: the table, one block per failing rule, everything from
     // the files inside code.
     let md = read(&dir, "r.md");
-    assert!(md.starts_with("### loweq verify: 4 counterexamples\n"), "{md}");
+    assert!(
+        md.starts_with("### loweq verify: 4 counterexamples\n"),
+        "{md}"
+    );
     assert!(md.contains("| 4 | 16 | 8 | 4 | 3 | 1 | 0 | 0 |"), "{md}");
     let (outside, blocks) = markdown(&dir);
     assert_clean(&outside);
@@ -291,9 +337,14 @@ fn unknowns_and_input_problems_in_every_format() {
     assert_eq!(o.status.code(), Some(3));
     let log = sarif(&dir);
     let r = &log["runs"][0]["results"][0];
-    assert_eq!((&r["ruleId"], &r["level"]), (&"unknown".into(), &"warning".into()));
+    assert_eq!(
+        (&r["ruleId"], &r["level"]),
+        (&"unknown".into(), &"warning".into())
+    );
     let (_, cases) = junit(&dir);
-    assert!(cases.iter().any(|c| c.1.as_deref() == Some("error") && c.2.starts_with("unknown: ")));
+    assert!(cases
+        .iter()
+        .any(|c| c.1.as_deref() == Some("error") && c.2.starts_with("unknown: ")));
     let (annotations, _) = github(&dir);
     assert_eq!(annotations.len(), 1);
     assert_eq!(annotations[0].0, "warning");
@@ -310,7 +361,10 @@ fn unknowns_and_input_problems_in_every_format() {
     let log = sarif(&dir);
     let r = &log["runs"][0]["results"][0];
     assert_eq!(r["ruleId"], "error");
-    assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
     let (_, cases) = junit(&dir);
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].0, "loading the input");
@@ -321,16 +375,27 @@ fn unknowns_and_input_problems_in_every_format() {
     assert!(annotations[0].2.contains("::</details>"));
     let (outside, blocks) = markdown(&dir);
     assert_clean(&outside);
-    assert!(blocks[0].contains("<script>alert`1`</script>```"), "{blocks:?}");
+    assert!(
+        blocks[0].contains("<script>alert`1`</script>```"),
+        "{blocks:?}"
+    );
 
     // A file that cannot be read has no place: a SARIF notification.
     let dir = common::scratch("unreadable");
-    let o = loweq(&dir, &["verify", "no/such.isle", "--output", "sarif=r.sarif"]);
+    let o = loweq(
+        &dir,
+        &["verify", "no/such.isle", "--output", "sarif=r.sarif"],
+    );
     assert_eq!(o.status.code(), Some(2));
     let log = sarif(&dir);
     assert_eq!(log["runs"][0]["results"], serde_json::json!([]));
     let n = &log["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
-    assert!(n["message"]["text"].as_str().is_some_and(|t| t.contains("cannot read")), "{log:#}");
+    assert!(
+        n["message"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("cannot read")),
+        "{log:#}"
+    );
 }
 
 #[test]

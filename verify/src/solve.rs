@@ -175,7 +175,11 @@ struct Encoded<'a> {
 
 /// Encodes a condition at an instantiation; the outcome when that alone
 /// decides it (an encoding error, or a condition that folds to false).
-fn encode<'a>(program: &'a Program, cond: &'a Condition, inst: &'a Instance) -> Result<Encoded<'a>, Outcome> {
+fn encode<'a>(
+    program: &'a Program,
+    cond: &'a Condition,
+    inst: &'a Instance,
+) -> Result<Encoded<'a>, Outcome> {
     let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
     let mut assumptions = Vec::new();
     let mut lhs = Vec::new();
@@ -329,7 +333,11 @@ pub fn check(
                 };
                 let wellformed = &e.wellformed;
                 let (selected_away, count) = again(
-                    wellformed.iter().cloned().chain(e.defined.clone()).collect(),
+                    wellformed
+                        .iter()
+                        .cloned()
+                        .chain(e.defined.clone())
+                        .collect(),
                     q.count,
                 );
                 match selected_away {
@@ -345,9 +353,12 @@ pub fn check(
                         };
                         match again(base(e.lhs.clone()), count) {
                             (Answer::Unsat, count) if e.priority.is_empty() => inapplicable(count),
-                            (Answer::Unsat, count) => {
-                                shadowed(&e.plain, &e.priority, |extra| again(base(extra), 0), count)
-                            }
+                            (Answer::Unsat, count) => shadowed(
+                                &e.plain,
+                                &e.priority,
+                                |extra| again(base(extra), 0),
+                                count,
+                            ),
                             (Answer::Unknown(r), count) => Outcome::new(
                                 Verdict::Unknown,
                                 count,

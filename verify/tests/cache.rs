@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use loweq_semantics::span::{SourceFile, SourceMap};
-use loweq_verify::cache::{Key, Kept, Leaf, Store};
+use loweq_verify::cache::{Kept, Key, Leaf, Store};
 use loweq_verify::{verify, Cancel, Options, Report, Verdict};
 
 /// One rule that verifies, one that is wrong at 8 bits.
