@@ -74,10 +74,7 @@ fn the_logical_instructions_require_exactly_the_encodable_immediates() {
     let program = program();
     let inst = TermInstance::with_result(&program, "a64_and_imm", &[None, None, None], None)
         .expect("a64_and_imm instantiates");
-    for (datasize, name, mask) in [
-        (64, "Size64", u64::MAX),
-        (32, "Size32", 0xffff_ffffu64),
-    ] {
+    for (datasize, name, mask) in [(64, "Size64", u64::MAX), (32, "Size32", 0xffff_ffffu64)] {
         let values = decoded(datasize);
         for v in candidates(&values, mask) {
             let e = inst
