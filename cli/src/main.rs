@@ -47,6 +47,26 @@ enum Command {
     /// Time the full verification of the shipped rules and print rules,
     /// instantiations, queries, seconds and the slowest instantiation.
     Bench(BenchArgs),
+    /// Show which rules lower each IR operation at each type, and whether
+    /// they verified.
+    ///
+    /// Verifies the rules (like `loweq verify`), then prints a table: a row
+    /// per IR operation of semantics/spec/clif, a column per type, and in
+    /// each cell how many rules lower it and its status: `ok` (every
+    /// instantiation there has a verified rule that matches every
+    /// instruction, and every rule that applies verified), `FAIL` (a rule
+    /// that applies did not verify), `part` (some instantiation is lowered
+    /// only by rules that match some instructions, such as an immediate
+    /// operand), `none` (no rule). Then the cells that are not `ok`, with
+    /// the reason, and a summary.
+    ///
+    /// Without FILEs: the shipped rules of both backends (or of --arch).
+    /// With FILEs (and --arch): the rules in FILE, in place of the shipped
+    /// rules of that architecture.
+    ///
+    /// Exit status: 0 when every cell is `ok`, 1 when a cell is uncovered or
+    /// not verified, 2 on bad input.
+    Coverage(CoverageArgs),
     /// Run Cranelift runtest files (`.clif`) against the IR specs.
     ///
     /// Every `; run: %f(args) == expected` command calls its function in an
@@ -151,8 +171,8 @@ struct ConformArgs {
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = ConformFormat::Text)]
-    format: ConformFormat,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    format: TextOrJson,
     /// Print vectors per second (end to end, spec evaluation included)
     /// and the time of the run instead of the report.
     #[arg(long)]
@@ -231,6 +251,36 @@ struct VerifyArgs {
 }
 
 #[derive(clap::Args, Debug)]
+struct CoverageArgs {
+    /// Rule files to use in place of the architecture's shipped rules
+    /// (needs --arch).
+    files: Vec<PathBuf>,
+    /// Restrict to one architecture.
+    #[arg(long, value_enum)]
+    arch: Option<Arch>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    format: TextOrJson,
+    /// Per-query solver timeout in seconds.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
+    timeout: f64,
+    /// Worker threads (default: all cores; at most 4 per core).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    jobs: Option<usize>,
+    /// How many expansions through chained terms one rule may have.
+    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
+    max_expansions: usize,
+    /// Show progress on stderr (default: when stderr is a terminal).
+    #[arg(long, value_enum, default_value_t = When::Auto)]
+    progress: When,
+}
+
+#[derive(clap::Args, Debug)]
 struct BenchArgs {
     /// Restrict to one architecture.
     #[arg(long, value_enum)]
@@ -261,7 +311,7 @@ struct BenchArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum ConformFormat {
+enum TextOrJson {
     /// A line per rule, counterexamples in full, a summary line.
     Text,
     /// One JSON document (schema in README.md).
@@ -478,6 +528,68 @@ fn bench_cache(target: &Target, options: &Options, runs: usize) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn coverage(args: CoverageArgs) -> ExitCode {
+    use loweq::coverage::{self, report};
+    if !args.files.is_empty() && args.arch.is_none() {
+        return fail("coverage of rule files needs --arch: the IR operations and instruction specs are those of an architecture");
+    }
+    let checked = flags::timeout(args.timeout).and_then(|t| Ok((t, jobs(args.jobs)?)));
+    let (timeout, jobs) = match checked {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
+    };
+    let options = Options {
+        timeout,
+        jobs,
+        max_expansions: args.max_expansions,
+        ..Options::default()
+    };
+    let show_progress = match args.progress {
+        When::Always => true,
+        When::Never => false,
+        When::Auto => std::io::stderr().is_terminal(),
+    };
+    let bar = progress::Reporter::new(show_progress, std::io::stderr().is_terminal());
+    let progress = |p: Progress| bar.update(p);
+    let target = target(args.files, args.arch);
+    let run = match run::verify(&target, &options, None, &progress) {
+        Ok(r) => r,
+        Err(d) => {
+            bar.finish();
+            return fail(&d.message);
+        }
+    };
+    bar.finish();
+    let mut arches = Vec::new();
+    for g in &run.groups {
+        match (&g.outcome, g.arch) {
+            (run::GroupOutcome::Verified(program, r), Some(arch)) => {
+                arches.push(report::ArchCoverage {
+                    arch,
+                    sources: g.sources.clone(),
+                    coverage: coverage::coverage(program, r),
+                })
+            }
+            _ => {
+                // Input that did not load: the verifier's report says why.
+                emit(&text::report(&run));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match args.format {
+        TextOrJson::Text => emit(&report::text(&arches)),
+        TextOrJson::Json => match serde_json::to_string_pretty(&report::json(&arches)) {
+            Ok(s) => emit(&(s + "\n")),
+            Err(e) => return fail(&format!("cannot write JSON: {e}")),
+        },
+    }
+    match arches.iter().all(|a| a.coverage.complete()) {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::from(1),
+    }
+}
+
 fn bench(args: BenchArgs) -> ExitCode {
     let checked = flags::timeout(args.timeout)
         .and_then(|t| Ok((t, jobs(args.jobs)?, flags::runs(args.runs)?)));
@@ -589,8 +701,8 @@ fn conform(args: ConformArgs) -> ExitCode {
         emit(&conform::bench(&run));
     } else {
         match args.format {
-            ConformFormat::Text => emit(&conform::text(&run)),
-            ConformFormat::Json => match serde_json::to_string_pretty(&conform::json(&run)) {
+            TextOrJson::Text => emit(&conform::text(&run)),
+            TextOrJson::Json => match serde_json::to_string_pretty(&conform::json(&run)) {
                 Ok(s) => emit(&(s + "\n")),
                 Err(e) => return fail(&format!("cannot write JSON: {e}")),
             },
@@ -628,6 +740,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Verify(a) => verify(a),
         Command::Bench(a) => bench(a),
+        Command::Coverage(a) => coverage(a),
         Command::Runtest(a) => runtest(a),
         Command::Conform(a) => conform(a),
         Command::Repl(a) => repl(a),
