@@ -206,7 +206,7 @@ impl Search<'_> {
         }
         let s = &self.cond.slots[slot];
         let occ = &self.cond.occurrences[s.occurrence];
-        let mut any = false;
+        let mut admitted = false;
         for (i, sig) in self.program.term(s.term).signatures.iter().enumerate() {
             let mut next = inf.clone();
             let ok = occ
@@ -216,7 +216,7 @@ impl Search<'_> {
                 .chain(std::iter::once((&occ.result, &sig.ret)))
                 .all(|(&n, ty)| next.require(graph, n, ty).is_ok());
             if ok {
-                any = true;
+                admitted = true;
                 if slot == 0 {
                     self.primary[i].admitted = true;
                 }
@@ -225,11 +225,14 @@ impl Search<'_> {
                 self.chosen.pop();
             }
         }
-        // An IR operation nested in the pattern has no signature at the
-        // types chosen so far (`select (icmp ...)` with a 16-bit condition,
-        // where `icmp` only makes i8): the pattern does not admit the first
-        // term's signature, which is inapplicable, not ill-typed.
-        if !any && slot > 0 && !s.chained && occ.side == crate::condition::Side::Lhs {
+        // No signature of a nested term fits, but the facts chosen so far
+        // cannot hold anyway (`(ty_16_to_64 ty)` at i8, where no `uextend`
+        // produces an i8), or the term is an IR operation nested in the
+        // pattern (`select (icmp ...)` with a 16-bit condition, where `icmp`
+        // only makes i8), so the pattern does not admit the first term's
+        // signature: inapplicable there, not an error.
+        let nested_ir = !s.chained && occ.side == crate::condition::Side::Lhs;
+        if !admitted && slot > 0 && (nested_ir || inf.refutes_facts(graph, enums)) {
             if let Some(&i) = self.chosen.first() {
                 self.primary[i].typed = true;
             }
