@@ -96,7 +96,7 @@ impl Queries<'_> {
     fn check(&mut self, extra: &[Bool]) -> Answer {
         self.count += 1;
         let solver = match self.logic {
-            Some("QF_BV") => bit_blaster(),
+            Some("QF_BV") => bit_blaster(self.timeout),
             logic => logic.and_then(Solver::new_for_logic).unwrap_or_default(),
         };
         let mut params = Params::new();
@@ -142,13 +142,19 @@ impl Queries<'_> {
 /// bit-blast, SAT. z3's own QF_BV strategy sends some of these queries
 /// (a CMOV on flags computed by TEST, at 32 and 64 bits) to its SMT core,
 /// where they time out; bit-blasting them answers in milliseconds.
-fn bit_blaster() -> Solver {
+///
+/// The tactic carries the timeout too (`try_for`), besides the solver's
+/// `timeout` parameter: z3 may lose a timer that fires before the check is
+/// under way (a very short timeout on a loaded machine), and a tactic's own
+/// timer starts with the tactic.
+fn bit_blaster(timeout: Duration) -> Solver {
     use z3::Tactic;
     Tactic::new("simplify")
         .and_then(&Tactic::new("solve-eqs"))
         .and_then(&Tactic::new("simplify"))
         .and_then(&Tactic::new("bit-blast"))
         .and_then(&Tactic::new("sat"))
+        .try_for(timeout.max(Duration::from_millis(1)))
         .solver()
 }
 
