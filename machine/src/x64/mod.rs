@@ -147,8 +147,7 @@ fn assemble(batch: &Batch) -> Result<Vec<u8>, MachineError> {
                 a.mov(qword_ptr(rbx + (8 * k) as i32), rax).map_err(iced)?;
             }
         }
-        a.push(qword_ptr(r15 + flags_in as i32))
-            .map_err(iced)?;
+        a.push(qword_ptr(r15 + flags_in as i32)).map_err(iced)?;
         a.popfq().map_err(iced)?;
         for (j, &r) in regs.iter().enumerate() {
             a.add_instruction(mov_load(r, 8 * j)?).map_err(iced)?;
@@ -161,8 +160,7 @@ fn assemble(batch: &Batch) -> Result<Vec<u8>, MachineError> {
                 .map_err(iced)?;
         }
         a.pushfq().map_err(iced)?;
-        a.pop(qword_ptr(r15 + flags_out as i32))
-            .map_err(iced)?;
+        a.pop(qword_ptr(r15 + flags_out as i32)).map_err(iced)?;
         // The window back into the record.
         if memory > 0 {
             a.mov(rbx, MEMORY_WINDOW).map_err(iced)?;
@@ -172,11 +170,9 @@ fn assemble(batch: &Batch) -> Result<Vec<u8>, MachineError> {
                     .map_err(iced)?;
             }
         }
-        a.mov(qword_ptr(r15 + fault as i32), 0i32)
-            .map_err(iced)?;
+        a.mov(qword_ptr(r15 + fault as i32), 0i32).map_err(iced)?;
         a.set_label(&mut resume).map_err(iced)?;
-        a.lea(r15, qword_ptr(r15 + stride as i32))
-            .map_err(iced)?;
+        a.lea(r15, qword_ptr(r15 + stride as i32)).map_err(iced)?;
         a.dec(r14).map_err(iced)?;
         a.jne(top).map_err(iced)?;
     }
@@ -294,7 +290,10 @@ mod tests {
         let out = Native::new().run(&b).unwrap();
         assert_eq!(out.get(0).regs[0], 0xffff_ffff_ffff_ff80);
         assert_eq!(out.get(0).fault, None);
-        assert_eq!(&out.get(1).memory_bytes()[..8], &[1, 2, 0xcd, 0xab, 5, 6, 7, 8]);
+        assert_eq!(
+            &out.get(1).memory_bytes()[..8],
+            &[1, 2, 0xcd, 0xab, 5, 6, 7, 8]
+        );
         assert_eq!(out.get(2).fault, Some(crate::Fault(libc::SIGSEGV)));
     }
 
