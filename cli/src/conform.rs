@@ -157,6 +157,9 @@ fn disagreement(out: &mut String, isa: Isa, r: &InstResult, d: &Disagreement) {
     }
     let _ = writeln!(out, "  = spec:    {}", observed(&d.result_reg, &d.spec));
     let _ = writeln!(out, "  = machine: {}", observed(&d.result_reg, &d.machine));
+    if let Some(n) = &d.note {
+        let _ = writeln!(out, "  = note:    {n}");
+    }
     let _ = writeln!(out, "  = {} of {} vectors agree", r.agreed, r.vectors);
 }
 
@@ -296,6 +299,7 @@ pub fn json(run: &ConformRun) -> Json {
                         "register": d.result_reg,
                         "spec": observed_json(&d.spec),
                         "machine": observed_json(&d.machine),
+                        "note": d.note,
                     })),
                 })).collect::<Vec<_>>(),
                 "not_run": r.not_run.iter().map(|n| json!({

@@ -434,6 +434,9 @@ fn compare(
         if agree {
             result.agreed += 1;
         } else if result.first.is_none() {
+            let note = memory
+                .then(|| access_note(job, v, &spec, &observed))
+                .flatten();
             let code = &codes[v.pool];
             result.first = Some(Disagreement {
                 listing: machine
@@ -447,9 +450,41 @@ fn compare(
                 },
                 spec,
                 machine: observed,
+                note,
             });
         }
     }
+}
+
+/// What a disagreement of an instruction that accesses memory means, when
+/// one side faulted.
+fn access_note(job: &Job, v: &Vector, spec: &Observed, machine: &Observed) -> Option<String> {
+    let base = job
+        .address
+        .map(|r| format!("`{}` ({})", address_path(job), job.regs[r]))
+        .unwrap_or_default();
+    match (spec, machine) {
+        (Observed::Memory { .. }, Observed::Trap(_)) => Some(format!(
+            "the machine faulted: its access left the vector's memory. The harness chose \
+             {base} so that the spec's access lands in it, so the machine accesses \
+             another address than the spec says, or more bytes"
+        )),
+        (Observed::Trap(_), Observed::Memory { .. }) if v.fault.is_some() => Some(
+            "the spec's access runs past the vector's memory, the machine's does not: \
+             the machine accesses fewer bytes than the spec says, or elsewhere"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+/// The path of the address register operand (`a.base`).
+fn address_path(job: &Job) -> String {
+    job.leaves()
+        .into_iter()
+        .find(|(_, p)| matches!(p, Param::Reg { reg, .. } if Some(*reg) == job.address))
+        .map(|(path, _)| path)
+        .unwrap_or_default()
 }
 
 type Prepared = (Vec<Vec<Value>>, Vec<Vector>, Option<String>);

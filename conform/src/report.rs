@@ -51,6 +51,9 @@ pub struct Disagreement {
     pub spec: Observed,
     /// What the machine did.
     pub machine: Observed,
+    /// What the disagreement means, where the harness can tell (a memory
+    /// access the machine made elsewhere than the spec says).
+    pub note: Option<String>,
 }
 
 /// One instruction term at one variant.

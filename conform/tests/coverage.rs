@@ -51,3 +51,51 @@ fn a_new_spec_without_a_mapping_is_listed() {
         "{message}"
     );
 }
+
+/// A spec term the run cannot check is listed with the reason, and the
+/// others still run: one without a mapping, and one whose mapping does
+/// not fit it.
+#[test]
+fn unmapped_and_unfitting_terms_are_listed_and_the_rest_runs() {
+    let isa = Isa::X64;
+    if common::machine_or_skip(isa).is_none() {
+        return;
+    }
+    let mut files = common::files(isa);
+    files.push(SourceFile::new(
+        "semantics/spec/x64/new.isle",
+        "(decl x64_bswap (OperandSize Reg) Reg)\n\
+         (extern constructor x64_bswap x64_bswap)\n\
+         (spec (x64_bswap size a) (provide (= result (rev a))))\n\
+         (decl x64_pair (OperandSize Reg) Reg)\n\
+         (extern constructor x64_pair x64_pair)\n\
+         (spec (x64_pair size a) (provide (= result a)))\n",
+    ));
+    let program = common::load(files);
+    let (_, shipped) = map::shipped(isa.name()).unwrap();
+    // `x64_pair`'s entry names a parameter it does not have.
+    let text = format!(
+        "{shipped}\n[[inst]]\nterm = \"x64_pair\"\nregs = {{ b = \"rax\" }}\n\
+         result = \"rax\"\nasm = \"Nop\"\n"
+    );
+    let options = loweq_conform::Options {
+        vectors: 20,
+        ..Default::default()
+    };
+    let make = || isa.machine();
+    let report = loweq_conform::run(&program, isa, "t.toml", &text, &options, &make).unwrap();
+    let names: Vec<&str> = report.coverage.missing.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["x64_bswap"]);
+    let pair = report
+        .results
+        .iter()
+        .find(|r| r.term == "x64_pair")
+        .expect("listed");
+    let why = pair.error.as_deref().unwrap_or_default();
+    assert!(why.contains("`b` is not a parameter"), "{why}");
+    assert_eq!(report.errors(), 2);
+    assert!(report
+        .results
+        .iter()
+        .any(|r| r.term == "x64_add" && r.ok() && r.vectors == 20));
+}
