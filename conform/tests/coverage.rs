@@ -84,7 +84,12 @@ fn unmapped_and_unfitting_terms_are_listed_and_the_rest_runs() {
     };
     let make = || isa.machine();
     let report = loweq_conform::run(&program, isa, "t.toml", &text, &options, &make).unwrap();
-    let names: Vec<&str> = report.coverage.missing.iter().map(|t| t.name.as_str()).collect();
+    let names: Vec<&str> = report
+        .coverage
+        .missing
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
     assert_eq!(names, ["x64_bswap"]);
     let pair = report
         .results
