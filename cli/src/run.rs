@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use cranelift_isle::sema::RuleId;
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::span::{SourceFile, SourceMap};
-use cranelift_isle::sema::RuleId;
 use loweq_verify::{Options, Phase, Progress, Report, SmtSink, Verdict};
 
 use crate::shard::{assign, Plan, Shard, Unit};

@@ -46,9 +46,7 @@ pub fn assign(costs: &[u64], count: usize) -> Vec<usize> {
     let mut load = vec![0u64; count];
     let mut owner = vec![0; costs.len()];
     for i in order {
-        let least = (0..count)
-            .min_by_key(|&s| (load[s], s))
-            .unwrap_or_default();
+        let least = (0..count).min_by_key(|&s| (load[s], s)).unwrap_or_default();
         owner[i] = least;
         load[least] = load[least].saturating_add(costs[i]);
     }
@@ -86,7 +84,14 @@ impl Plan {
         let mine = self.rules.iter().filter(|u| u.shard == self.index);
         let (n, work) = mine.fold((0, 0u64), |(n, w), u| (n + 1, w + u.cost));
         let all: u64 = self.rules.iter().map(|u| u.cost).sum();
-        (n, if all == 0 { 0.0 } else { work as f64 / all as f64 })
+        (
+            n,
+            if all == 0 {
+                0.0
+            } else {
+                work as f64 / all as f64
+            },
+        )
     }
 }
 
@@ -98,7 +103,11 @@ pub fn merge(reports: Vec<(String, Doc)>) -> Result<Doc, String> {
         return Err("no reports to merge".into());
     }
     if reports.len() == 1 && reports[0].1.shard.is_none() {
-        return Ok(reports.into_iter().next().map(|(_, d)| d).unwrap_or_default());
+        return Ok(reports
+            .into_iter()
+            .next()
+            .map(|(_, d)| d)
+            .unwrap_or_default());
     }
     let mut plans = Vec::new();
     for (name, d) in &reports {
@@ -129,7 +138,12 @@ pub fn merge(reports: Vec<(String, Doc)>) -> Result<Doc, String> {
                 ))
             }
             Some(slot) => *slot = Some(i),
-            None => return Err(format!("`{name}`: shard {}/{} is out of range", p.index, p.count)),
+            None => {
+                return Err(format!(
+                    "`{name}`: shard {}/{} is out of range",
+                    p.index, p.count
+                ))
+            }
         }
     }
     let missing: Vec<String> = by_index
@@ -139,7 +153,10 @@ pub fn merge(reports: Vec<(String, Doc)>) -> Result<Doc, String> {
         .map(|(i, _)| format!("{}/{}", i + 1, first.count))
         .collect();
     if !missing.is_empty() {
-        return Err(format!("missing the report of shard {}", missing.join(", ")));
+        return Err(format!(
+            "missing the report of shard {}",
+            missing.join(", ")
+        ));
     }
     // Every shard's results are its own rules'.
     for ((name, d), p) in reports.iter().zip(&plans) {
@@ -157,7 +174,10 @@ pub fn merge(reports: Vec<(String, Doc)>) -> Result<Doc, String> {
     let mut results: Vec<Entry> = Vec::new();
     for u in &first.rules {
         let Some(owner) = by_index.get(u.shard - 1).copied().flatten() else {
-            return Err(format!("the plan gives `{}` to a shard that does not exist", u.rule));
+            return Err(format!(
+                "the plan gives `{}` to a shard that does not exist",
+                u.rule
+            ));
         };
         results.extend(
             reports[owner]

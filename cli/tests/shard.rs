@@ -65,8 +65,16 @@ fn three_shards_merge_into_the_unsharded_report() {
     for i in 1..=3 {
         let name = format!("shard{i}.json");
         let shard = format!("{i}/3");
-        let o = verify(&dir, &rules, &["--shard", &shard, "--output", &format!("json={name}")]);
-        assert!(stderr(&o).contains(&format!("note: shard {i}/3: ")), "{}", stderr(&o));
+        let o = verify(
+            &dir,
+            &rules,
+            &["--shard", &shard, "--output", &format!("json={name}")],
+        );
+        assert!(
+            stderr(&o).contains(&format!("note: shard {i}/3: ")),
+            "{}",
+            stderr(&o)
+        );
         let doc: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join(&name)).expect("written"))
                 .expect("JSON");
@@ -97,9 +105,17 @@ fn three_shards_merge_into_the_unsharded_report() {
 #[test]
 fn a_shard_without_a_share_checks_nothing_and_passes() {
     let dir = common::scratch("empty_shard");
-    let o = verify(&dir, &data("ci/report.isle"), &["--shard", "5/5", "--format", "json"]);
+    let o = verify(
+        &dir,
+        &data("ci/report.isle"),
+        &["--shard", "5/5", "--format", "json"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("note: shard 5/5: 0 of 4 rules"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("note: shard 5/5: 0 of 4 rules"),
+        "{}",
+        stderr(&o)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(doc["results"], serde_json::json!([]));
     assert_eq!(doc["shard"]["rules"].as_array().map(Vec::len), Some(4));
@@ -110,10 +126,23 @@ fn merge_refuses_reports_that_are_not_the_shards_of_one_run() {
     let dir = common::scratch("bad_merge");
     let rules = data("ci/report.isle");
     for i in 1..=2 {
-        let o = verify(&dir, &rules, &["--shard", &format!("{i}/2"), "--output", &format!("json=s{i}.json")]);
+        let o = verify(
+            &dir,
+            &rules,
+            &[
+                "--shard",
+                &format!("{i}/2"),
+                "--output",
+                &format!("json=s{i}.json"),
+            ],
+        );
         assert!(o.status.code().is_some());
     }
-    let o = verify(&dir, &data("ci/bad_name.isle"), &["--shard", "1/2", "--output", "json=other.json"]);
+    let o = verify(
+        &dir,
+        &data("ci/bad_name.isle"),
+        &["--shard", "1/2", "--output", "json=other.json"],
+    );
     assert_eq!(o.status.code(), Some(2));
     let o = verify(&dir, &rules, &["--output", "json=whole.json"]);
     assert_eq!(o.status.code(), Some(1));
@@ -121,8 +150,14 @@ fn merge_refuses_reports_that_are_not_the_shards_of_one_run() {
     for (args, says) in [
         (vec!["s1.json"], "missing the report of shard 2/2"),
         (vec!["s1.json", "s1.json", "s2.json"], "are both shard 1/2"),
-        (vec!["s1.json", "other.json"], "are shards of different runs"),
-        (vec!["s1.json", "whole.json"], "is the report of a whole run"),
+        (
+            vec!["s1.json", "other.json"],
+            "are shards of different runs",
+        ),
+        (
+            vec!["s1.json", "whole.json"],
+            "is the report of a whole run",
+        ),
         (vec!["junk.json"], "is not a JSON report of `loweq verify`"),
         (vec!["no-such.json"], "cannot read `no-such.json`"),
     ] {

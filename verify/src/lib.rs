@@ -164,9 +164,10 @@ fn pool(options: &Options, rules: usize) -> Result<rayon::ThreadPool, Diagnostic
 }
 
 /// The rules [`verify`] checks with these options (`subset` aside), in
-/// report order, each with an estimate of the work: the size of its
-/// queries (the nodes of each expansion's condition, once per
-/// instantiation). The estimate depends only on the program and the
+/// report order, each with an estimate of the work: the size of the
+/// circuits its queries bit-blast to (for every expansion and
+/// instantiation, the bits of every typed node of the condition, squared
+/// for multiplication and division). The estimate depends only on the program and the
 /// options, never on timings or a cache, so that the shards of a run,
 /// each on its own machine, share it out the same way.
 pub fn estimate(program: &Program, options: &Options) -> Result<Vec<(RuleId, u64)>, Diagnostic> {
@@ -190,11 +191,37 @@ fn cost(program: &Program, rule: RuleId, max_expansions: usize) -> u64 {
         let built = condition::build(program, rule, &plan)
             .and_then(|c| instances::instances(program, &c).map(|found| (c, found)));
         if let Ok((cond, found)) = built {
-            let nodes = cond.graph.nodes.len() as u64;
-            total = total.saturating_add(nodes.saturating_mul(found.typed.len().max(1) as u64));
+            for inst in &found.typed {
+                total = total.saturating_add(bits(&cond, inst));
+            }
         }
     }
     total.max(1)
+}
+
+/// The size of the circuit an instantiated condition bit-blasts to,
+/// roughly: the bits of every typed node, squared for the operators whose
+/// circuits are quadratic.
+fn bits(cond: &condition::Condition, inst: &instances::Instance) -> u64 {
+    use loweq_semantics::graph::{NodeId, NodeKind};
+    use loweq_semantics::op::Op;
+    use loweq_semantics::ty::Ty;
+    let mut total: u64 = 0;
+    for (i, n) in cond.graph.nodes.iter().enumerate() {
+        let Some(ty) = inst.typing.ty(NodeId(i as u32)) else {
+            continue;
+        };
+        let w = match ty {
+            Ty::Bv(w) => u64::from(*w),
+            _ => 1,
+        };
+        let quadratic = matches!(
+            n.kind,
+            NodeKind::Op(Op::BvMul | Op::BvUdiv | Op::BvSdiv | Op::BvUrem | Op::BvSrem)
+        );
+        total = total.saturating_add(if quadratic { w * w } else { w });
+    }
+    total
 }
 
 /// The rules to verify, and the ones left out with their reasons.
