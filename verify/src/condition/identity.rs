@@ -41,9 +41,9 @@
 //! variables shared by every condition, constrained by what their spec says
 //! of *some* output (see [`Builder::skolem`]).
 
-use cranelift_isle::sema::{ExtractorKind, Pattern, Rule, TermId, TermKind, Type};
+use cranelift_isle::sema::{ExtractorKind, Pattern, Rule, TermFlags, TermId, TermKind, Type};
 use loweq_dsl::Diagnostic;
-use loweq_semantics::expr::{ExprKind, LocalId, Spec};
+use loweq_semantics::expr::{ExprKind, LocalId, Spec, StateId};
 use loweq_semantics::graph::{NodeId, NodeKind, VarId};
 use loweq_semantics::op::Op;
 use loweq_semantics::span::Span;
@@ -71,6 +71,19 @@ pub(super) enum Output {
     Enum(usize),
     /// Any other value: its variable.
     Plain(NodeId),
+}
+
+/// An extractor applied to one input: its outputs, and whether its spec
+/// is assumed of them. An application first made in a condition about
+/// another rule has Skolem outputs (see [`Builder::skolem`]); when the
+/// rule's own patterns apply the same extractor to the same input later,
+/// its spec is assumed then, of the same outputs.
+#[derive(Clone, Debug)]
+pub(super) struct Applied {
+    /// The outputs.
+    pub outs: Vec<NodeId>,
+    /// Whether the spec is assumed (the rule's own patterns applied it).
+    pub assumed: bool,
 }
 
 /// ISLE types whose values are IR entities, with an identity beyond their
@@ -358,32 +371,70 @@ impl Builder<'_> {
     ) -> Result<(), Diagnostic> {
         let span = self.rule_span(rule);
         let key = (tid, self.ir_root(value));
-        let outs = match self.applied.get(&key) {
-            Some(outs) => {
-                let outs = outs.clone();
-                if self.in_condition() {
-                    let inst = self.instantiate_spec(tid, &outs, value)?;
-                    let list = self.collect.as_mut().expect("in a condition");
-                    list.extend(inst.provides);
-                    list.extend(inst.matches);
-                    list.extend(inst.requires);
-                }
-                outs
+        let outs = match self.applied.get(&key).cloned() {
+            Some(memo) if self.in_condition() && memo.assumed => {
+                // The rule matched this extractor on this input: so does
+                // the other rule, with the same outputs.
+                let inst = self.instantiate_spec(tid, &memo.outs, value)?;
+                let list = self.collect.as_mut().expect("in a condition");
+                list.extend(inst.provides);
+                list.extend(inst.matches);
+                list.extend(inst.requires);
+                memo.outs
             }
-            None => {
-                let aliases = self.aliases(tid);
-                let term = &self.p.terms.terms[tid.index()];
-                let mut outs = Vec::new();
-                for (i, &aty) in term.arg_tys.iter().enumerate() {
-                    if aliases.contains(&i) {
-                        outs.push(value);
-                        continue;
-                    }
-                    self.counter += 1;
-                    let name = format!("{}#{}.{}", self.p.term(tid).name, self.counter, i);
-                    outs.push(self.fresh_typed(name, aty, span)?);
+            Some(memo) if !self.in_condition() => {
+                if !memo.assumed {
+                    // First made, with Skolem outputs, in a condition about
+                    // another rule: the rule's own pattern applies it now.
+                    self.apply(
+                        tid,
+                        memo.outs.clone(),
+                        value,
+                        Side::Lhs,
+                        text,
+                        Role::Callee,
+                        span,
+                    )?;
+                    self.applied.insert(
+                        key,
+                        Applied {
+                            outs: memo.outs.clone(),
+                            assumed: true,
+                        },
+                    );
                 }
-                if self.in_condition() {
+                memo.outs
+            }
+            memo => {
+                // In a condition, an extractor the rule did not apply here.
+                let condition = self.in_condition();
+                if condition {
+                    if let Some(why) = self.unknown_match(tid, value) {
+                        self.cannot_match(why);
+                        return Ok(());
+                    }
+                }
+                let aliases = self.aliases(tid);
+                let outs = match memo {
+                    // Skolem outputs of an earlier condition.
+                    Some(memo) => memo.outs,
+                    None => {
+                        let term = &self.p.terms.terms[tid.index()];
+                        let mut outs = Vec::new();
+                        for (i, &aty) in term.arg_tys.iter().enumerate() {
+                            if aliases.contains(&i) {
+                                outs.push(value);
+                                continue;
+                            }
+                            self.counter += 1;
+                            let name =
+                                format!("{}#{}.{}", self.p.term(tid).name, self.counter, i);
+                            outs.push(self.fresh_typed(name, aty, span)?);
+                        }
+                        outs
+                    }
+                };
+                if condition {
                     let spec = self.p.term(tid).spec.clone().expect("caller checked");
                     let free: Vec<LocalId> = spec
                         .params
@@ -404,7 +455,7 @@ impl Builder<'_> {
                         .filter(|(l, sub)| free.contains(l) && self.constrains(rule, sub))
                         .map(|(&l, _)| l)
                         .collect();
-                    self.skolem(tid, &spec, &bindings, &free, &constrained, span);
+                    self.skolem(tid, &spec, &bindings, &free, &constrained, span)?;
                 } else {
                     self.apply(
                         tid,
@@ -416,24 +467,143 @@ impl Builder<'_> {
                         span,
                     )?;
                 }
-                self.applied.insert(key, outs.clone());
+                self.applied.insert(
+                    key,
+                    Applied {
+                        outs: outs.clone(),
+                        assumed: !condition,
+                    },
+                );
                 outs
             }
         };
         for (sub, &o) in args.iter().zip(&outs) {
             self.pattern(rule, sub, o, vars)?;
         }
+        let assumed = self.applied.get(&key).is_some_and(|m| m.assumed);
+        if self.in_condition() && !assumed && self.unmatchable.is_none() {
+            // A converter between IR entities the rule did not apply: the
+            // patterns under it decide first (they usually need a definition
+            // the rule left open, the better reason to give).
+            if let Some(why) = self.may_fail(tid) {
+                self.cannot_match(why);
+            }
+        }
         Ok(())
     }
 
-    /// The parameters of an extractor of IR type that its spec equates
-    /// with `result`: its input itself.
+    /// Why, in a condition about another rule, extractor `tid` applied to
+    /// an input this rule did not apply it to cannot be shown to match or
+    /// not to match, if it cannot: it looks at an IR entity (other than as
+    /// a converter between IR types, which its patterns then decide), or
+    /// it may fail where its spec does not say.
+    fn unknown_match(&self, tid: TermId, value: NodeId) -> Option<String> {
+        let term = &self.p.terms.terms[tid.index()];
+        if self.is_ir_type(term.ret_ty) && !self.ir_converter(tid) {
+            return Some(format!(
+                "it applies `{}` (declared at {}) to {}, which this rule does not: whether it matches may depend on the instruction that defines that value, which a spec about values cannot say",
+                self.p.term(tid).name,
+                self.location(tid),
+                self.entity_name(value),
+            ));
+        }
+        if self.ir_converter(tid) {
+            return None;
+        }
+        self.may_fail(tid)
+    }
+
+    /// Why, in a condition about another rule, a call of `tid` in a guard
+    /// cannot be shown to succeed or to fail, if it cannot: it is partial,
+    /// and either its spec has no `match`, or it takes an IR entity
+    /// (whether it succeeds may depend on the instruction that defines
+    /// it).
+    pub(super) fn guard_call_unknown(&self, tid: TermId) -> Option<String> {
+        let term = &self.p.terms.terms[tid.index()];
+        let partial = matches!(
+            term.kind,
+            TermKind::Decl {
+                flags: TermFlags { partial: true, .. },
+                ..
+            }
+        );
+        if !partial {
+            return None;
+        }
+        if term.arg_tys.iter().any(|&t| self.is_ir_type(t)) {
+            return Some(format!(
+                "its guard calls `{}` (declared at {}), a partial term on an IR value: whether it succeeds may depend on the instruction that defines the value, which a spec about values cannot say",
+                self.p.term(tid).name,
+                self.location(tid),
+            ));
+        }
+        self.no_match(tid)
+    }
+
+    /// Why extractor `tid`, if it is fallible (an external extractor not
+    /// declared infallible), cannot be relied on to match in a condition:
+    /// its spec has no `match` saying where it does.
+    pub(super) fn may_fail(&self, tid: TermId) -> Option<String> {
+        let fallible = matches!(
+            self.p.terms.terms[tid.index()].kind,
+            TermKind::Decl {
+                extractor_kind: Some(ExtractorKind::ExternalExtractor {
+                    infallible: false,
+                    ..
+                }),
+                ..
+            }
+        );
+        if fallible {
+            self.no_match(tid)
+        } else {
+            None
+        }
+    }
+
+    /// Why a fallible term `tid` cannot be relied on to succeed, if its
+    /// spec has no `match` saying where it does.
+    fn no_match(&self, tid: TermId) -> Option<String> {
+        let spec = self.p.term(tid).spec.as_ref()?;
+        spec.matches.is_empty().then(|| {
+            format!(
+                "`{}` (declared at {}) may fail, and its spec has no `match` saying where it succeeds",
+                self.p.term(tid).name,
+                self.location(tid),
+            )
+        })
+    }
+
+    /// Whether `tid` is a converter between IR types (`def_inst`): its
+    /// output is its input, one entity.
+    fn ir_converter(&self, tid: TermId) -> bool {
+        let term = &self.p.terms.terms[tid.index()];
+        self.p.term(tid).converter
+            && self.is_ir_type(term.ret_ty)
+            && term.arg_tys.iter().all(|&t| self.is_ir_type(t))
+    }
+
+    /// Where a term is declared, `file:line:col`.
+    pub(super) fn location(&self, tid: TermId) -> String {
+        self.p.sources.location(self.p.term(tid).span)
+    }
+
+    /// The condition being built needs more than the rule established.
+    pub(super) fn cannot_match(&mut self, why: String) {
+        if self.unmatchable.is_none() {
+            self.unmatchable = Some(why);
+        }
+    }
+
+    /// The parameters of a converter between IR types (`def_inst`) that
+    /// its spec equates with `result`: its input itself. Any other term
+    /// that equates values may yield another entity with an equal value.
     fn aliases(&self, tid: TermId) -> Vec<usize> {
         let term = &self.p.terms.terms[tid.index()];
         let Some(spec) = &self.p.term(tid).spec else {
             return Vec::new();
         };
-        if !self.is_ir_type(term.ret_ty) {
+        if !self.ir_converter(tid) {
             return Vec::new();
         }
         (0..spec.params.len())
@@ -461,29 +631,56 @@ impl Builder<'_> {
             bindings[l.0] = Some(a);
         }
         bindings[spec.result.0] = Some(result);
-        Ok(self.instantiate_bound(tid, &spec, &bindings))
+        self.instantiate_bound(tid, &spec, &bindings)
     }
 
+    /// The spec of `tid` instantiated in a condition about another rule.
+    /// Every state it mentions is its own fresh copy: nothing in such a
+    /// condition constrains the rule's own state. A spec that reads a state
+    /// it does not modify cannot be part of a priority condition, which is
+    /// negated and assumed: that would constrain the state the rule is
+    /// checked against.
     fn instantiate_bound(
         &mut self,
         tid: TermId,
         spec: &Spec,
         bindings: &[Option<NodeId>],
-    ) -> loweq_semantics::graph::SpecInstance {
+    ) -> Result<loweq_semantics::graph::SpecInstance, Diagnostic> {
+        if !self.covering_collect {
+            if let Some((state, at)) = reads_state(spec) {
+                let name = &self.p.states[state.0].name;
+                let mut d = Diagnostic::new(
+                    format!(
+                        "the spec of `{}` reads state `{name}`, which a higher-priority rule's condition cannot use",
+                        self.p.term(tid).name
+                    ),
+                    at,
+                )
+                .with_label(format!("reads `{name}`"));
+                if let Some(rid) = self.about {
+                    let rule = self.p.rule(rid);
+                    d = d.with_secondary(
+                        rule.span,
+                        format!("`{}` is used by this `(veri priority)` rule", self.p.term(tid).name),
+                    );
+                }
+                return Err(d.with_note(
+                    "a lower-priority rule assumes that this rule does not match, so the state would be constrained by a guard that never ran; check the state in the right-hand side instead",
+                ));
+            }
+        }
         self.counter += 1;
         let prefix = format!("{}#{}", self.p.term(tid).name, self.counter);
-        // A condition's terms do not modify the rule's state: their own
-        // copies are free.
         let mut states = self.states.clone();
-        for m in &spec.modifies {
-            let decl = &self.p.states[m.state.0];
-            states[m.state.0] = self.c.graph.var(
+        for s in mentioned_states(spec) {
+            let decl = &self.p.states[s.0];
+            states[s.0] = self.c.graph.var(
                 format!("{}@{prefix}", decl.name),
                 Some(decl.ty.clone()),
-                m.span,
+                decl.span,
             );
         }
-        self.c.graph.instantiate(spec, bindings, &states, &prefix)
+        Ok(self.c.graph.instantiate(spec, bindings, &states, &prefix))
     }
 
     /// Inside a condition about another rule: the term `tid`, a function,
@@ -511,9 +708,9 @@ impl Builder<'_> {
         free: &[LocalId],
         constrained: &[LocalId],
         span: Span,
-    ) {
+    ) -> Result<(), Diagnostic> {
         let name = self.p.term(tid).name.clone();
-        let inst = self.instantiate_bound(tid, spec, bindings);
+        let inst = self.instantiate_bound(tid, spec, bindings)?;
         if let Some(defs) = definitions(spec, free) {
             for (i, &p) in inst.provides.iter().enumerate() {
                 match defs.iter().find(|(c, _)| *c == i).map(|(_, how)| *how) {
@@ -532,7 +729,7 @@ impl Builder<'_> {
             let list = self.collect.as_mut().expect("in a condition");
             list.extend(inst.matches);
             list.extend(inst.requires);
-            return;
+            return Ok(());
         }
         let holds: Vec<NodeId> = inst
             .provides
@@ -543,13 +740,13 @@ impl Builder<'_> {
             .collect();
         let holds = self.c.graph.op(Op::And, holds, span);
         // Some outputs satisfy the spec: then the Skolem outputs do.
-        let (other, bound) = self.instantiate_fresh(tid, spec, bindings, free, span);
+        let (other, bound) = self.instantiate_fresh(tid, spec, bindings, free, span)?;
         let imp = self.c.graph.op(Op::Imp, vec![other.0, holds], span);
         let guard = self.c.graph.add(NodeKind::Forall(bound), vec![imp], span);
         self.axiom(guard, Origin::Provide(name), spec.span);
         self.collect.as_mut().expect("in a condition").push(holds);
         if self.covering_collect && !constrained.is_empty() {
-            let (other, bound) = self.instantiate_fresh(tid, spec, bindings, free, span);
+            let (other, bound) = self.instantiate_fresh(tid, spec, bindings, free, span)?;
             let same: Vec<NodeId> = free
                 .iter()
                 .zip(&other.1)
@@ -564,6 +761,7 @@ impl Builder<'_> {
             let unique = self.c.graph.add(NodeKind::Forall(bound), vec![imp], span);
             self.collect.as_mut().expect("in a condition").push(unique);
         }
+        Ok(())
     }
 
     /// For a clause `(= e (sign_ext W o))` (or `zero_ext`, either way
@@ -598,7 +796,7 @@ impl Builder<'_> {
         bindings: &[Option<NodeId>],
         free: &[LocalId],
         span: Span,
-    ) -> ((NodeId, Vec<NodeId>), Vec<VarId>) {
+    ) -> Result<((NodeId, Vec<NodeId>), Vec<VarId>), Diagnostic> {
         let first = self.c.graph.vars.len();
         let mut b = bindings.to_vec();
         let mut outs = Vec::new();
@@ -612,7 +810,7 @@ impl Builder<'_> {
             b[l.0] = Some(o);
             outs.push(o);
         }
-        let inst = self.instantiate_bound(tid, spec, &b);
+        let inst = self.instantiate_bound(tid, spec, &b)?;
         let all: Vec<NodeId> = inst
             .provides
             .iter()
@@ -624,7 +822,7 @@ impl Builder<'_> {
         let bound = (first..self.c.graph.vars.len())
             .map(|i| VarId(i as u32))
             .collect();
-        ((conj, outs), bound)
+        Ok(((conj, outs), bound))
     }
 
     /// Assumes a fact that only constrains Skolem variables, wherever the
@@ -758,6 +956,36 @@ fn reads_var(rule: &Rule, v: cranelift_isle::sema::VarId) -> bool {
             .iflets
             .iter()
             .any(|il| in_pattern(&il.lhs, v) || in_expr(&il.rhs, v))
+}
+
+/// The states a spec mentions or modifies.
+fn mentioned_states(spec: &Spec) -> Vec<StateId> {
+    let mut out: Vec<StateId> = spec.modifies.iter().map(|m| m.state).collect();
+    for e in spec.provides.iter().chain(&spec.matches).chain(&spec.requires) {
+        e.walk(&mut |x| {
+            if let ExprKind::State(s) = x.kind {
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+        });
+    }
+    out
+}
+
+/// A state that a spec reads without modifying it, and where.
+fn reads_state(spec: &Spec) -> Option<(StateId, Span)> {
+    let mut found = None;
+    for e in spec.provides.iter().chain(&spec.matches).chain(&spec.requires) {
+        e.walk(&mut |x| {
+            if let ExprKind::State(s) = x.kind {
+                if found.is_none() && !spec.modifies.iter().any(|m| m.state == s) {
+                    found = Some((s, x.span));
+                }
+            }
+        });
+    }
+    found
 }
 
 /// Whether `e` is `(= a b)` or `(= b a)` for locals `a` and `b`.
