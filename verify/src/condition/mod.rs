@@ -18,6 +18,7 @@ use crate::expand::{Choice, Plan};
 
 mod guards;
 mod identity;
+mod skolem;
 mod states;
 mod text;
 
