@@ -672,7 +672,7 @@ impl Builder<'_> {
     }
 
     /// How to refer to an IR entity in a note.
-    fn entity_name(&self, n: NodeId) -> String {
+    pub(super) fn entity_name(&self, n: NodeId) -> String {
         let root = self.ir_root(n);
         if let Some(i) = self.c.inputs.iter().find(|i| self.ir_root(i.node) == root) {
             return format!("`{}`", i.name);

@@ -648,6 +648,16 @@ impl Builder<'_> {
         value: NodeId,
         span: Span,
     ) -> Result<(), Diagnostic> {
+        if self.is_ir_type(ty) && self.collect.is_some() {
+            // The generated code compares the entity (which value it is),
+            // not the number it holds: a condition cannot tell.
+            let why = format!(
+                "it matches {} against a constant, which the generated code compares with the value's identity, not the number it holds",
+                self.entity_name(value)
+            );
+            self.cannot_match(why);
+            return Ok(());
+        }
         let k = self.constant(ty, c, span)?;
         let e = self.eq(value, k, span);
         self.assume(e, Origin::Pattern, span);
