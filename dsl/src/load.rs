@@ -98,6 +98,10 @@ pub struct Analysis {
     pub terms: TermEnv,
     /// The expansion of every extractor macro that has a spec.
     pub templates: HashMap<TermId, Template>,
+    /// The expansion one level deep (macros with specs kept as terms) of
+    /// every extractor macro with a spec whose definition names a term
+    /// with a spec: the expansion its spec must agree with.
+    pub expansions: HashMap<TermId, Template>,
     /// `(lower, higher)`: rule `higher`, of higher priority and marked
     /// `(veri priority)`, may match an input that rule `lower` matches.
     pub overlaps: Vec<(RuleId, RuleId)>,
@@ -111,7 +115,10 @@ pub struct Analysis {
 /// checked through its spec) and expands the others; that is the
 /// environment returned. The expansion of each macro with a spec, resolved
 /// by cranelift-isle itself, comes with it: it is what decides whether the
-/// generated code matches (see [`Template`]).
+/// generated code matches (see [`Template`]). So does, where the macro is
+/// written with terms that have specs, its expansion one level deep, in a
+/// third analysis of the verification environment with a probe per such
+/// macro (only when there is one).
 pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagnostic>> {
     let convert = |errs: Vec<IsleError>| {
         errs.into_iter()
@@ -131,7 +138,7 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagno
     };
     // The probes of the macro expansions go last, so that every other term
     // and rule has the same id in both environments.
-    let probes = template_probes(defs);
+    let probes = template_probes(defs, ProbeKind::Full);
     let mut with_probes = defs.to_vec();
     with_probes.extend(probes.iter().flat_map(|p| p.defs.iter().cloned()));
     let (expanded_types, expanded) = sema(true, &with_probes)?;
@@ -140,30 +147,66 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagno
     })
     .map_err(|d| vec![isle_limit(sources, &expanded_types, &expanded, d)])?
     .map_err(convert)?;
-    let defs = guard("extractor expansion", || {
-        expand_unspecified_extractors(sources, defs)
+    // The one-level probes are expanded like rules (macros without specs
+    // inlined), then dropped from the verification environment.
+    let bodies = template_probes(defs, ProbeKind::Body);
+    let mut with_bodies = defs.to_vec();
+    with_bodies.extend(bodies.iter().flat_map(|p| p.defs.iter().cloned()));
+    let with_bodies = guard("extractor expansion", || {
+        expand_unspecified_extractors(sources, &with_bodies)
     })
     .map_err(|d| vec![d])?
     .map_err(|d| vec![d])?;
-    let (types, terms) = sema(false, &defs)?;
-    let templates = read_templates((&expanded_types, &expanded), (&types, &terms), &probes);
-    let overlaps = priority_overlaps(&defs, &types, &terms, &rule_sets);
+    let defs = &with_bodies[..defs.len()];
+    let (types, terms) = sema(false, defs)?;
+    let templates = read_templates(
+        sources,
+        (&expanded_types, &expanded),
+        (&types, &terms),
+        &probes,
+    );
+    let expansions = if bodies.is_empty() {
+        HashMap::new()
+    } else {
+        let (body_types, body_terms) = sema(false, &with_bodies)?;
+        read_templates(
+            sources,
+            (&body_types, &body_terms),
+            (&types, &terms),
+            &bodies,
+        )
+    };
+    let overlaps = priority_overlaps(defs, &types, &terms, &rule_sets);
     Ok(Analysis {
         types,
         terms,
         templates,
+        expansions,
         overlaps,
     })
 }
 
+/// Which expansion of a macro a probe resolves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ProbeKind {
+    /// The whole expansion, every macro inlined: what the generated code
+    /// matches ([`Template`]).
+    Full,
+    /// The definition as written, macros with specs kept as terms
+    /// ([`crate::TermInfo::expansion`]); only for macros whose definition
+    /// names a term with a spec.
+    Body,
+}
+
 /// A synthetic rule that makes cranelift-isle resolve one macro's
-/// expansion: `(probe (and in (M a0 a1 ...)))`, whose pattern, with `M`
-/// expanded, is the template with `a0`, `a1`, ... at the macro arguments.
+/// expansion: `(probe (and in P))`, where `P` is `(M a0 a1 ...)` for the
+/// whole expansion (resolved with every macro expanded) and the macro's
+/// definition for its body.
 struct Probe {
     /// The macro.
     term: String,
-    /// Its arity.
-    arity: usize,
+    /// The probe's variable at each macro argument.
+    args: Vec<String>,
     /// The probe's name.
     name: String,
     /// The synthetic `decl` and `rule`.
@@ -171,12 +214,26 @@ struct Probe {
 }
 
 const PROBE_PREFIX: &str = "__loweq_template_";
+const BODY_PREFIX: &str = "__loweq_body_";
 
 fn probe_arg(i: usize) -> String {
     format!("__loweq_a{i}")
 }
 
-fn template_probes(defs: &[Def]) -> Vec<Probe> {
+/// Whether an AST pattern names one of `terms`.
+fn names_any(p: &cranelift_isle::ast::Pattern, terms: &HashSet<&str>) -> bool {
+    use cranelift_isle::ast::Pattern;
+    match p {
+        Pattern::Term { sym, args, .. } => {
+            terms.contains(sym.0.as_str()) || args.iter().any(|a| names_any(a, terms))
+        }
+        Pattern::BindPattern { subpat, .. } => names_any(subpat, terms),
+        Pattern::And { subpats, .. } => subpats.iter().any(|a| names_any(a, terms)),
+        _ => false,
+    }
+}
+
+fn template_probes(defs: &[Def], kind: ProbeKind) -> Vec<Probe> {
     use cranelift_isle::ast::{Decl, Expr, Ident, Pattern, Rule};
     let specified: HashSet<&str> = defs
         .iter()
@@ -202,16 +259,41 @@ fn template_probes(defs: &[Def]) -> Vec<Probe> {
         if !specified.contains(term) {
             continue;
         }
+        if kind == ProbeKind::Body && !names_any(&ex.template, &specified) {
+            continue;
+        }
         let pos = ex.pos;
-        let name = format!("{PROBE_PREFIX}{term}");
+        let prefix = match kind {
+            ProbeKind::Full => PROBE_PREFIX,
+            ProbeKind::Body => BODY_PREFIX,
+        };
+        let name = format!("{prefix}{term}");
         let ident = |s: &str| Ident(s.to_string(), pos);
         let input = "__loweq_in";
-        let args = (0..decl.arg_tys.len())
-            .map(|i| Pattern::Var {
-                var: ident(&probe_arg(i)),
-                pos,
-            })
-            .collect();
+        // The whole expansion: the macro applied to fresh variables. The
+        // body: the definition itself, its parameters the variables.
+        let (args, inner) = match kind {
+            ProbeKind::Full => {
+                let args: Vec<String> = (0..decl.arg_tys.len()).map(probe_arg).collect();
+                let pats = args
+                    .iter()
+                    .map(|a| Pattern::Var {
+                        var: ident(a),
+                        pos,
+                    })
+                    .collect();
+                let inner = Pattern::Term {
+                    sym: ident(term),
+                    args: pats,
+                    pos,
+                };
+                (args, inner)
+            }
+            ProbeKind::Body => (
+                ex.args.iter().map(|a| a.0.clone()).collect(),
+                ex.template.clone(),
+            ),
+        };
         let pattern = Pattern::Term {
             sym: ident(&name),
             args: vec![Pattern::And {
@@ -220,11 +302,7 @@ fn template_probes(defs: &[Def]) -> Vec<Probe> {
                         var: ident(input),
                         pos,
                     },
-                    Pattern::Term {
-                        sym: ident(term),
-                        args,
-                        pos,
-                    },
+                    inner,
                 ],
                 pos,
             }],
@@ -232,7 +310,7 @@ fn template_probes(defs: &[Def]) -> Vec<Probe> {
         };
         probes.push(Probe {
             term: term.to_string(),
-            arity: decl.arg_tys.len(),
+            args,
             name: name.clone(),
             defs: vec![
                 Def::Decl(Decl {
@@ -266,6 +344,7 @@ fn template_probes(defs: &[Def]) -> Vec<Probe> {
 /// with the terms of `to`: term ids differ between the two environments
 /// (the probes shift them), type ids do not (probes declare no types).
 fn read_templates(
+    sources: &SourceMap,
     (types, terms): (&TypeEnv, &TermEnv),
     to: (&TypeEnv, &TermEnv),
     probes: &[Probe],
@@ -300,12 +379,14 @@ fn read_templates(
         let Some(macro_id) = target_id(&probe.term) else {
             continue;
         };
-        let args = (0..probe.arity)
-            .map(|i| {
-                let name = probe_arg(i);
+        let name_of = |v: &cranelift_isle::sema::BoundVar| types.syms[v.name.index()].clone();
+        let args = probe
+            .args
+            .iter()
+            .map(|name| {
                 rule.vars
                     .iter()
-                    .find(|v| types.syms[v.name.index()] == name)
+                    .find(|v| &name_of(v) == name)
                     .map(|v| v.id)
             })
             .collect();
@@ -315,6 +396,8 @@ fn read_templates(
                 pattern,
                 args,
                 vars: rule.vars.len(),
+                names: rule.vars.iter().map(name_of).collect(),
+                span: crate::pass::rule_span(sources, rule.pos),
             },
         );
     }

@@ -39,6 +39,12 @@ pub struct TermInfo {
     pub converter: bool,
     /// For an extractor macro with a spec: what it expands to.
     pub template: Option<Template>,
+    /// For an extractor macro with a spec whose expansion uses terms that
+    /// have specs: that expansion one level deep, with the macros that have
+    /// specs kept as terms (`(iadd x y)` for `(extractor (my_iadd x y)
+    /// (iadd x y))`). The macro's spec must agree with it: an obligation
+    /// the verifier proves before any rule relies on the spec.
+    pub expansion: Option<Template>,
 }
 
 /// The expansion of an extractor macro that has a spec, as cranelift-isle
@@ -56,6 +62,11 @@ pub struct Template {
     pub args: Vec<Option<VarId>>,
     /// How many variables `pattern` binds.
     pub vars: usize,
+    /// Their names (the macro's parameter names at its arguments), by
+    /// variable.
+    pub names: Vec<String>,
+    /// The macro's `extractor` definition.
+    pub span: Span,
 }
 
 /// What the spec pass knows about one rule.

@@ -4,6 +4,7 @@
 //!
 //! This is the only crate that links z3.
 
+mod agreement;
 pub mod cancel;
 pub mod condition;
 pub mod encode;
@@ -20,7 +21,9 @@ use loweq_dsl::{Diagnostic, Program};
 use rayon::prelude::*;
 
 pub use cancel::Cancel;
-pub use report::{Counterexample, Excluded, InstanceReport, Report, RuleReport, Verdict};
+pub use report::{
+    Counterexample, Excluded, InstanceReport, MacroReport, Report, RuleReport, Verdict,
+};
 
 /// Receives each verification query in SMT-LIB: `(rule, instantiation, text)`.
 pub type SmtSink = std::sync::Arc<dyn Fn(&str, &str, &str) + Send + Sync>;
@@ -134,8 +137,13 @@ pub fn verify(
         .stack_size(WORKER_STACK)
         .build()
         .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))?;
-    let rules = pool.install(|| run(program, &selected, options, progress));
-    Ok(Report { rules, excluded })
+    let agreements = agreement::Agreements::new(program, options);
+    let rules = pool.install(|| run(program, &selected, options, &agreements, progress));
+    Ok(Report {
+        rules,
+        excluded,
+        macros: agreements.report(),
+    })
 }
 
 /// The rules to verify, and the ones left out with their reasons.
@@ -282,6 +290,7 @@ fn check_expansion(
     index: usize,
     plan: &expand::Plan,
     options: &Options,
+    agreements: &agreement::Agreements<'_>,
     counts: &Counts<'_>,
 ) -> Vec<Found> {
     let built = condition::build(program, rule, plan)
@@ -304,7 +313,7 @@ fn check_expansion(
         .par_iter()
         .map(|inst| {
             let start = Instant::now();
-            let outcome = solve::check(
+            let mut outcome = solve::check(
                 program,
                 &cond,
                 &chain,
@@ -314,6 +323,11 @@ fn check_expansion(
                 &name,
                 options.smt.as_ref(),
             );
+            // The specs of extractor macros this instantiation relied on
+            // must agree with their expansions.
+            for c in agreements.relied_on(&cond, &inst.typing, Some(rule_name)) {
+                agreement::fold(&mut outcome, &c);
+            }
             let millis = start.elapsed().as_millis() as u64;
             counts.done();
             Found::Checked {
@@ -370,6 +384,7 @@ fn run(
     program: &Program,
     selected: &[RuleId],
     options: &Options,
+    agreements: &agreement::Agreements<'_>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Vec<RuleReport> {
     let counts = Counts {
@@ -387,7 +402,7 @@ fn run(
         .par_bridge()
         .flat_map_iter(|(w, rule, e, plan)| {
             let results = match plan {
-                Ok(plan) => check_expansion(program, rule, e, &plan, options, &counts),
+                Ok(plan) => check_expansion(program, rule, e, &plan, options, agreements, &counts),
                 Err(d) => vec![Found::Broken(d)],
             };
             results

@@ -86,6 +86,7 @@ pub fn spec_pass(
         types,
         terms,
         mut templates,
+        mut expansions,
         overlaps,
     } = analysis;
     let forms = collect(defs);
@@ -133,6 +134,13 @@ pub fn spec_pass(
     for (tid, template) in templates.drain() {
         term_info[tid.index()].template = Some(template);
     }
+    // An expansion made only of terms without specs (`inst_data`, enum
+    // variants) has nothing to agree with: there the spec is the meaning.
+    for (tid, body) in expansions.drain() {
+        if uses_specified(&body.pattern, &term_info) {
+            term_info[tid.index()].expansion = Some(body);
+        }
+    }
     let mut rule_info = rules::rule_infos(&cx);
     for (low, high) in overlaps {
         rule_info[low.index()].overlapped_by.push(high);
@@ -158,6 +166,19 @@ pub fn spec_pass(
         Ok(program)
     } else {
         Err(diags)
+    }
+}
+
+/// Whether a pattern applies a term that has a spec.
+fn uses_specified(p: &cranelift_isle::sema::Pattern, info: &[crate::TermInfo]) -> bool {
+    use cranelift_isle::sema::Pattern;
+    match p {
+        Pattern::Term(_, tid, args) => {
+            info[tid.index()].spec.is_some() || args.iter().any(|a| uses_specified(a, info))
+        }
+        Pattern::BindPattern(_, _, sub) => uses_specified(sub, info),
+        Pattern::And(_, subs) => subs.iter().any(|a| uses_specified(a, info)),
+        _ => false,
     }
 }
 

@@ -287,6 +287,14 @@ impl Builder<'_> {
                 }
             }
         }
+        if self.p.term(tid).expansion.is_some() {
+            // Its spec stands for its expansion here: an obligation.
+            self.c.trusted.push(super::Trusted {
+                term: tid,
+                args: outs.clone(),
+                result: value,
+            });
+        }
         if self.in_condition() {
             // Whether the macro matches is its expansion's business; its
             // provide says what the values are, which the rule's own
@@ -418,7 +426,7 @@ impl Builder<'_> {
 
     /// The spec of `tid` instantiated with the given arguments and result,
     /// nothing assumed.
-    fn instantiate_spec(
+    pub(super) fn instantiate_spec(
         &mut self,
         tid: TermId,
         args: &[NodeId],

@@ -16,11 +16,13 @@ use loweq_semantics::Literal;
 
 use crate::expand::{Choice, Plan};
 
+mod agreement;
 mod guards;
 mod identity;
 mod states;
 mod text;
 
+pub use agreement::agreement;
 pub use identity::Structure;
 
 /// Which side of the rule a term occurrence, or an assumption, is on.
@@ -72,6 +74,9 @@ pub enum Origin {
     StateUpdate(String),
     /// Some rule of a chained term matches its arguments.
     Coverage(String),
+    /// Part of an extractor macro's spec agreeing with its expansion (see
+    /// [`agreement`]): what must hold, and where.
+    Agreement(String),
 }
 
 /// A boolean node with its origin.
@@ -115,6 +120,20 @@ pub struct Input {
     pub node: NodeId,
 }
 
+/// An application of an extractor macro whose spec the condition uses in
+/// place of its expansion (a pattern, or a pattern in a condition about
+/// another rule): the spec must agree with the expansion at the types the
+/// application gets ([`agreement`]).
+#[derive(Clone, Debug)]
+pub struct Trusted {
+    /// The macro.
+    pub term: TermId,
+    /// Its argument nodes.
+    pub args: Vec<NodeId>,
+    /// Its result node (the value matched).
+    pub result: NodeId,
+}
+
 /// The verification condition of one expansion of a rule.
 #[derive(Clone, Debug, Default)]
 pub struct Condition {
@@ -144,6 +163,8 @@ pub struct Condition {
     /// rules (a priority rule that excludes nothing here, a chained rule
     /// that cannot be shown to match).
     pub notes: Vec<String>,
+    /// The extractor macros whose specs stand for their expansions here.
+    pub trusted: Vec<Trusted>,
 }
 
 impl Condition {
@@ -175,31 +196,7 @@ enum Role {
 
 /// Builds the condition for `rule` following `plan`.
 pub fn build(program: &Program, rule: RuleId, plan: &Plan) -> Result<Condition, Diagnostic> {
-    let mut b = Builder {
-        p: program,
-        c: Condition::default(),
-        states: Vec::new(),
-        modifies: Vec::new(),
-        plan: plan.choices.iter().copied().collect(),
-        covering: false,
-        counter: 0,
-        collect: None,
-        conversions: Vec::new(),
-        phase: Side::Lhs,
-        in_guard: false,
-        covering_collect: false,
-        inexpressible: false,
-        structural: HashMap::new(),
-        applied: HashMap::new(),
-        ir_parent: HashMap::new(),
-        template: None,
-        unmatchable: None,
-        chain_depth: 0,
-    };
-    for s in &program.states {
-        let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
-        b.states.push(n);
-    }
+    let mut b = Builder::new(program, plan.choices.iter().copied().collect());
     b.root(rule)?;
     b.finish_states()?;
     if b.covering {
@@ -250,6 +247,9 @@ struct Builder<'p> {
     unmatchable: Option<String>,
     /// How many chained rules are being inlined.
     chain_depth: usize,
+    /// Walking a macro's expansion on its own (see `agreement`), not a
+    /// rule: where clauses are, and the names of its variables.
+    context: Option<agreement::Context>,
 }
 
 /// One term's modification of a state.
@@ -263,8 +263,43 @@ struct Modification {
 
 type Vars = Vec<Option<NodeId>>;
 
+impl<'p> Builder<'p> {
+    fn new(program: &'p Program, plan: std::collections::VecDeque<Choice>) -> Builder<'p> {
+        let mut b = Builder {
+            p: program,
+            c: Condition::default(),
+            states: Vec::new(),
+            modifies: Vec::new(),
+            plan,
+            covering: false,
+            counter: 0,
+            collect: None,
+            conversions: Vec::new(),
+            phase: Side::Lhs,
+            in_guard: false,
+            covering_collect: false,
+            inexpressible: false,
+            structural: HashMap::new(),
+            applied: HashMap::new(),
+            ir_parent: HashMap::new(),
+            template: None,
+            unmatchable: None,
+            chain_depth: 0,
+            context: None,
+        };
+        for s in &program.states {
+            let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
+            b.states.push(n);
+        }
+        b
+    }
+}
+
 impl Builder<'_> {
     fn rule_span(&self, rule: &Rule) -> Span {
+        if let Some(c) = &self.context {
+            return c.span;
+        }
         self.p.rule(rule.id).span
     }
 
