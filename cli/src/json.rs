@@ -55,7 +55,36 @@ fn counterexample(sources: &SourceMap, program: &Program, c: &Counterexample) ->
             })
         }).collect::<Vec<_>>(),
         "notes": c.notes,
+        "macro": c.disagreement.as_ref().map(|d| {
+            let (file, line, _) = place(sources, d.span);
+            json!({"name": d.name, "type": d.label, "file": file, "line": line})
+        }),
     })
+}
+
+/// One result: a (rule or macro, instantiation) pair.
+fn instance(
+    sources: &SourceMap,
+    program: &Program,
+    i: &loweq_verify::InstanceReport,
+    m: &mut Map<String, Json>,
+) {
+    m.insert("type".into(), json!(i.label));
+    m.insert("verdict".into(), json!(i.verdict.name()));
+    m.insert("millis".into(), json!(i.millis));
+    m.insert("queries".into(), json!(i.queries));
+    if let Some(c) = &i.counterexample {
+        m.insert("counterexample".into(), counterexample(sources, program, c));
+    }
+    if let Some(reason) = &i.reason {
+        m.insert("reason".into(), json!(reason));
+    }
+    if !i.shadowed_by.is_empty() {
+        m.insert("shadowed_by".into(), json!(i.shadowed_by));
+    }
+    if let Some(d) = &i.error {
+        m.insert("error".into(), diagnostic(sources, d));
+    }
 }
 
 /// The whole JSON report.
@@ -63,6 +92,7 @@ pub fn report(run: &Run) -> Json {
     let t = Totals::of(run);
     let mut results = Vec::new();
     let mut excluded = Vec::new();
+    let mut macros = Vec::new();
     let mut diagnostics = Vec::new();
     for g in &run.groups {
         let arch = g.arch.map(|a| a.name());
@@ -79,26 +109,21 @@ pub fn report(run: &Run) -> Json {
                         m.insert("file".into(), json!(file));
                         m.insert("line".into(), json!(line));
                         m.insert("arch".into(), json!(arch));
-                        m.insert("type".into(), json!(i.label));
-                        m.insert("verdict".into(), json!(i.verdict.name()));
-                        m.insert("millis".into(), json!(i.millis));
-                        m.insert("queries".into(), json!(i.queries));
-                        if let Some(c) = &i.counterexample {
-                            m.insert(
-                                "counterexample".into(),
-                                counterexample(&g.sources, program, c),
-                            );
-                        }
-                        if let Some(reason) = &i.reason {
-                            m.insert("reason".into(), json!(reason));
-                        }
-                        if !i.shadowed_by.is_empty() {
-                            m.insert("shadowed_by".into(), json!(i.shadowed_by));
-                        }
-                        if let Some(d) = &i.error {
-                            m.insert("error".into(), diagnostic(&g.sources, d));
-                        }
+                        instance(&g.sources, program, i, &mut m);
                         results.push(Json::Object(m));
+                    }
+                }
+                for mac in &r.macros {
+                    let (file, line, _) = place(&g.sources, mac.span);
+                    for i in &mac.instances {
+                        let mut m = Map::new();
+                        m.insert("macro".into(), json!(mac.name));
+                        m.insert("file".into(), json!(file));
+                        m.insert("line".into(), json!(line));
+                        m.insert("arch".into(), json!(arch));
+                        instance(&g.sources, program, i, &mut m);
+                        m.insert("relied_on_by".into(), json!(mac.used_by));
+                        macros.push(Json::Object(m));
                     }
                 }
                 for e in &r.excluded {
@@ -124,6 +149,7 @@ pub fn report(run: &Run) -> Json {
         },
         "results": results,
         "excluded": excluded,
+        "macros": macros,
         "diagnostics": diagnostics,
     })
 }

@@ -92,10 +92,14 @@ fn location(sources: &SourceMap, span: loweq_semantics::span::Span) -> String {
 /// verdict (and, for shadowed ones, by the rules that shadow them), in
 /// order of first appearance.
 pub fn verdicts(rule: &RuleReport) -> String {
+    verdicts_of(&rule.instances)
+}
+
+fn verdicts_of(instances: &[InstanceReport]) -> String {
     /// A verdict, with the rules that shadow it.
     type Key<'a> = (Verdict, &'a [String]);
     let mut groups: Vec<(Key, Vec<&str>)> = Vec::new();
-    for i in &rule.instances {
+    for i in instances {
         let key = (i.verdict, i.shadowed_by.as_slice());
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, labels)) => labels.push(&i.label),
@@ -165,6 +169,17 @@ pub fn rule_lines(out: &mut String, g: &Group, r: &Report) {
             rule.name,
             location(&g.sources, rule.span),
             verdicts(rule)
+        );
+    }
+    for m in &r.macros {
+        let users: Vec<String> = m.used_by.iter().map(|u| format!("`{u}`")).collect();
+        let _ = writeln!(
+            out,
+            "{tag}macro {} ({}): {} (its spec against its expansion; relied on by {})",
+            m.name,
+            location(&g.sources, m.span),
+            verdicts_of(&m.instances),
+            users.join(", ")
         );
     }
     for e in &r.excluded {
@@ -339,18 +354,30 @@ pub fn counterexample(
         notes.push(labelled("failed:  ", &lines));
     }
     notes.extend(cex.notes.iter().map(|n| format!("hint: {n}")));
+    let mut message = format!("{}rule `{}` is wrong for {}", arch_tag(g), rule.name, inst.label);
+    let mut labels = vec![Label::primary(rule.span.file.0, rule.span.start..rule.span.end)
+        .with_message(format!("wrong for {}", inst.label))];
+    if let Some(d) = &cex.disagreement {
+        let _ = write!(
+            message,
+            ": it relies on the spec of extractor macro `{}`, which disagrees with its expansion at {}",
+            d.name, d.label
+        );
+        labels.push(
+            Label::secondary(d.span.file.0, d.span.start..d.span.end)
+                .with_message(format!("its spec disagrees with this expansion at {}", d.label)),
+        );
+        notes.insert(
+            0,
+            format!(
+                "macro:   the proof takes the spec of `{}` as what the pattern means; the generated code matches its expansion, whose values below break that spec",
+                d.name
+            ),
+        );
+    }
     let d = Cs::error()
-        .with_message(format!(
-            "{}rule `{}` is wrong for {}",
-            arch_tag(g),
-            rule.name,
-            inst.label
-        ))
-        .with_labels(vec![Label::primary(
-            rule.span.file.0,
-            rule.span.start..rule.span.end,
-        )
-        .with_message(format!("wrong for {}", inst.label))])
+        .with_message(message)
+        .with_labels(labels)
         .with_notes(notes);
     files.render_raw(&d)
 }

@@ -21,7 +21,7 @@ use loweq_semantics::infer::Typing;
 use loweq_semantics::span::Span;
 use loweq_semantics::ty::{ModelType, Ty};
 
-use crate::condition::{self, Condition};
+use crate::condition::{self, Condition, Origin};
 use crate::report::{Disagreement, InstanceReport, MacroReport, Verdict};
 use crate::solve::{self, Outcome};
 use crate::{instances, Options};
@@ -68,60 +68,81 @@ impl<'p> Agreements<'p> {
         }
     }
 
-    /// The obligations that `cond`, typed by `typing`, relies on, checked
-    /// (blocking while another worker checks one), recorded as relied on
-    /// by `user` when given.
-    pub(crate) fn relied_on(
+    /// Settles the obligations that an instantiation of `cond` relies on
+    /// and folds them into its `outcome` (recording `user` as relying on
+    /// them, when given). Where the instantiation is inapplicable even
+    /// without those macros' specs (and without priority assumptions,
+    /// which may use them), the real pattern cannot match either: nothing
+    /// is relied on, and the obligations are not checked for it.
+    pub(crate) fn settle(
         &self,
         cond: &Condition,
-        typing: &Typing,
+        inst: &instances::Instance,
+        outcome: &mut Outcome,
         user: Option<&str>,
-    ) -> Vec<Arc<Checked>> {
-        let mut keys: Vec<Key> = Vec::new();
-        for t in &cond.trusted {
-            // Nodes no formula reaches are untyped: nothing relies on them.
-            let types: Option<Vec<Ty>> = t
-                .args
+    ) {
+        let keys = keys(cond, &inst.typing);
+        if keys.is_empty() {
+            return;
+        }
+        if outcome.verdict == Verdict::Inapplicable {
+            let names: Vec<&str> = keys
                 .iter()
-                .chain(std::iter::once(&t.result))
-                .map(|&n| typing.ty(n).cloned())
+                .map(|(t, _)| self.program.term(*t).name.as_str())
                 .collect();
-            if let Some(types) = types {
-                let key = (t.term, types);
-                if !keys.contains(&key) {
-                    keys.push(key);
+            let keep = |c: &condition::Clause| match &c.origin {
+                Origin::Provide(t) | Origin::Match(t) | Origin::Require(t) => {
+                    !names.contains(&t.as_str())
                 }
+                Origin::Priority(_) => false,
+                _ => true,
+            };
+            let applies = solve::can_apply(
+                self.program,
+                cond,
+                inst,
+                self.options.timeout,
+                &self.options.cancel,
+                &keep,
+            );
+            if applies == Some(false) {
+                return;
             }
         }
-        keys.into_iter()
-            .map(|key| {
-                let entry = {
-                    let mut entries = self.entries.lock().expect("not poisoned");
-                    entries
-                        .entry(key.clone())
-                        .or_insert_with(|| {
-                            Arc::new(Entry {
-                                checked: OnceLock::new(),
-                                users: Mutex::new(BTreeSet::new()),
-                            })
-                        })
-                        .clone()
-                };
-                if let Some(u) = user {
-                    entry
-                        .users
-                        .lock()
-                        .expect("not poisoned")
-                        .insert(u.to_string());
-                }
-                // Macros cannot be recursive (cranelift-isle rejects it), so
-                // checking one never waits on itself.
-                entry
-                    .checked
-                    .get_or_init(|| Arc::new(self.check(&key)))
-                    .clone()
-            })
-            .collect()
+        for key in keys {
+            let c = self.get(key, user);
+            fold(outcome, &c);
+        }
+    }
+
+    /// The obligation of one macro at one instantiation, checked (blocking
+    /// while another worker checks it).
+    fn get(&self, key: Key, user: Option<&str>) -> Arc<Checked> {
+        let entry = {
+            let mut entries = self.entries.lock().expect("not poisoned");
+            entries
+                .entry(key.clone())
+                .or_insert_with(|| {
+                    Arc::new(Entry {
+                        checked: OnceLock::new(),
+                        users: Mutex::new(BTreeSet::new()),
+                    })
+                })
+                .clone()
+        };
+        if let Some(u) = user {
+            entry
+                .users
+                .lock()
+                .expect("not poisoned")
+                .insert(u.to_string());
+        }
+        // Macros cannot be recursive (cranelift-isle rejects it), so
+        // checking one never waits on itself.
+        entry
+            .checked
+            .get_or_init(|| Arc::new(self.check(&key)))
+            .clone()
     }
 
     /// Checks one macro at one instantiation.
@@ -172,9 +193,7 @@ impl<'p> Agreements<'p> {
             );
             // Where its expansion uses other macros' specs, those must agree
             // first.
-            for inner in self.relied_on(&cond, &inst.typing, None) {
-                fold(&mut o, &inner);
-            }
+            self.settle(&cond, inst, &mut o, None);
             worst = Some(match worst {
                 Some(w) if rank(w.verdict) >= rank(o.verdict) => w,
                 _ => o,
@@ -235,6 +254,28 @@ impl<'p> Agreements<'p> {
         }
         out
     }
+}
+
+/// The macros, at their instantiations, whose specs `cond` uses in place
+/// of their expansions under `typing`.
+fn keys(cond: &Condition, typing: &Typing) -> Vec<Key> {
+    let mut keys: Vec<Key> = Vec::new();
+    for t in &cond.trusted {
+        // Nodes no formula reaches are untyped: nothing relies on them.
+        let types: Option<Vec<Ty>> = t
+            .args
+            .iter()
+            .chain(std::iter::once(&t.result))
+            .map(|&n| typing.ty(n).cloned())
+            .collect();
+        if let Some(types) = types {
+            let key = (t.term, types);
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    keys
 }
 
 /// Folds the obligation of a macro that an instantiation relies on into

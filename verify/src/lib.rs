@@ -325,9 +325,7 @@ fn check_expansion(
             );
             // The specs of extractor macros this instantiation relied on
             // must agree with their expansions.
-            for c in agreements.relied_on(&cond, &inst.typing, Some(rule_name)) {
-                agreement::fold(&mut outcome, &c);
-            }
+            agreements.settle(&cond, inst, &mut outcome, Some(rule_name));
             let millis = start.elapsed().as_millis() as u64;
             counts.done();
             Found::Checked {
