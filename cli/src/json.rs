@@ -123,6 +123,7 @@ pub fn report(run: &Run) -> Json {
                         m.insert("arch".into(), json!(arch));
                         instance(&g.sources, program, i, &mut m);
                         m.insert("relied_on_by".into(), json!(mac.used_by));
+                        m.insert("inside".into(), json!(mac.inside));
                         macros.push(Json::Object(m));
                     }
                 }

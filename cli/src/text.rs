@@ -172,7 +172,12 @@ pub fn rule_lines(out: &mut String, g: &Group, r: &Report) {
         );
     }
     for m in &r.macros {
-        let users: Vec<String> = m.used_by.iter().map(|u| format!("`{u}`")).collect();
+        let users: Vec<String> = m
+            .used_by
+            .iter()
+            .map(|u| format!("`{u}`"))
+            .chain(m.inside.iter().map(|u| format!("macro `{u}`")))
+            .collect();
         let _ = writeln!(
             out,
             "{tag}macro {} ({}): {} (its spec against its expansion; relied on by {})",

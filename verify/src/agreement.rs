@@ -30,6 +30,15 @@ use crate::{instances, Options};
 /// result.
 type Key = (TermId, Vec<Ty>);
 
+/// Who relies on a macro's spec.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum User<'a> {
+    /// An instantiation of the named rule.
+    Rule(&'a str),
+    /// The expansion of the named macro.
+    Macro(&'a str),
+}
+
 /// The checked obligation of one macro at one instantiation.
 #[derive(Clone, Debug)]
 pub struct Checked {
@@ -48,8 +57,9 @@ pub struct Checked {
 
 struct Entry {
     checked: OnceLock<Arc<Checked>>,
-    /// The rules whose instantiations rely on it.
-    users: Mutex<BTreeSet<String>>,
+    /// The rules whose instantiations rely on it (`false`), and the
+    /// macros whose expansions do (`true`).
+    users: Mutex<BTreeSet<(bool, String)>>,
 }
 
 /// The obligations of one run, checked as rules need them.
@@ -69,8 +79,8 @@ impl<'p> Agreements<'p> {
     }
 
     /// Settles the obligations that an instantiation of `cond` relies on
-    /// and folds them into its `outcome` (recording `user` as relying on
-    /// them, when given). Where the instantiation is inapplicable even
+    /// and folds them into its `outcome`, recording `user` as relying on
+    /// them. Where the instantiation is inapplicable even
     /// without those macros' specs (and without priority assumptions,
     /// which may use them), the real pattern cannot match either: nothing
     /// is relied on, and the obligations are not checked for it.
@@ -79,7 +89,7 @@ impl<'p> Agreements<'p> {
         cond: &Condition,
         inst: &instances::Instance,
         outcome: &mut Outcome,
-        user: Option<&str>,
+        user: User<'_>,
     ) {
         let keys = keys(cond, &inst.typing);
         if keys.is_empty() {
@@ -117,7 +127,7 @@ impl<'p> Agreements<'p> {
 
     /// The obligation of one macro at one instantiation, checked (blocking
     /// while another worker checks it).
-    fn get(&self, key: Key, user: Option<&str>) -> Arc<Checked> {
+    fn get(&self, key: Key, user: User<'_>) -> Arc<Checked> {
         let entry = {
             let mut entries = self.entries.lock().expect("not poisoned");
             entries
@@ -130,13 +140,11 @@ impl<'p> Agreements<'p> {
                 })
                 .clone()
         };
-        if let Some(u) = user {
-            entry
-                .users
-                .lock()
-                .expect("not poisoned")
-                .insert(u.to_string());
-        }
+        let user = match user {
+            User::Rule(r) => (false, r.to_string()),
+            User::Macro(m) => (true, m.to_string()),
+        };
+        entry.users.lock().expect("not poisoned").insert(user);
         // Macros cannot be recursive (cranelift-isle rejects it), so
         // checking one never waits on itself.
         entry
@@ -193,7 +201,7 @@ impl<'p> Agreements<'p> {
             );
             // Where its expansion uses other macros' specs, those must agree
             // first.
-            self.settle(&cond, inst, &mut o, None);
+            self.settle(&cond, inst, &mut o, User::Macro(&program.term(term).name));
             worst = Some(match worst {
                 Some(w) if rank(w.verdict) >= rank(o.verdict) => w,
                 _ => o,
@@ -229,6 +237,7 @@ impl<'p> Agreements<'p> {
                     span: checked.span,
                     instances: Vec::new(),
                     used_by: Vec::new(),
+                    inside: Vec::new(),
                 });
             }
             let m = out.last_mut().expect("just pushed");
@@ -243,14 +252,20 @@ impl<'p> Agreements<'p> {
                 error: o.error.clone(),
                 shadowed_by: Vec::new(),
             });
-            for u in entry.users.lock().expect("not poisoned").iter() {
-                if !m.used_by.contains(u) {
-                    m.used_by.push(u.clone());
+            for (is_macro, u) in entry.users.lock().expect("not poisoned").iter() {
+                let list = if *is_macro {
+                    &mut m.inside
+                } else {
+                    &mut m.used_by
+                };
+                if !list.contains(u) {
+                    list.push(u.clone());
                 }
             }
         }
         for m in &mut out {
             m.used_by.sort();
+            m.inside.sort();
         }
         out
     }
@@ -283,19 +298,11 @@ fn keys(cond: &Condition, typing: &Typing) -> Vec<Key> {
 pub(crate) fn fold(o: &mut Outcome, c: &Checked) {
     let a = &c.outcome;
     match a.verdict {
-        Verdict::Verified | Verdict::Shadowed => {}
-        // The expansion cannot match at this type: nor can the pattern.
-        Verdict::Inapplicable => {
-            if o.verdict != Verdict::Error {
-                o.verdict = Verdict::Inapplicable;
-                o.counterexample = None;
-                o.shadowed_by.clear();
-                o.reason = Some(format!(
-                    "the expansion of extractor macro `{}` cannot match at {}",
-                    c.name, c.label
-                ));
-            }
-        }
+        // Inapplicable: the expansion cannot match at this type. A rule
+        // whose pattern uses the macro walks the same expansion and is
+        // inapplicable there too; a rule that uses it in a condition about
+        // another rule is not affected.
+        Verdict::Verified | Verdict::Shadowed | Verdict::Inapplicable => {}
         Verdict::Counterexample => {
             if o.verdict != Verdict::Error && !disagrees_already(o) {
                 let mut cex = a

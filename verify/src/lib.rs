@@ -325,7 +325,7 @@ fn check_expansion(
             );
             // The specs of extractor macros this instantiation relied on
             // must agree with their expansions.
-            agreements.settle(&cond, inst, &mut outcome, Some(rule_name));
+            agreements.settle(&cond, inst, &mut outcome, agreement::User::Rule(rule_name));
             let millis = start.elapsed().as_millis() as u64;
             counts.done();
             Found::Checked {

@@ -135,6 +135,8 @@ pub struct MacroReport {
     pub instances: Vec<InstanceReport>,
     /// The rules that rely on it.
     pub used_by: Vec<String>,
+    /// The macros whose expansions use it, whose own obligations rely on it.
+    pub inside: Vec<String>,
 }
 
 /// The result for one (rule, instantiation).

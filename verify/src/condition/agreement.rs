@@ -10,27 +10,39 @@
 //! the expansion's terms and the macro's arguments (the variables at its
 //! parameters) and result (the value matched).
 //!
-//! With `E` the expansion's provides and patterns (what the values are),
-//! `Em` its matches (where its terms match), `Eo` its requires, and `P`,
-//! `M`, `R` the macro spec's provide, match and require, each of the ways a
-//! rule uses the spec needs a direction:
+//! The verifier walks the macro's whole expansion wherever the macro is
+//! used, for its structure (which instruction defines what), and that walk
+//! applies the specs of the extractors in it that are not macros
+//! (`fits_in_32`, `simm32`, `def_inst`): their matches and requires hold in
+//! every use. What no use applies are the specs of the macros in the
+//! expansion (`iadd`; another macro of the user's), and the agreement is
+//! about those. With `E` what the expansion says of the values (the
+//! provides of its terms, its structure, and the matches of its other
+//! extractors), `Em` and `Eo` the matches and requires of the macros in
+//! it, and `P`, `M`, `R` the macro spec's provide, match and require, each
+//! way a rule uses the spec needs its own direction:
 //!
-//! - A rule assumes `P` and `M` where the pattern matches and proves `R`;
-//!   the real inputs are those of `E` and `Em`, and the rule would have to
-//!   prove `Eo`. Sound when `E ∧ Em ⇒ P ∧ M` (every real match is one the
-//!   proof covered) and `E ∧ Em ∧ R ⇒ Eo` (proving `R` proves the
-//!   expansion's requires).
+//! - A rule assumes `P` and `M` where its pattern matches, and proves `R`.
+//!   The inputs it really gets satisfy `E` and `Em`, and inlining the
+//!   expansion it would have to prove `Eo`. Sound when every real match is
+//!   one the proof covered, `E ∧ Em ⇒ P ∧ M`, and proving `R` proves the
+//!   expansion's requires, `E ∧ Em ∧ R ⇒ Eo`.
 //! - A lower-priority rule assumes that a `(veri priority)` rule using the
-//!   macro does *not* match, that is `¬(M ∧ R)`. Sound when the real match
-//!   implies the spec's: `E ∧ Em ∧ Eo ⇒ R` (with `M` from above).
-//! - Coverage of a chained term proves that some rule matches, using `M ∧
-//!   R` for the macro. Sound when the spec's match implies the real one:
-//!   `E ∧ M ∧ R ⇒ Em`, and `Eo` from above.
+//!   macro does not match, judged by `M ∧ R` (with the macro's structure);
+//!   coverage of a chained term proves that some rule matches, judged the
+//!   same way. Both are sound when the spec's match implies the real one,
+//!   `E ∧ M ∧ R ⇒ Em` (and `Eo`, from above).
 //!
-//! All of these are obligations, each clause on its own so that a failure
-//! names the part of the spec that disagrees. `E` is assumed throughout.
-//! (Where the expansion's match fails, a partial term's provide may not
-//! hold; `E` is assumed anyway, as it is in rules.)
+//! These are the obligation, each clause on its own so that a failure
+//! names the part of the spec that disagrees; `E` is assumed. Nothing more
+//! is needed: a provide weaker than the expansion's, or a require stronger
+//! than its requires, makes rules prove more than they must, which is not
+//! unsound (a rule may then fail where inlining the expansion would pass;
+//! the failure names the macro's clause). Where the expansion cannot match
+//! at a type (`E` cannot hold), the obligation is inapplicable there, and
+//! so is every rule that uses the macro in its pattern, by the same walk.
+//! (Where a partial term in the expansion does not match, its provide may
+//! not hold; it is assumed anyway, as it is in rules.)
 //!
 //! The expansion is walked by the same pattern code as a rule's left-hand
 //! side, with a [`Context`] standing in for the rule: where clauses are and
@@ -77,7 +89,7 @@ impl Builder<'_> {
         };
         let span = body.span;
         if let Some(m) = spec.modifies.first() {
-            return Err(stateful(&name, m.span, span));
+            return Err(stateful(&name, &name, m.span, span));
         }
         self.context = Some(Context {
             span,
@@ -102,7 +114,7 @@ impl Builder<'_> {
         let mut vars: Vars = vec![None; body.vars];
         self.pattern(&rule, &body.pattern, input, &mut vars)?;
         if let Some(m) = self.modifies.first() {
-            return Err(stateful(&m.term, span, span));
+            return Err(stateful(&name, &m.term, span, span));
         }
         let mut args = Vec::new();
         for (i, (arg, &ty)) in body.args.iter().zip(&arg_tys).enumerate() {
@@ -127,26 +139,28 @@ impl Builder<'_> {
         self.c.required.push((input, m));
         self.finish_states()?;
 
-        // The expansion's matches and requires, apart from what it says
-        // the values are.
+        // The matches and requires of the macros in the expansion, apart
+        // from what it says the values are. Those of other extractors stay
+        // as they are: every use enforces them (see the module doc), so
+        // they are assumed here, and their requires are the rule's own
+        // obligations.
         let mut matches = Vec::new();
-        self.c.assumptions.retain(|c| match &c.origin {
-            Origin::Match(t) => {
-                matches.push((c.node, t.clone(), c.span));
-                false
+        let assumptions = std::mem::take(&mut self.c.assumptions);
+        for c in assumptions {
+            match &c.origin {
+                Origin::Match(t) if self.is_macro(t) => matches.push((c.node, t.clone(), c.span)),
+                _ => self.c.assumptions.push(c),
             }
-            _ => true,
-        });
+        }
         let requires: Vec<(NodeId, String, Span)> = std::mem::take(&mut self.c.obligations)
             .into_iter()
-            .map(|c| match c.origin {
-                Origin::Require(t) => (c.node, t, c.span),
-                other => (c.node, super::super::explain::describe(&other), c.span),
+            .filter_map(|c| match c.origin {
+                Origin::Require(t) if self.is_macro(&t) => Some((c.node, t, c.span)),
+                _ => None,
             })
             .collect();
         let inst = self.instantiate_spec(tid, &args, input)?;
         let em: Vec<NodeId> = matches.iter().map(|m| m.0).collect();
-        let eo: Vec<NodeId> = requires.iter().map(|r| r.0).collect();
         let spec_span = spec.span;
         // E ∧ Em ⇒ P, M.
         for &p in &inst.provides {
@@ -177,7 +191,7 @@ impl Builder<'_> {
                 *s,
             );
         }
-        // E ∧ Em ∧ R ⇒ Eo, and E ∧ Em ∧ Eo ⇒ R.
+        // E ∧ Em ∧ R ⇒ Eo.
         let em_r: Vec<NodeId> = em.iter().chain(&inst.requires).copied().collect();
         for (n, t, s) in &requires {
             let o = self.implies(&em_r, *n, *s);
@@ -189,20 +203,18 @@ impl Builder<'_> {
                 *s,
             );
         }
-        let em_eo: Vec<NodeId> = em.iter().chain(&eo).copied().collect();
-        for &r in &inst.requires {
-            let o = self.implies(&em_eo, r, spec_span);
-            self.agree(
-                o,
-                format!("the require of `{name}`, where its expansion matches and its requires hold"),
-                spec_span,
-            );
-        }
         Ok(Trusted {
             term: tid,
             args,
             result: input,
         })
+    }
+
+    /// Whether the named term is an extractor macro with a spec.
+    fn is_macro(&self, name: &str) -> bool {
+        self.p
+            .term_by_name(name)
+            .is_some_and(|t| self.p.term(t).template.is_some() && self.p.term(t).spec.is_some())
     }
 
     /// `(=> (and premises) conclusion)`, or the conclusion alone.
@@ -220,11 +232,14 @@ impl Builder<'_> {
 }
 
 /// Specs that modify state are not compared.
-fn stateful(term: &str, at: Span, def: Span) -> Diagnostic {
-    Diagnostic::new(
-        format!("cannot check the spec of this extractor macro against its expansion: `{term}` modifies state"),
+fn stateful(name: &str, term: &str, at: Span, def: Span) -> Diagnostic {
+    let mut d = Diagnostic::new(
+        format!("cannot check the spec of extractor macro `{name}` against its expansion: `{term}` modifies state"),
         def,
     )
-    .with_secondary(at, "modifies state")
-    .with_note("loweq checks a macro's spec against its expansion before rules rely on it; give the macro no spec to verify rules through its expansion")
+    .with_note("loweq checks a macro's spec against its expansion before rules rely on it, and does not compare effects on state; give the macro no spec to verify rules through its expansion");
+    if at != def {
+        d = d.with_secondary(at, "modifies state");
+    }
+    d
 }
