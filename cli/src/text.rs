@@ -359,9 +359,16 @@ pub fn counterexample(
         notes.push(labelled("failed:  ", &lines));
     }
     notes.extend(cex.notes.iter().map(|n| format!("hint: {n}")));
-    let mut message = format!("{}rule `{}` is wrong for {}", arch_tag(g), rule.name, inst.label);
-    let mut labels = vec![Label::primary(rule.span.file.0, rule.span.start..rule.span.end)
-        .with_message(format!("wrong for {}", inst.label))];
+    let mut message = format!(
+        "{}rule `{}` is wrong for {}",
+        arch_tag(g),
+        rule.name,
+        inst.label
+    );
+    let mut labels = vec![
+        Label::primary(rule.span.file.0, rule.span.start..rule.span.end)
+            .with_message(format!("wrong for {}", inst.label)),
+    ];
     if let Some(d) = &cex.disagreement {
         let _ = write!(
             message,
@@ -369,8 +376,10 @@ pub fn counterexample(
             d.name, d.label
         );
         labels.push(
-            Label::secondary(d.span.file.0, d.span.start..d.span.end)
-                .with_message(format!("its spec disagrees with this expansion at {}", d.label)),
+            Label::secondary(d.span.file.0, d.span.start..d.span.end).with_message(format!(
+                "its spec disagrees with this expansion at {}",
+                d.label
+            )),
         );
         notes.insert(
             0,

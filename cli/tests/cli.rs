@@ -159,7 +159,11 @@ fn json_lists_macro_obligations_and_names_the_macro_in_rule_counterexamples() {
         .iter()
         .map(|m| {
             assert_eq!(m["macro"], "my_iadd", "{m}");
-            assert_eq!(m["relied_on_by"], serde_json::json!(["iadd_via_macro"]), "{m}");
+            assert_eq!(
+                m["relied_on_by"],
+                serde_json::json!(["iadd_via_macro"]),
+                "{m}"
+            );
             (
                 m["type"].as_str().expect("type"),
                 m["verdict"].as_str().expect("verdict"),

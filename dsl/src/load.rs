@@ -98,10 +98,6 @@ pub struct Analysis {
     pub terms: TermEnv,
     /// The expansion of every extractor macro that has a spec.
     pub templates: HashMap<TermId, Template>,
-    /// The expansion one level deep (macros with specs kept as terms) of
-    /// every extractor macro with a spec whose definition names a term
-    /// with a spec: the expansion its spec must agree with.
-    pub expansions: HashMap<TermId, Template>,
     /// `(lower, higher)`: rule `higher`, of higher priority and marked
     /// `(veri priority)`, may match an input that rule `lower` matches.
     pub overlaps: Vec<(RuleId, RuleId)>,
@@ -113,12 +109,10 @@ pub struct Analysis {
 /// will: with extractor macros expanded. Verification sees extractor macros
 /// that have a spec as terms (so that `iadd`, a macro over `inst_data`, is
 /// checked through its spec) and expands the others; that is the
-/// environment returned. The expansion of each macro with a spec, resolved
-/// by cranelift-isle itself, comes with it: it is what decides whether the
-/// generated code matches (see [`Template`]). So does, where the macro is
-/// written with terms that have specs, its expansion one level deep, in a
-/// third analysis of the verification environment with a probe per such
-/// macro (only when there is one).
+/// environment returned. The expansion of each macro with a spec, one level
+/// deep and resolved by cranelift-isle in that same environment, comes with
+/// it: it is what decides whether the generated code matches (see
+/// [`Template`]).
 pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagnostic>> {
     let convert = |errs: Vec<IsleError>| {
         errs.into_iter()
@@ -136,104 +130,62 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagno
         .map_err(convert)?;
         Ok((types, terms))
     };
-    // The probes of the macro expansions go last, so that every other term
-    // and rule has the same id in both environments.
-    let probes = template_probes(defs, ProbeKind::Full);
-    let mut with_probes = defs.to_vec();
-    with_probes.extend(probes.iter().flat_map(|p| p.defs.iter().cloned()));
-    let (expanded_types, expanded) = sema(true, &with_probes)?;
+    let (expanded_types, expanded) = sema(true, defs)?;
     let rule_sets = guard("the overlap check", || {
         cranelift_isle::overlap::check(&expanded)
     })
     .map_err(|d| vec![isle_limit(sources, &expanded_types, &expanded, d)])?
     .map_err(convert)?;
-    // The one-level probes are expanded like rules (macros without specs
-    // inlined), then dropped from the verification environment.
-    let bodies = template_probes(defs, ProbeKind::Body);
-    let mut with_bodies = defs.to_vec();
-    with_bodies.extend(bodies.iter().flat_map(|p| p.defs.iter().cloned()));
-    let with_bodies = guard("extractor expansion", || {
-        expand_unspecified_extractors(sources, &with_bodies)
+    // The probes of the macro expansions go last, so that every other rule
+    // has the id it has without them; their rules are removed once read.
+    let probes = template_probes(defs);
+    let originals = defs.len();
+    let mut with_probes = defs.to_vec();
+    with_probes.extend(probes.iter().flat_map(|p| p.defs.iter().cloned()));
+    let with_probes = guard("extractor expansion", || {
+        expand_unspecified_extractors(sources, &with_probes)
     })
     .map_err(|d| vec![d])?
     .map_err(|d| vec![d])?;
-    let defs = &with_bodies[..defs.len()];
-    let (types, terms) = sema(false, defs)?;
-    let templates = read_templates(
-        sources,
-        (&expanded_types, &expanded),
-        (&types, &terms),
-        &probes,
-    );
-    let expansions = if bodies.is_empty() {
-        HashMap::new()
-    } else {
-        let (body_types, body_terms) = sema(false, &with_bodies)?;
-        read_templates(
-            sources,
-            (&body_types, &body_terms),
-            (&types, &terms),
-            &bodies,
-        )
-    };
+    let defs = &with_probes[..originals];
+    let (types, mut terms) = sema(false, &with_probes)?;
+    let templates = read_templates(sources, &types, &terms, &probes);
+    remove_probes(&types, &mut terms, &probes);
     let overlaps = priority_overlaps(defs, &types, &terms, &rule_sets);
     Ok(Analysis {
         types,
         terms,
         templates,
-        expansions,
         overlaps,
     })
 }
 
-/// Which expansion of a macro a probe resolves.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum ProbeKind {
-    /// The whole expansion, every macro inlined: what the generated code
-    /// matches ([`Template`]).
-    Full,
-    /// The definition as written, macros with specs kept as terms
-    /// ([`crate::TermInfo::expansion`]); only for macros whose definition
-    /// names a term with a spec.
-    Body,
-}
-
-/// A synthetic rule that makes cranelift-isle resolve one macro's
-/// expansion: `(probe (and in P))`, where `P` is `(M a0 a1 ...)` for the
-/// whole expansion (resolved with every macro expanded) and the macro's
-/// definition for its body.
+/// A synthetic rule that makes cranelift-isle resolve one level of a
+/// macro's expansion: `(probe (and in BODY))`, where `BODY` is the macro's
+/// body with `a0`, `a1`, ... in place of its parameters. It is resolved in
+/// the verification environment, so the macros with specs in the body stay
+/// terms (`(iadd a0 (ishl a1 a2))`): each is modelled through its own spec
+/// and expansion where the template is walked.
 struct Probe {
-    /// The macro.
-    term: String,
-    /// The probe's variable at each macro argument.
-    args: Vec<String>,
     /// The probe's name.
     name: String,
+    /// The macro.
+    term: String,
+    /// Its arity.
+    arity: usize,
+    /// Its parameters' names.
+    params: Vec<String>,
     /// The synthetic `decl` and `rule`.
     defs: Vec<Def>,
 }
 
 const PROBE_PREFIX: &str = "__loweq_template_";
-const BODY_PREFIX: &str = "__loweq_body_";
 
 fn probe_arg(i: usize) -> String {
     format!("__loweq_a{i}")
 }
 
-/// Whether an AST pattern names one of `terms`.
-fn names_any(p: &cranelift_isle::ast::Pattern, terms: &HashSet<&str>) -> bool {
-    use cranelift_isle::ast::Pattern;
-    match p {
-        Pattern::Term { sym, args, .. } => {
-            terms.contains(sym.0.as_str()) || args.iter().any(|a| names_any(a, terms))
-        }
-        Pattern::BindPattern { subpat, .. } => names_any(subpat, terms),
-        Pattern::And { subpats, .. } => subpats.iter().any(|a| names_any(a, terms)),
-        _ => false,
-    }
-}
-
-fn template_probes(defs: &[Def], kind: ProbeKind) -> Vec<Probe> {
+fn template_probes(defs: &[Def]) -> Vec<Probe> {
     use cranelift_isle::ast::{Decl, Expr, Ident, Pattern, Rule};
     let specified: HashSet<&str> = defs
         .iter()
@@ -256,43 +208,25 @@ fn template_probes(defs: &[Def], kind: ProbeKind) -> Vec<Probe> {
         let Some(decl) = decls.get(term) else {
             continue;
         };
-        if !specified.contains(term) {
-            continue;
-        }
-        if kind == ProbeKind::Body && !names_any(&ex.template, &specified) {
+        if !specified.contains(term) || decl.arg_tys.len() != ex.args.len() {
             continue;
         }
         let pos = ex.pos;
-        let prefix = match kind {
-            ProbeKind::Full => PROBE_PREFIX,
-            ProbeKind::Body => BODY_PREFIX,
-        };
-        let name = format!("{prefix}{term}");
+        let name = format!("{PROBE_PREFIX}{term}");
         let ident = |s: &str| Ident(s.to_string(), pos);
         let input = "__loweq_in";
-        // The whole expansion: the macro applied to fresh variables. The
-        // body: the definition itself, its parameters the variables.
-        let (args, inner) = match kind {
-            ProbeKind::Full => {
-                let args: Vec<String> = (0..decl.arg_tys.len()).map(probe_arg).collect();
-                let pats = args
-                    .iter()
-                    .map(|a| Pattern::Var {
-                        var: ident(a),
-                        pos,
-                    })
-                    .collect();
-                let inner = Pattern::Term {
-                    sym: ident(term),
-                    args: pats,
-                    pos,
-                };
-                (args, inner)
-            }
-            ProbeKind::Body => (
-                ex.args.iter().map(|a| a.0.clone()).collect(),
-                ex.template.clone(),
-            ),
+        let args: Vec<Pattern> = (0..ex.args.len())
+            .map(|i| Pattern::Var {
+                var: ident(&probe_arg(i)),
+                pos,
+            })
+            .collect();
+        let Some(body) = ex
+            .template
+            .make_macro_template(&ex.args)
+            .subst_macro_args(&args)
+        else {
+            continue;
         };
         let pattern = Pattern::Term {
             sym: ident(&name),
@@ -302,16 +236,17 @@ fn template_probes(defs: &[Def], kind: ProbeKind) -> Vec<Probe> {
                         var: ident(input),
                         pos,
                     },
-                    inner,
+                    body,
                 ],
                 pos,
             }],
             pos,
         };
         probes.push(Probe {
-            term: term.to_string(),
-            args,
             name: name.clone(),
+            term: term.to_string(),
+            arity: ex.args.len(),
+            params: ex.args.iter().map(|a| a.0.clone()).collect(),
             defs: vec![
                 Def::Decl(Decl {
                     term: ident(&name),
@@ -340,54 +275,56 @@ fn template_probes(defs: &[Def], kind: ProbeKind) -> Vec<Probe> {
     probes
 }
 
-/// Reads each probe's resolved pattern back as the macro's [`Template`],
-/// with the terms of `to`: term ids differ between the two environments
-/// (the probes shift them), type ids do not (probes declare no types).
+fn probe_id(types: &TypeEnv, terms: &TermEnv, name: &str) -> Option<TermId> {
+    terms.get_term_by_name(
+        types,
+        &cranelift_isle::ast::Ident(name.to_string(), Pos::default()),
+    )
+}
+
+/// Reads each probe's resolved pattern back as the macro's [`Template`].
 fn read_templates(
     sources: &SourceMap,
-    (types, terms): (&TypeEnv, &TermEnv),
-    to: (&TypeEnv, &TermEnv),
+    types: &TypeEnv,
+    terms: &TermEnv,
     probes: &[Probe],
 ) -> HashMap<TermId, Template> {
-    let term_id = |name: &str| {
-        terms.get_term_by_name(
-            types,
-            &cranelift_isle::ast::Ident(name.to_string(), Pos::default()),
-        )
-    };
-    let target_id = |name: &str| {
-        to.1.get_term_by_name(
-            to.0,
-            &cranelift_isle::ast::Ident(name.to_string(), Pos::default()),
-        )
-    };
-    let remap = |tid: TermId| target_id(&types.syms[terms.terms[tid.index()].name.index()]);
     let mut out = HashMap::new();
     for probe in probes {
-        let Some(probe_id) = term_id(&probe.name) else {
+        let Some(root) = probe_id(types, terms, &probe.name) else {
             continue;
         };
-        let Some(rule) = terms.rules.iter().find(|r| r.root_term == probe_id) else {
+        let Some(rule) = terms.rules.iter().find(|r| r.root_term == root) else {
             continue;
         };
         let Some(Pattern::And(_, parts)) = rule.args.first() else {
             continue;
         };
-        let Some(pattern) = parts.get(1).and_then(|p| map_terms(p, &remap)) else {
+        let Some(pattern) = parts.get(1).cloned() else {
             continue;
         };
-        let Some(macro_id) = target_id(&probe.term) else {
+        let Some(macro_id) = probe_id(types, terms, &probe.term) else {
             continue;
         };
-        let name_of = |v: &cranelift_isle::sema::BoundVar| types.syms[v.name.index()].clone();
-        let args = probe
-            .args
-            .iter()
-            .map(|name| {
+        let args = (0..probe.arity)
+            .map(|i| {
+                let name = probe_arg(i);
                 rule.vars
                     .iter()
-                    .find(|v| &name_of(v) == name)
+                    .find(|v| types.syms[v.name.index()] == name)
                     .map(|v| v.id)
+            })
+            .collect();
+        // The probe's variables at the parameters are named as the macro
+        // names them.
+        let names = rule
+            .vars
+            .iter()
+            .map(|v| {
+                let name = &types.syms[v.name.index()];
+                (0..probe.arity)
+                    .find(|&i| *name == probe_arg(i))
+                    .map_or_else(|| name.clone(), |i| probe.params[i].clone())
             })
             .collect();
         out.insert(
@@ -396,7 +333,7 @@ fn read_templates(
                 pattern,
                 args,
                 vars: rule.vars.len(),
-                names: rule.vars.iter().map(name_of).collect(),
+                names,
                 span: crate::pass::rule_span(sources, rule.pos),
             },
         );
@@ -404,21 +341,20 @@ fn read_templates(
     out
 }
 
-/// `p` with every term id mapped by `f`; `None` if one has no image.
-fn map_terms(p: &Pattern, f: &dyn Fn(TermId) -> Option<TermId>) -> Option<Pattern> {
-    let all = |ps: &[Pattern]| {
-        ps.iter()
-            .map(|x| map_terms(x, f))
-            .collect::<Option<Vec<_>>>()
-    };
-    Some(match p {
-        Pattern::Term(ty, tid, args) => Pattern::Term(*ty, f(*tid)?, all(args)?),
-        Pattern::BindPattern(ty, v, sub) => {
-            Pattern::BindPattern(*ty, *v, Box::new(map_terms(sub, f)?))
-        }
-        Pattern::And(ty, subs) => Pattern::And(*ty, all(subs)?),
-        other => other.clone(),
-    })
+/// Removes the probes' rules, which come after every other rule. Their
+/// terms stay (a term id is an index, and cranelift-isle numbers enum
+/// variants after every declared term); nothing refers to them.
+fn remove_probes(types: &TypeEnv, terms: &mut TermEnv, probes: &[Probe]) {
+    let ids: HashSet<TermId> = probes
+        .iter()
+        .filter_map(|p| probe_id(types, terms, &p.name))
+        .collect();
+    if let Some(first) = terms.rules.iter().position(|r| ids.contains(&r.root_term)) {
+        debug_assert!(terms.rules[first..]
+            .iter()
+            .all(|r| ids.contains(&r.root_term)));
+        terms.rules.truncate(first);
+    }
 }
 
 /// The pairs of rules of one term where the higher-priority one is marked

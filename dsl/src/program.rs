@@ -39,19 +39,23 @@ pub struct TermInfo {
     pub converter: bool,
     /// For an extractor macro with a spec: what it expands to.
     pub template: Option<Template>,
-    /// For an extractor macro with a spec whose expansion uses terms that
-    /// have specs: that expansion one level deep, with the macros that have
-    /// specs kept as terms (`(iadd x y)` for `(extractor (my_iadd x y)
-    /// (iadd x y))`). The macro's spec must agree with it: an obligation
-    /// the verifier proves before any rule relies on the spec.
-    pub expansion: Option<Template>,
+    /// For an extractor macro with a spec whose expansion applies terms
+    /// that have specs (`(iadd x y)` for `(extractor (my_iadd x y) (iadd x
+    /// y))`): the spec must agree with its expansion, an obligation the
+    /// verifier proves before any rule relies on the spec. Where the
+    /// expansion has no term with a spec (`inst_data`, enum variants), the
+    /// spec is what the macro means, and there is nothing to agree with.
+    pub obligation: bool,
 }
 
-/// The expansion of an extractor macro that has a spec, as cranelift-isle
-/// resolved it: the pattern the generated instruction selector runs on the
-/// macro's input. The spec says what the macro means for values; the
-/// template says when it matches (`iadd` matches an instruction whose data
-/// is `Binary` with opcode `Iadd`, whatever the values).
+/// The expansion of an extractor macro that has a spec, one level deep, as
+/// cranelift-isle resolved it in the verification environment: the pattern
+/// the generated instruction selector runs on the macro's input, with the
+/// macros that have specs in it kept as terms (each has a template of its
+/// own). The spec says what the macro means for values; the template says
+/// when it matches (`iadd` matches an instruction whose data is `Binary`
+/// with opcode `Iadd`, whatever the values; a macro `(my x y)` over `(iadd
+/// x (ishl y k))` matches where both instructions do).
 #[derive(Clone, Debug)]
 pub struct Template {
     /// The pattern, matched against the macro's input. Its variables are

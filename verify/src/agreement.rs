@@ -161,7 +161,7 @@ impl<'p> Agreements<'p> {
         let outcome = self.outcome(*term, types, &label);
         Checked {
             name: info.name.clone(),
-            span: info.expansion.as_ref().map_or(info.span, |e| e.span),
+            span: info.template.as_ref().map_or(info.span, |e| e.span),
             label,
             outcome: Arc::new(outcome),
             millis: start.elapsed().as_millis() as u64,
@@ -182,10 +182,14 @@ impl<'p> Agreements<'p> {
         {
             cond.required.push((n, model_of(ty)));
         }
-        let found = match instances::instances(program, &cond) {
-            Ok(f) => f,
-            Err(d) => return Outcome::error(d.with_note(format!("checking the spec of extractor macro `{}` against its expansion at {label}", program.term(term).name))),
-        };
+        let found =
+            match instances::instances(program, &cond) {
+                Ok(f) => f,
+                Err(d) => return Outcome::error(d.with_note(format!(
+                    "checking the spec of extractor macro `{}` against its expansion at {label}",
+                    program.term(term).name
+                ))),
+            };
         let smt_name = format!("macro-{}", program.term(term).name);
         let mut worst: Option<Outcome> = None;
         for inst in &found.typed {
@@ -212,7 +216,10 @@ impl<'p> Agreements<'p> {
         }
         worst.unwrap_or_else(|| {
             Outcome::error(Diagnostic::new(
-                format!("the expansion of `{}` does not type at {label}", program.term(term).name),
+                format!(
+                    "the expansion of `{}` does not type at {label}",
+                    program.term(term).name
+                ),
                 program.term(term).span,
             ))
         })
@@ -376,9 +383,12 @@ fn model_of(ty: &Ty) -> ModelType {
         Ty::Unit => ModelType::Unit,
         Ty::Unspecified => ModelType::Unspecified,
         Ty::Bv(w) => ModelType::BitVec(Some(*w)),
-        Ty::Struct(fields) => {
-            ModelType::Struct(fields.iter().map(|(n, t)| (n.clone(), model_of(t))).collect())
-        }
+        Ty::Struct(fields) => ModelType::Struct(
+            fields
+                .iter()
+                .map(|(n, t)| (n.clone(), model_of(t)))
+                .collect(),
+        ),
         Ty::Enum(id) => ModelType::Enum(*id),
     }
 }

@@ -106,8 +106,11 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
 }
 
 /// The label of a signature on its own (the polymorphic arguments and the
-/// result), for instantiations that have no typing.
-fn sig_label(
+/// result): the name of the instantiations of a rule whose first
+/// instantiated term takes this signature (`i8`, `i8,i64->i8`), before any
+/// suffix that tells twins apart. Also used for instantiations that have no
+/// typing, and by `loweq coverage` to match instantiations to signatures.
+pub fn sig_label(
     program: &Program,
     term: cranelift_isle::sema::TermId,
     sig: &loweq_dsl::Signature,

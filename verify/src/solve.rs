@@ -308,7 +308,11 @@ pub fn can_apply(
         }
         base.push(encoder.bool(c.node).ok()?);
     }
-    let logic = if encoder.beyond_bv { None } else { Some("QF_BV") };
+    let logic = if encoder.beyond_bv {
+        None
+    } else {
+        Some("QF_BV")
+    };
     base.extend(encoder.wellformed());
     let mut q = Queries {
         base,

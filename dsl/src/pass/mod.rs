@@ -86,7 +86,6 @@ pub fn spec_pass(
         types,
         terms,
         mut templates,
-        mut expansions,
         overlaps,
     } = analysis;
     let forms = collect(defs);
@@ -132,14 +131,11 @@ pub fn spec_pass(
     terms::specs(&mut cx, &globals, &mut resolver, &mut term_info);
     terms::signatures(&mut cx, &mut resolver, &mut term_info);
     for (tid, template) in templates.drain() {
-        term_info[tid.index()].template = Some(template);
-    }
-    // An expansion made only of terms without specs (`inst_data`, enum
-    // variants) has nothing to agree with: there the spec is the meaning.
-    for (tid, body) in expansions.drain() {
-        if uses_specified(&body.pattern, &term_info) {
-            term_info[tid.index()].expansion = Some(body);
-        }
+        let obligation =
+            term_info[tid.index()].spec.is_some() && uses_specified(&template.pattern, &term_info);
+        let info = &mut term_info[tid.index()];
+        info.template = Some(template);
+        info.obligation = obligation;
     }
     let mut rule_info = rules::rule_infos(&cx);
     for (low, high) in overlaps {

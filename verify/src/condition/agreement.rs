@@ -10,39 +10,33 @@
 //! the expansion's terms and the macro's arguments (the variables at its
 //! parameters) and result (the value matched).
 //!
-//! The verifier walks the macro's whole expansion wherever the macro is
-//! used, for its structure (which instruction defines what), and that walk
-//! applies the specs of the extractors in it that are not macros
-//! (`fits_in_32`, `simm32`, `def_inst`): their matches and requires hold in
-//! every use. What no use applies are the specs of the macros in the
-//! expansion (`iadd`; another macro of the user's), and the agreement is
-//! about those. With `E` what the expansion says of the values (the
-//! provides of its terms, its structure, and the matches of its other
-//! extractors), `Em` and `Eo` the matches and requires of the macros in
-//! it, and `P`, `M`, `R` the macro spec's provide, match and require, each
-//! way a rule uses the spec needs its own direction:
+//! Wherever the macro is used, the verifier walks its expansion (one level
+//! deep: the macros with specs in it, such as `iadd`, are applied through
+//! their own specs and expansions) for the structure, which instruction
+//! defines what, and applies the specs of the terms in it; and it applies
+//! the macro's spec. With `E` what the expansion says (the provides and
+//! matches of its terms, its structure), and `P`, `M`, `R` the macro spec's
+//! provide, match and require:
 //!
-//! - A rule assumes `P` and `M` where its pattern matches, and proves `R`.
-//!   The inputs it really gets satisfy `E` and `Em`, and inlining the
-//!   expansion it would have to prove `Eo`. Sound when every real match is
-//!   one the proof covered, `E ∧ Em ⇒ P ∧ M`, and proving `R` proves the
-//!   expansion's requires, `E ∧ Em ∧ R ⇒ Eo`.
+//! - A rule assumes `E ∧ P ∧ M` where its pattern matches, and proves `R`
+//!   and the requires of the expansion's terms. The inputs it really gets
+//!   satisfy `E`. Sound when every real match is one the proof covered:
+//!   `E ⇒ P ∧ M`. That is the obligation, each clause of `P` and `M` on its
+//!   own so that a failure names the part of the spec that disagrees.
 //! - A lower-priority rule assumes that a `(veri priority)` rule using the
-//!   macro does not match, judged by `M ∧ R` (with the macro's structure);
-//!   coverage of a chained term proves that some rule matches, judged the
-//!   same way. Both are sound when the spec's match implies the real one,
-//!   `E ∧ M ∧ R ⇒ Em` (and `Eo`, from above).
+//!   macro does not match, judged by the expansion's matches and requires
+//!   and `M ∧ R`; coverage of a chained term proves that some rule matches,
+//!   judged the same way. Both are stronger than the real match, so both
+//!   are sound whatever the spec says (a spec stronger than its expansion
+//!   only makes them conservative).
 //!
-//! These are the obligation, each clause on its own so that a failure
-//! names the part of the spec that disagrees; `E` is assumed. Nothing more
-//! is needed: a provide weaker than the expansion's, or a require stronger
-//! than its requires, makes rules prove more than they must, which is not
-//! unsound (a rule may then fail where inlining the expansion would pass;
-//! the failure names the macro's clause). Where the expansion cannot match
-//! at a type (`E` cannot hold), the obligation is inapplicable there, and
-//! so is every rule that uses the macro in its pattern, by the same walk.
-//! (Where a partial term in the expansion does not match, its provide may
-//! not hold; it is assumed anyway, as it is in rules.)
+//! Nothing more is needed: a provide weaker than the expansion's, or a
+//! require stronger than the expansion's requires, makes rules prove more
+//! than they must, which is not unsound (a rule may then fail where
+//! inlining the expansion would pass; the failure names the macro's
+//! clause). Where the expansion cannot match at a type (`E` cannot hold),
+//! the obligation is inapplicable there, and so is every rule whose
+//! pattern uses the macro, by the same walk.
 //!
 //! The expansion is walked by the same pattern code as a rule's left-hand
 //! side, with a [`Context`] standing in for the rule: where clauses are and
@@ -53,7 +47,6 @@
 use cranelift_isle::sema::{Expr, Rule, RuleId, TermId};
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::graph::NodeId;
-use loweq_semantics::op::Op;
 use loweq_semantics::span::Span;
 
 use super::{Builder, Condition, Input, Origin, Trusted, Vars};
@@ -68,7 +61,8 @@ pub(super) struct Context {
 }
 
 /// The condition that the spec of extractor macro `tid` agrees with its
-/// expansion ([`loweq_dsl::TermInfo::expansion`]), and the application of
+/// expansion (its [`loweq_dsl::TermInfo::template`], where
+/// [`loweq_dsl::TermInfo::obligation`] says there is one), and the application of
 /// the macro it is about: its arguments and result, whose types the caller
 /// fixes to the instantiation being checked.
 pub fn agreement(program: &Program, tid: TermId) -> Result<(Condition, Trusted), Diagnostic> {
@@ -81,16 +75,15 @@ impl Builder<'_> {
     fn agreement(&mut self, tid: TermId) -> Result<Trusted, Diagnostic> {
         let info = self.p.term(tid);
         let name = info.name.clone();
-        let (Some(body), Some(spec)) = (info.expansion.clone(), info.spec.clone()) else {
+        let (Some(body), Some(spec), true) =
+            (info.template.clone(), info.spec.clone(), info.obligation)
+        else {
             return Err(Diagnostic::new(
                 format!("internal error: `{name}` has no expansion to check its spec against"),
                 info.span,
             ));
         };
         let span = body.span;
-        if let Some(m) = spec.modifies.first() {
-            return Err(stateful(&name, &name, m.span, span));
-        }
         self.context = Some(Context {
             span,
             names: body.names.clone(),
@@ -113,9 +106,6 @@ impl Builder<'_> {
         let input = self.fresh_typed("result".into(), ret_ty, span)?;
         let mut vars: Vars = vec![None; body.vars];
         self.pattern(&rule, &body.pattern, input, &mut vars)?;
-        if let Some(m) = self.modifies.first() {
-            return Err(stateful(&name, &m.term, span, span));
-        }
         let mut args = Vec::new();
         for (i, (arg, &ty)) in body.args.iter().zip(&arg_tys).enumerate() {
             let node = match arg.and_then(|v| vars[v.index()]) {
@@ -139,68 +129,37 @@ impl Builder<'_> {
         self.c.required.push((input, m));
         self.finish_states()?;
 
-        // The matches and requires of the macros in the expansion, apart
-        // from what it says the values are. Those of other extractors stay
-        // as they are: every use enforces them (see the module doc), so
-        // they are assumed here, and their requires are the rule's own
-        // obligations.
-        let mut matches = Vec::new();
-        let assumptions = std::mem::take(&mut self.c.assumptions);
-        for c in assumptions {
-            match &c.origin {
-                Origin::Match(t) if self.is_macro(t) => matches.push((c.node, t.clone(), c.span)),
-                _ => self.c.assumptions.push(c),
-            }
+        // What the expansion says is assumed; its terms' requires are the
+        // rules' own obligations wherever it is used.
+        self.c.obligations.clear();
+        // The macro's spec sees the state as the expansion leaves it: what
+        // it says of a state it modifies (a trap) must be what the
+        // expansion does to it.
+        let mut bindings = vec![None; spec.locals.len()];
+        for (&l, &a) in spec.params.iter().zip(&args) {
+            bindings[l.0] = Some(a);
         }
-        let requires: Vec<(NodeId, String, Span)> = std::mem::take(&mut self.c.obligations)
-            .into_iter()
-            .filter_map(|c| match c.origin {
-                Origin::Require(t) if self.is_macro(&t) => Some((c.node, t, c.span)),
-                _ => None,
-            })
-            .collect();
-        let inst = self.instantiate_spec(tid, &args, input)?;
-        let em: Vec<NodeId> = matches.iter().map(|m| m.0).collect();
+        bindings[spec.result.0] = Some(input);
+        self.counter += 1;
+        let prefix = format!("{name}#{}", self.counter);
+        let inst = self
+            .c
+            .graph
+            .instantiate(&spec, &bindings, &self.states, &prefix);
         let spec_span = spec.span;
-        // E ∧ Em ⇒ P, M.
+        // E ⇒ P, M.
         for &p in &inst.provides {
-            let o = self.implies(&em, p, spec_span);
             self.agree(
-                o,
+                p,
                 format!("the provide of `{name}`, where its expansion matches"),
                 spec_span,
             );
         }
         for &m in &inst.matches {
-            let o = self.implies(&em, m, spec_span);
             self.agree(
-                o,
+                m,
                 format!("the match of `{name}`, where its expansion matches"),
                 spec_span,
-            );
-        }
-        // E ∧ M ∧ R ⇒ Em.
-        let spec_matches: Vec<NodeId> = inst.matches.iter().chain(&inst.requires).copied().collect();
-        for (n, t, s) in &matches {
-            let o = self.implies(&spec_matches, *n, *s);
-            self.agree(
-                o,
-                format!(
-                    "the match of `{t}` in the expansion of `{name}`, where the spec of `{name}` says it matches"
-                ),
-                *s,
-            );
-        }
-        // E ∧ Em ∧ R ⇒ Eo.
-        let em_r: Vec<NodeId> = em.iter().chain(&inst.requires).copied().collect();
-        for (n, t, s) in &requires {
-            let o = self.implies(&em_r, *n, *s);
-            self.agree(
-                o,
-                format!(
-                    "the require of `{t}` in the expansion of `{name}`, where the require of `{name}` holds"
-                ),
-                *s,
             );
         }
         Ok(Trusted {
@@ -210,36 +169,7 @@ impl Builder<'_> {
         })
     }
 
-    /// Whether the named term is an extractor macro with a spec.
-    fn is_macro(&self, name: &str) -> bool {
-        self.p
-            .term_by_name(name)
-            .is_some_and(|t| self.p.term(t).template.is_some() && self.p.term(t).spec.is_some())
-    }
-
-    /// `(=> (and premises) conclusion)`, or the conclusion alone.
-    fn implies(&mut self, premises: &[NodeId], conclusion: NodeId, span: Span) -> NodeId {
-        if premises.is_empty() {
-            return conclusion;
-        }
-        let all = self.c.graph.op(Op::And, premises.to_vec(), span);
-        self.c.graph.op(Op::Imp, vec![all, conclusion], span)
-    }
-
     fn agree(&mut self, node: NodeId, what: String, span: Span) {
         self.oblige(node, Origin::Agreement(what), span);
     }
-}
-
-/// Specs that modify state are not compared.
-fn stateful(name: &str, term: &str, at: Span, def: Span) -> Diagnostic {
-    let mut d = Diagnostic::new(
-        format!("cannot check the spec of extractor macro `{name}` against its expansion: `{term}` modifies state"),
-        def,
-    )
-    .with_note("loweq checks a macro's spec against its expansion before rules rely on it, and does not compare effects on state; give the macro no spec to verify rules through its expansion");
-    if at != def {
-        d = d.with_secondary(at, "modifies state");
-    }
-    d
 }

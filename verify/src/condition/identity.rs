@@ -271,6 +271,9 @@ impl Builder<'_> {
         let span = self.rule_span(rule);
         let template = self.p.term(tid).template.clone().expect("caller checked");
         let mut tvars: Vars = vec![None; template.vars];
+        // The macro's own application goes before those of its expansion:
+        // it is the one that names the instantiations.
+        let marks = (self.c.occurrences.len(), self.c.slots.len());
         let outer = self.template.replace(tid);
         let walked = self.pattern(rule, &template.pattern, value, &mut tvars);
         self.template = outer;
@@ -287,7 +290,7 @@ impl Builder<'_> {
                 }
             }
         }
-        if self.p.term(tid).expansion.is_some() {
+        if self.p.term(tid).obligation {
             // Its spec stands for its expansion here: an obligation.
             self.c.trusted.push(super::Trusted {
                 term: tid,
@@ -313,11 +316,39 @@ impl Builder<'_> {
                 Role::Callee,
                 span,
             )?;
+            self.hoist(marks);
         }
         for (sub, &o) in args.iter().zip(&outs) {
             self.pattern(rule, sub, o, vars)?;
         }
         Ok(())
+    }
+
+    /// Moves the last occurrence, and its slot if it has one, to the
+    /// positions `marks` (occurrence, slot), after the ones before them.
+    fn hoist(&mut self, (occurrence, slot): (usize, usize)) {
+        let last = self.c.occurrences.len() - 1;
+        if last == occurrence {
+            return;
+        }
+        let moved = self.c.occurrences.remove(last);
+        self.c.occurrences.insert(occurrence, moved);
+        let own = self
+            .c
+            .slots
+            .last()
+            .is_some_and(|s| s.occurrence == last)
+            .then(|| self.c.slots.pop())
+            .flatten();
+        for s in &mut self.c.slots[slot..] {
+            if s.occurrence >= occurrence {
+                s.occurrence += 1;
+            }
+        }
+        if let Some(mut s) = own {
+            s.occurrence = occurrence;
+            self.c.slots.insert(slot, s);
+        }
     }
 
     /// An extractor with a spec applied to `value`. Extractors are
@@ -426,7 +457,7 @@ impl Builder<'_> {
 
     /// The spec of `tid` instantiated with the given arguments and result,
     /// nothing assumed.
-    pub(super) fn instantiate_spec(
+    fn instantiate_spec(
         &mut self,
         tid: TermId,
         args: &[NodeId],

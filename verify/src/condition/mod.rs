@@ -396,12 +396,6 @@ impl Builder<'_> {
         }
     }
 
-    /// Whether a clause is `(= n n)`.
-    fn tautology(&self, n: NodeId) -> bool {
-        let node = self.c.graph.node(n);
-        matches!(node.kind, NodeKind::Op(Op::Eq)) && node.args.len() == 2 && node.args[0] == node.args[1]
-    }
-
     fn eq(&mut self, a: NodeId, b: NodeId, span: Span) -> NodeId {
         self.c.graph.op(Op::Eq, vec![a, b], span)
     }
@@ -501,14 +495,6 @@ impl Builder<'_> {
             }
             Role::Callee | Role::Condition => {
                 for n in inst.provides {
-                    if self.tautology(n) {
-                        // `(= result inst)` of an output that is its input
-                        // (`def_inst`): it says nothing, and would make the
-                        // entity need a width that nothing else gives it
-                        // (the operand between two instructions of an
-                        // extractor macro with a spec).
-                        continue;
-                    }
                     self.assume(n, Origin::Provide(name.clone()), spec.span);
                 }
                 for n in inst.matches {
@@ -644,7 +630,11 @@ impl Builder<'_> {
             }
             Pattern::Term(ty, tid, args) => {
                 let text = match self.template {
-                    Some(m) => format!("(the expansion of `{}`)", self.p.term(m).name),
+                    Some(m) => format!(
+                        "({} …) in the expansion of `{}`",
+                        self.p.term(*tid).name,
+                        self.p.term(m).name
+                    ),
                     None => self.show_pattern(rule, pat),
                 };
                 let info = self.p.term(*tid);
