@@ -9,7 +9,11 @@
 //! a spec that disagrees makes the rule's verdict a counterexample (the
 //! macro's, naming it), since what was proved was about a pattern that
 //! does not mean what the rule's author wrote; an unknown agreement makes
-//! the verdict unknown, an error an error.
+//! the verdict unknown, an error an error. An obligation that is
+//! inapplicable (the expansion cannot match at that type) changes nothing:
+//! a rule whose pattern uses the macro walks the same expansion. A rule
+//! instantiation that is inapplicable even without the specs of the macros
+//! it relies on needs none of them, and they are not checked for it.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -182,14 +186,15 @@ impl<'p> Agreements<'p> {
         {
             cond.required.push((n, model_of(ty)));
         }
-        let found =
-            match instances::instances(program, &cond) {
-                Ok(f) => f,
-                Err(d) => return Outcome::error(d.with_note(format!(
+        let found = match instances::instances(program, &cond) {
+            Ok(f) => f,
+            Err(d) => {
+                return Outcome::error(d.with_note(format!(
                     "checking the spec of extractor macro `{}` against its expansion at {label}",
                     program.term(term).name
-                ))),
-            };
+                )))
+            }
+        };
         let smt_name = format!("macro-{}", program.term(term).name);
         let mut worst: Option<Outcome> = None;
         for inst in &found.typed {
@@ -231,7 +236,7 @@ impl<'p> Agreements<'p> {
         let entries = self.entries.into_inner().expect("not poisoned");
         let mut by_term: Vec<(TermId, Vec<Ty>, Arc<Entry>)> =
             entries.into_iter().map(|((t, ty), e)| (t, ty, e)).collect();
-        by_term.sort_by(|a, b| (a.0.index(), widths(&a.1)).cmp(&(b.0.index(), widths(&b.1))));
+        by_term.sort_by_key(|a| (a.0.index(), widths(&a.1)));
         let mut out: Vec<MacroReport> = Vec::new();
         for (term, _, entry) in by_term {
             let Some(checked) = entry.checked.get() else {

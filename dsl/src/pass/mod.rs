@@ -165,12 +165,15 @@ pub fn spec_pass(
     }
 }
 
-/// Whether a pattern applies a term that has a spec.
+/// Whether a pattern applies a term that has a spec, other than an
+/// implicit conversion (`def_inst` between two instructions, which says
+/// nothing of the values).
 fn uses_specified(p: &cranelift_isle::sema::Pattern, info: &[crate::TermInfo]) -> bool {
     use cranelift_isle::sema::Pattern;
     match p {
         Pattern::Term(_, tid, args) => {
-            info[tid.index()].spec.is_some() || args.iter().any(|a| uses_specified(a, info))
+            let t = &info[tid.index()];
+            (t.spec.is_some() && !t.converter) || args.iter().any(|a| uses_specified(a, info))
         }
         Pattern::BindPattern(_, _, sub) => uses_specified(sub, info),
         Pattern::And(_, subs) => subs.iter().any(|a| uses_specified(a, info)),

@@ -22,7 +22,10 @@
 //!   and the requires of the expansion's terms. The inputs it really gets
 //!   satisfy `E`. Sound when every real match is one the proof covered:
 //!   `E ⇒ P ∧ M`. That is the obligation, each clause of `P` and `M` on its
-//!   own so that a failure names the part of the spec that disagrees.
+//!   own so that a failure names the part of the spec that disagrees. The
+//!   spec is instantiated on the state as the expansion leaves it, so what
+//!   it says of a state it modifies (a trap) must be what the expansion
+//!   does.
 //! - A lower-priority rule assumes that a `(veri priority)` rule using the
 //!   macro does not match, judged by the expansion's matches and requires
 //!   and `M ∧ R`; coverage of a chained term proves that some rule matches,

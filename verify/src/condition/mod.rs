@@ -396,6 +396,14 @@ impl Builder<'_> {
         }
     }
 
+    /// Whether a clause is `(= n n)`.
+    fn tautology(&self, n: NodeId) -> bool {
+        let node = self.c.graph.node(n);
+        matches!(node.kind, NodeKind::Op(Op::Eq))
+            && node.args.len() == 2
+            && node.args[0] == node.args[1]
+    }
+
     fn eq(&mut self, a: NodeId, b: NodeId, span: Span) -> NodeId {
         self.c.graph.op(Op::Eq, vec![a, b], span)
     }
@@ -495,6 +503,14 @@ impl Builder<'_> {
             }
             Role::Callee | Role::Condition => {
                 for n in inst.provides {
+                    if self.tautology(n) {
+                        // `(= result inst)` of an output that is its input
+                        // (`def_inst`) says nothing, and would make the
+                        // entity need a width that nothing else may give
+                        // it (an operand between two instructions of an
+                        // extractor macro written over `inst_data`).
+                        continue;
+                    }
                     self.assume(n, Origin::Provide(name.clone()), spec.span);
                 }
                 for n in inst.matches {
