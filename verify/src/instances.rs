@@ -206,6 +206,7 @@ impl Search<'_> {
         }
         let s = &self.cond.slots[slot];
         let occ = &self.cond.occurrences[s.occurrence];
+        let mut admitted = false;
         for (i, sig) in self.program.term(s.term).signatures.iter().enumerate() {
             let mut next = inf.clone();
             let ok = occ
@@ -215,12 +216,21 @@ impl Search<'_> {
                 .chain(std::iter::once((&occ.result, &sig.ret)))
                 .all(|(&n, ty)| next.require(graph, n, ty).is_ok());
             if ok {
+                admitted = true;
                 if slot == 0 {
                     self.primary[i].admitted = true;
                 }
                 self.chosen.push(i);
                 self.go(next, slot + 1);
                 self.chosen.pop();
+            }
+        }
+        // No signature of a nested term fits, but the facts chosen so far
+        // cannot hold anyway (`(ty_16_to_64 ty)` at i8, where no `uextend`
+        // produces an i8): inapplicable there, not an error.
+        if !admitted && slot > 0 && inf.refutes_facts(graph, enums) {
+            if let Some(&i) = self.chosen.first() {
+                self.primary[i].typed = true;
             }
         }
     }
