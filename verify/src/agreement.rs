@@ -70,6 +70,8 @@ struct Entry {
 pub(crate) struct Agreements<'p> {
     program: &'p Program,
     options: &'p Options,
+    /// The program's part of result-cache keys, when there is a cache.
+    digest: [u8; 32],
     entries: Mutex<HashMap<Key, Arc<Entry>>>,
 }
 
@@ -78,6 +80,10 @@ impl<'p> Agreements<'p> {
         Agreements {
             program,
             options,
+            digest: match options.cache {
+                Some(_) => crate::cache::program_digest(program),
+                None => [0; 32],
+            },
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -198,15 +204,14 @@ impl<'p> Agreements<'p> {
         let smt_name = format!("macro-{}", program.term(term).name);
         let mut worst: Option<Outcome> = None;
         for inst in &found.typed {
-            let mut o = solve::check(
+            let (mut o, _) = crate::check_cached(
                 program,
                 &cond,
                 &[],
                 inst,
-                self.options.timeout,
-                &self.options.cancel,
+                self.options,
+                &self.digest,
                 &smt_name,
-                self.options.smt.as_ref(),
             );
             // Where its expansion uses other macros' specs, those must agree
             // first.

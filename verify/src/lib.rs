@@ -5,6 +5,7 @@
 //! This is the only crate that links z3.
 
 mod agreement;
+pub mod cache;
 pub mod cancel;
 pub mod condition;
 pub mod encode;
@@ -46,6 +47,9 @@ pub struct Options {
     /// Stops the run from another thread: queries not yet answered get the
     /// verdict `unknown` ([`solve::CANCELLED`]).
     pub cancel: Cancel,
+    /// Where outcomes are kept between runs ([`cache`]); not used while
+    /// queries go to `smt`, which must see every query.
+    pub cache: Option<std::sync::Arc<dyn cache::Store>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -57,6 +61,7 @@ impl std::fmt::Debug for Options {
             .field("smt", &self.smt.is_some())
             .field("max_expansions", &self.max_expansions)
             .field("cancel", &self.cancel)
+            .field("cache", &self.cache.is_some())
             .finish()
     }
 }
@@ -70,6 +75,7 @@ impl Default for Options {
             smt: None,
             max_expansions: expand::DEFAULT_MAX_EXPANSIONS,
             cancel: Cancel::default(),
+            cache: None,
         }
     }
 }
@@ -138,10 +144,13 @@ pub fn verify(
         .build()
         .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))?;
     let agreements = agreement::Agreements::new(program, options);
-    let rules = pool.install(|| run(program, &selected, options, &agreements, progress));
+    let (rules, checked, from_cache) =
+        pool.install(|| run(program, &selected, options, &agreements, progress));
     Ok(Report {
         rules,
         excluded,
+        checked,
+        from_cache,
         macros: agreements.report(),
     })
 }
@@ -313,20 +322,23 @@ fn check_expansion(
         .par_iter()
         .map(|inst| {
             let start = Instant::now();
-            let mut outcome = solve::check(
+            let (mut outcome, hit) = check_cached(
                 program,
                 &cond,
                 &chain,
                 inst,
-                options.timeout,
-                &options.cancel,
+                options,
+                &counts.program,
                 &name,
-                options.smt.as_ref(),
             );
-            // The specs of extractor macros this instantiation relied on
-            // must agree with their expansions.
-            agreements.settle(&cond, inst, &mut outcome, agreement::User::Rule(rule_name));
             let millis = start.elapsed().as_millis() as u64;
+            if hit {
+                counts.hit();
+            }
+            // The specs of extractor macros this instantiation relied on
+            // must agree with their expansions (after the cache, which
+            // keeps the outcome of this query alone).
+            agreements.settle(&cond, inst, &mut outcome, agreement::User::Rule(rule_name));
             counts.done();
             Found::Checked {
                 label: inst.label.clone(),
@@ -345,11 +357,73 @@ fn check_expansion(
     out
 }
 
-/// Counts instantiations found and done, for progress reports.
+/// Checks one instantiation of a condition through the result cache, when
+/// there is one (and no SMT sink, which wants every query): the outcome,
+/// and whether the cache answered. `digest` is the program's part of the
+/// key ([`cache::program_digest`]).
+pub(crate) fn check_cached(
+    program: &Program,
+    cond: &condition::Condition,
+    chain: &[String],
+    inst: &instances::Instance,
+    options: &Options,
+    digest: &[u8; 32],
+    name: &str,
+) -> (solve::Outcome, bool) {
+    let start = Instant::now();
+    let store = options.cache.as_ref().filter(|_| options.smt.is_none());
+    let key = store.map(|_| cache::key(digest, cond, inst, options.timeout));
+    let kept = store.zip(key).and_then(|(s, k)| s.get(&k));
+    let replayed = kept.and_then(|kept| {
+        solve::replay(
+            program,
+            cond,
+            chain,
+            inst,
+            options.timeout,
+            &options.cancel,
+            &kept,
+        )
+    });
+    if let Some(o) = replayed {
+        return (o, true);
+    }
+    let outcome = solve::check(
+        program,
+        cond,
+        chain,
+        inst,
+        options.timeout,
+        &options.cancel,
+        name,
+        options.smt.as_ref(),
+    );
+    if let (Some(s), Some(k)) = (store, key) {
+        if cache::keepable(&outcome) && !options.cancel.is_cancelled() {
+            s.put(
+                &k,
+                &cache::Kept {
+                    verdict: outcome.verdict,
+                    queries: outcome.queries,
+                    millis: start.elapsed().as_millis() as u64,
+                    reason: outcome.reason.clone(),
+                    shadowed_by: outcome.shadowed_by.clone(),
+                    model: outcome.model.clone(),
+                },
+            );
+        }
+    }
+    (outcome, false)
+}
+
+/// Counts instantiations found, done and answered from the cache, for
+/// progress reports; and the program's part of every cache key.
 struct Counts<'a> {
     found: std::sync::atomic::AtomicUsize,
     done: std::sync::atomic::AtomicUsize,
+    hits: std::sync::atomic::AtomicUsize,
     progress: &'a (dyn Fn(Progress) + Sync),
+    program: [u8; 32],
 }
 
 impl Counts<'_> {
@@ -372,6 +446,10 @@ impl Counts<'_> {
         self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.report();
     }
+
+    fn hit(&self) {
+        self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Checks the selected rules. Expansions are enumerated lazily and handed
@@ -384,11 +462,16 @@ fn run(
     options: &Options,
     agreements: &agreement::Agreements<'_>,
     progress: &(dyn Fn(Progress) + Sync),
-) -> Vec<RuleReport> {
+) -> (Vec<RuleReport>, usize, usize) {
     let counts = Counts {
         found: Default::default(),
         done: Default::default(),
+        hits: Default::default(),
         progress,
+        program: match options.cache {
+            Some(_) => cache::program_digest(program),
+            None => [0; 32],
+        },
     };
     counts.report();
     let work = selected.iter().enumerate().flat_map(|(w, &rule)| {
@@ -479,7 +562,7 @@ fn run(
         r.instances.sort_by_cached_key(|i| widths_of(&i.label));
         flag_never_applicable(r);
     }
-    reports
+    (reports, counts.done.into_inner(), counts.hits.into_inner())
 }
 
 /// Folds one expansion's outcome into the rule's entry for that
