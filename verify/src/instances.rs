@@ -282,7 +282,7 @@ impl Search<'_> {
 
 /// `i8` when every width is 8; `i64->i8` and `i8,i64->i8` otherwise (the
 /// last width is the result); `default` without bitvectors.
-fn label_of(widths: &[u32]) -> String {
+pub(crate) fn label_of(widths: &[u32]) -> String {
     match widths {
         [] => "default".into(),
         [w, rest @ ..] if rest.iter().all(|x| x == w) => format!("i{w}"),

@@ -316,6 +316,14 @@ impl Builder<'_> {
                 }
             }
         }
+        if self.p.term(tid).obligation {
+            // Its spec stands for its expansion here: an obligation.
+            self.c.trusted.push(super::Trusted {
+                term: tid,
+                args: outs.clone(),
+                result: value,
+            });
+        }
         if self.in_condition() {
             // Whether the macro matches is its expansion's business; its
             // provide says what the values are, which the rule's own
