@@ -8,10 +8,6 @@
 //! - a macro written straight over `inst_data` (no term with a spec in its
 //!   expansion, so nothing to agree with) outside the shipped semantics
 //!   (`semantics/spec/`): its spec would redefine what an instruction means;
-//! - a macro whose signatures (`instantiate`) leave out a result type that
-//!   the term its expansion applies at its root admits (an `iadd` macro
-//!   instantiated at 32 bits): a rule using it would be checked only at
-//!   those types while the generated code matches every width;
 //! - a variable of a template that is not a parameter and is also a
 //!   variable of a rule using the macro, or such a macro used twice in one
 //!   rule: cranelift-isle expands the template in the rule's own scope, so
@@ -79,9 +75,6 @@ pub(super) fn check(
                 .with_note("cranelift-isle makes a parameter an argument slot only where the template uses it alone (`x`, not `x @ (and _ _)`); elsewhere the generated code ignores what the caller's pattern says of it, which loweq would assume")
                 .with_note("bind the parameter alone and match the sub-pattern in an `and`: `(and x (my_pattern ...))`"),
             );
-        }
-        if let Some(d) = widths_hidden(t, &tpl.pattern, info) {
-            diags.push(d);
         }
         let tid = TermId(i);
         if !t.obligation
@@ -165,50 +158,3 @@ fn macro_uses(p: &Pattern, params: &HashMap<TermId, Vec<&str>>, out: &mut Vec<Te
     }
 }
 
-/// The error for a macro whose signatures leave out a result type of the
-/// term its expansion applies at its root, if they do.
-fn widths_hidden(t: &TermInfo, pattern: &Pattern, info: &[TermInfo]) -> Option<Diagnostic> {
-    if t.signatures.is_empty() {
-        return None;
-    }
-    let roots: Vec<TermId> = match pattern {
-        Pattern::Term(_, tid, _) => vec![*tid],
-        Pattern::And(_, subs) => subs
-            .iter()
-            .filter_map(|p| match p {
-                Pattern::Term(_, tid, _) => Some(*tid),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    for root in roots {
-        let r = &info[root.index()];
-        if let Some(s) = r
-            .signatures
-            .iter()
-            .find(|s| !t.signatures.iter().any(|m| m.ret == s.ret))
-        {
-            return Some(
-                Diagnostic::new(
-                    format!(
-                        "no signature of extractor macro `{}` fits its expansion's `{}` at result type {}",
-                        t.name, r.name, show(&s.ret)
-                    ),
-                    t.template.as_ref().map_or(t.span, |tpl| tpl.span),
-                )
-                .with_label(format!("`{}` matches at {} here", r.name, show(&s.ret)))
-                .with_secondary(t.signatures[0].span, "the macro's signatures")
-                .with_note("the generated code matches the expansion at every type; a rule using the macro would be checked only at the macro's signatures: instantiate the macro at every type its expansion admits"),
-            );
-        }
-    }
-    None
-}
-
-fn show(t: &loweq_semantics::ty::ModelType) -> String {
-    match t {
-        loweq_semantics::ty::ModelType::BitVec(Some(w)) => format!("(bv {w})"),
-        other => format!("{other:?}"),
-    }
-}

@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
-use cranelift_isle::sema::{Expr, ExtractorKind, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId};
+use cranelift_isle::sema::{
+    Expr, ExtractorKind, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId,
+};
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::expr::StateId;
 use loweq_semantics::graph::{Graph, NodeId, NodeKind};
@@ -881,7 +883,10 @@ impl Builder<'_> {
                     && arg_nodes.len() == 1
                     && self.collect.is_none()
                     && self.is_ir_type(self.p.terms.terms[tid.index()].arg_tys[0]);
-                let key = (*tid, self.ir_root(arg_nodes.first().copied().unwrap_or(NodeId(0))));
+                let key = (
+                    *tid,
+                    self.ir_root(arg_nodes.first().copied().unwrap_or(NodeId(0))),
+                );
                 if shared {
                     if let Some(&(_, n)) = self.conversions.iter().find(|(k, _)| *k == key) {
                         return Ok(n);
