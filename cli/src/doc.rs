@@ -36,7 +36,7 @@ pub struct Doc {
     /// plan every shard shares, from which `loweq merge` puts the reports
     /// back together.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<Json>,
+    pub shard: Option<crate::shard::Plan>,
 }
 
 /// The counts of a report.
@@ -322,6 +322,7 @@ impl Doc {
         }
         doc.add_problems(&run.problems);
         doc.summary = doc.count(run.seconds);
+        doc.shard = run.shard.clone();
         doc
     }
 

@@ -21,6 +21,7 @@ pub mod repl;
 pub mod run;
 pub mod runtest;
 pub mod sarif;
+pub mod shard;
 pub mod shipped;
 pub mod text;
 pub mod values;

@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use cranelift_isle::sema::RuleId;
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::span::{SourceFile, SourceMap};
 use loweq_verify::{Options, Phase, Progress, Report, SmtSink, Verdict};
 
+use crate::shard::{assign, Plan, Shard, Unit};
 use crate::shipped::{self, Arch};
 
 /// What to verify.
@@ -48,6 +50,8 @@ pub struct Run {
     pub problems: Vec<Diagnostic>,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// For one shard of a run (`--shard I/N`): the plan all shards share.
+    pub shard: Option<crate::shard::Plan>,
 }
 
 /// The process exit code of a run: 1 if any rule is wrong, else 2 if any
@@ -207,6 +211,70 @@ pub fn verify(
     smt_dir: Option<&Path>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Run, Diagnostic> {
+    verify_shard(target, options, smt_dir, progress, None)
+}
+
+/// The options of each loaded group: `--rule` names kept to those the
+/// group has (`None`: the group has none of those named, and checks
+/// nothing).
+fn group_options(options: &Options, program: &Program) -> Option<Options> {
+    let mut opts = options.clone();
+    opts.rules
+        .retain(|n| program.rule_info.iter().any(|r| &r.name == n));
+    if !options.rules.is_empty() && opts.rules.is_empty() {
+        return None;
+    }
+    Some(opts)
+}
+
+/// The plan of a sharded run over the loaded groups, and each group's
+/// share (rule ids of this shard).
+fn plan(
+    loaded: &[Loaded],
+    options: &Options,
+    shard: Shard,
+) -> Result<(Plan, Vec<Vec<RuleId>>), Diagnostic> {
+    let mut units = Vec::new();
+    let mut ids = Vec::new();
+    for (g, (arch, _, program)) in loaded.iter().enumerate() {
+        let Ok(program) = program else { continue };
+        let Some(opts) = group_options(options, program) else {
+            continue;
+        };
+        for (rule, cost) in loweq_verify::estimate(program, &opts)? {
+            units.push(Unit {
+                arch: arch.map(|a| a.name().to_string()),
+                rule: program.rule(rule).name.clone(),
+                shard: 0,
+                cost,
+            });
+            ids.push((g, rule));
+        }
+    }
+    let costs: Vec<u64> = units.iter().map(|u| u.cost).collect();
+    let mut mine = vec![Vec::new(); loaded.len()];
+    for ((u, owner), (g, rule)) in units.iter_mut().zip(assign(&costs, shard.count)).zip(ids) {
+        u.shard = owner + 1;
+        if u.shard == shard.index {
+            mine[g].push(rule);
+        }
+    }
+    let plan = Plan {
+        index: shard.index,
+        count: shard.count,
+        rules: units,
+    };
+    Ok((plan, mine))
+}
+
+/// [`verify`], or with `shard`, this shard's share of it.
+pub fn verify_shard(
+    target: &Target,
+    options: &Options,
+    smt_dir: Option<&Path>,
+    progress: &(dyn Fn(Progress) + Sync),
+    shard: Option<Shard>,
+) -> Result<Run, Diagnostic> {
     let start = Instant::now();
     let groups = groups(target)?;
     let files: usize = groups.iter().map(|(_, s)| s.len()).sum();
@@ -247,20 +315,27 @@ pub fn verify(
             return Err(d);
         }
     }
+    let (plan, mut shares) = match shard {
+        Some(s) => {
+            let (plan, shares) = self::plan(&loaded, options, s)?;
+            (Some(plan), shares.into_iter().map(Some).collect())
+        }
+        None => (None, vec![None; loaded.len()]),
+    };
     let mut out = Vec::new();
-    for (arch, sources, program) in loaded {
+    for ((arch, sources, program), share) in loaded.into_iter().zip(shares.iter_mut()) {
         let outcome = match program {
             Err(diags) => GroupOutcome::Rejected(diags),
             Ok(program) => {
-                let mut opts = options.clone();
-                opts.rules.retain(|n| has_rule(&program, n));
-                if let Some(dir) = smt_dir {
-                    opts.smt = Some(smt_writer(dir, arch));
-                }
-                let report = if !options.rules.is_empty() && opts.rules.is_empty() {
-                    Report::default()
-                } else {
-                    loweq_verify::verify(&program, &opts, progress)?
+                let report = match group_options(options, &program) {
+                    None => Report::default(),
+                    Some(mut opts) => {
+                        if let Some(dir) = smt_dir {
+                            opts.smt = Some(smt_writer(dir, arch));
+                        }
+                        opts.subset = share.take();
+                        loweq_verify::verify(&program, &opts, progress)?
+                    }
                 };
                 GroupOutcome::Verified(Box::new(program), report)
             }
@@ -271,11 +346,17 @@ pub fn verify(
             outcome,
         });
     }
-    let problems = nothing_checked(&out, options).into_iter().collect();
+    // A shard may have no share of a run that has work: that is not a
+    // run that checked nothing.
+    let problems = match &plan {
+        Some(p) if !p.rules.is_empty() => Vec::new(),
+        _ => nothing_checked(&out, options).into_iter().collect(),
+    };
     Ok(Run {
         groups: out,
         problems,
         seconds: start.elapsed().as_secs_f64(),
+        shard: plan,
     })
 }
 
