@@ -394,9 +394,19 @@ impl Doc {
     /// The report of a run.
     pub fn of(run: &Run) -> Doc {
         let mut doc = Doc::default();
-        for g in &run.groups {
+        for (i, g) in run.groups.iter().enumerate() {
             let arch = g.arch.map(|a| a.name());
             let files = Files::new(&g.sources);
+            for e in run.skipped.get(i).into_iter().flatten() {
+                let (file, line, _) = place(&g.sources, e.span);
+                doc.skipped.push(Left {
+                    rule: e.name.clone(),
+                    file,
+                    line,
+                    arch: arch.map(str::to_string),
+                    reason: e.reason.clone(),
+                });
+            }
             match &g.outcome {
                 GroupOutcome::Rejected(ds) => doc.diagnostics.extend(ds.iter().map(|d| Diag {
                     arch: arch.map(str::to_string),

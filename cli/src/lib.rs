@@ -6,6 +6,7 @@
 //! This is the only crate that knows how results are printed.
 
 pub mod cache;
+pub mod changed;
 pub mod conform;
 pub mod coverage;
 pub mod doc;

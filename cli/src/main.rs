@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use loweq::cache::{self, DirStore};
+use loweq::changed::Rev;
 use loweq::doc::Doc;
 use loweq::format::{self, Format, Output};
 use loweq::run::{self, Target};
@@ -264,6 +265,13 @@ struct VerifyArgs {
     /// estimated work of each rule and the same on every machine.
     #[arg(long, value_name = "I/N", value_parser = shard::parse)]
     shard: Option<shard::Shard>,
+    /// Verify only the rules whose meaning may have changed since git
+    /// revision REV (their text, or anything they use: terms, specs,
+    /// macros, models, forms, instantiations, conversions, chained and
+    /// higher-priority rules, states); the others are listed as skipped,
+    /// with the reason.
+    #[arg(long, value_name = "REV")]
+    changed_since: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -427,13 +435,16 @@ fn verify(args: VerifyArgs) -> ExitCode {
     let bar = progress::Reporter::new(show_progress, std::io::stderr().is_terminal());
     let progress = |p: Progress| bar.update(p);
     let target = target(args.files, args.arch);
-    let verified = run::verify_shard(
-        &target,
-        &options,
-        args.smt_dir.as_deref(),
-        &progress,
-        args.shard,
-    );
+    let changed_since = match args.changed_since.as_deref().map(Rev::open) {
+        Some(Err(e)) => return fail(&e),
+        Some(Ok(rev)) => Some(rev),
+        None => None,
+    };
+    let how = run::How {
+        shard: args.shard,
+        changed_since,
+    };
+    let verified = run::verify_with(&target, &options, args.smt_dir.as_deref(), &progress, &how);
     let run = match verified {
         Ok(r) => r,
         Err(d) => {
@@ -458,6 +469,24 @@ fn verify(args: VerifyArgs) -> ExitCode {
     bar.finish();
     if let Some(store) = &store {
         cache_notes(store, &run);
+    }
+    for n in &run.notes {
+        eprintln!("note: {n}");
+    }
+    if let Some(rev) = &how.changed_since {
+        let skipped: usize = run.skipped.iter().map(Vec::len).sum();
+        let checked: usize = run
+            .groups
+            .iter()
+            .filter_map(|g| match &g.outcome {
+                run::GroupOutcome::Verified(_, r) => Some(r.rules.len()),
+                run::GroupOutcome::Rejected(_) => None,
+            })
+            .sum();
+        eprintln!(
+            "note: changed since `{}`: {checked} rules verified, {skipped} unchanged and skipped",
+            rev.name
+        );
     }
     if let Some(plan) = &run.shard {
         let (rules, work) = plan.share();

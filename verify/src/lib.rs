@@ -154,6 +154,12 @@ pub fn verify(
     })
 }
 
+/// The rules [`verify`] checks with these options (`subset` aside), in
+/// report order.
+pub fn selected(program: &Program, options: &Options) -> Result<Vec<RuleId>, Diagnostic> {
+    select(program, &options.rules).map(|(selected, _)| selected)
+}
+
 /// The worker pool for checking `rules` rules.
 fn pool(options: &Options, rules: usize) -> Result<rayon::ThreadPool, Diagnostic> {
     let workers = options
