@@ -157,4 +157,3 @@ fn macro_uses(p: &Pattern, params: &HashMap<TermId, Vec<&str>>, out: &mut Vec<Te
         _ => {}
     }
 }
-
