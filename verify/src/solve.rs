@@ -99,7 +99,7 @@ impl Queries<'_> {
         for b in self.base.iter().chain(extra) {
             solver.assert(b);
         }
-        let Some(result) = self.cancel.run(|| solver.check()) else {
+        let Some(result) = self.cancel.run(Some(self.timeout), || solver.check()) else {
             return Answer::Unknown(CANCELLED.into());
         };
         match result {
