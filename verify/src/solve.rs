@@ -48,6 +48,11 @@ impl Outcome {
         o
     }
 
+    /// An inapplicable outcome, decided without a query.
+    pub fn inapplicable(reason: String) -> Outcome {
+        Outcome::new(Verdict::Inapplicable, 0, Some(reason))
+    }
+
     fn new(verdict: Verdict, queries: u32, reason: Option<String>) -> Outcome {
         Outcome {
             verdict,
@@ -155,6 +160,14 @@ pub fn check(
         return Outcome::new(Verdict::Unknown, 0, Some(why.clone()));
     }
     let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
+    // Whether the left-hand side can match is judged on its own facts:
+    // integers that only the right-hand side's specs pin (`(= n 20)`) are
+    // free there, or a contradiction between the sides would be taken for
+    // a pattern that never matches.
+    let lhs_typing = lhs_only_typing(program, cond, &inst.typing);
+    let mut lhs_encoder = lhs_typing
+        .as_ref()
+        .map(|t| Encoder::new(&cond.graph, t, &program.enums));
     let mut assumptions = Vec::new();
     let mut lhs = Vec::new();
     // The left-hand side's assumptions that a higher-priority rule does
@@ -170,10 +183,15 @@ pub fn check(
                     return inapplicable(0);
                 }
                 if c.side == Side::Lhs {
-                    lhs.push(b.clone());
+                    let alone = match lhs_encoder.as_mut().map(|e| e.bool(c.node)) {
+                        None => b.clone(),
+                        Some(Ok(alone)) => alone,
+                        Some(Err(e)) => return encode_error(cond, e),
+                    };
+                    lhs.push(alone.clone());
                     match &c.origin {
-                        Origin::Priority(name) => priority.push((name.clone(), b.clone())),
-                        _ => plain.push(b.clone()),
+                        Origin::Priority(name) => priority.push((name.clone(), alone)),
+                        _ => plain.push(alone),
                     }
                 }
                 if c.side != Side::Select {
@@ -197,6 +215,18 @@ pub fn check(
         }
     }
     let wellformed = encoder.wellformed();
+    // The left-hand side's queries: its own well-formedness constraints
+    // too, and integers where it has unpinned ones.
+    let lhs_wellformed: Vec<Bool> = wellformed
+        .iter()
+        .cloned()
+        .chain(lhs_encoder.iter().flat_map(|e| e.wellformed()))
+        .collect();
+    let lhs_logic = match &lhs_encoder {
+        Some(e) if e.beyond_bv => None,
+        _ if encoder.beyond_bv => None,
+        _ => Some("QF_BV"),
+    };
     let mut q = Queries {
         base: wellformed.iter().cloned().chain(assumptions).collect(),
         logic: if encoder.beyond_bv {
@@ -242,18 +272,22 @@ pub fn check(
             // because the right-hand side's specs contradict each other,
             // which would make anything "verified" (an error)?
             Answer::Unsat => {
-                let again = |base: Vec<Bool>, count: u32| {
+                let again_with = |logic: Option<&'static str>, base: Vec<Bool>, count: u32| {
                     let mut q2 = Queries {
                         base,
-                        logic: q.logic,
+                        logic,
                         timeout,
                         cancel,
                         count,
                     };
                     (q2.check(&[]), q2.count)
                 };
-                let (selected_away, count) =
-                    again(wellformed.iter().cloned().chain(defined).collect(), q.count);
+                let again = |base: Vec<Bool>, count: u32| again_with(lhs_logic, base, count);
+                let (selected_away, count) = again_with(
+                    q.logic,
+                    wellformed.iter().cloned().chain(defined).collect(),
+                    q.count,
+                );
                 match selected_away {
                     Answer::Sat(_) => inapplicable(count),
                     Answer::Unknown(r) => Outcome::new(
@@ -263,7 +297,7 @@ pub fn check(
                     ),
                     Answer::Unsat => {
                         let base = |extra: Vec<Bool>| -> Vec<Bool> {
-                            wellformed.iter().cloned().chain(extra).collect()
+                            lhs_wellformed.iter().cloned().chain(extra).collect()
                         };
                         match again(base(lhs), count) {
                             (Answer::Unsat, count) if priority.is_empty() => inapplicable(count),
@@ -286,6 +320,58 @@ pub fn check(
             }
         },
     }
+}
+
+/// The typing for judging the left-hand side on its own, when it differs
+/// from `typing`: only the integers that the left-hand side's equalities
+/// pin (from constants and from each other) stay fixed. `None` when every
+/// fixed integer is the left-hand side's own.
+fn lhs_only_typing(
+    program: &Program,
+    cond: &Condition,
+    typing: &loweq_semantics::infer::Typing,
+) -> Option<loweq_semantics::infer::Typing> {
+    use loweq_semantics::graph::NodeId;
+    use loweq_semantics::op::Op;
+    if typing.static_count() == 0 {
+        return None;
+    }
+    let graph = &cond.graph;
+    let mut equalities = Vec::new();
+    let mut stack: Vec<NodeId> = cond.assumptions_on(Side::Lhs).map(|c| c.node).collect();
+    while let Some(n) = stack.pop() {
+        let node = graph.node(n);
+        match node.kind {
+            NodeKind::Op(Op::And) => stack.extend(node.args.iter().copied()),
+            NodeKind::Op(Op::Eq) if node.args.len() == 2 => {
+                let (a, b) = (node.args[0], node.args[1]);
+                equalities.extend([(a, b), (b, a)]);
+            }
+            _ => {}
+        }
+    }
+    let mut pinned: std::collections::HashMap<VarId, Value> = Default::default();
+    let mut eval = loweq_semantics::eval::Evaluator::new(graph, typing, &program.enums);
+    loop {
+        let mut progress = false;
+        for &(a, b) in &equalities {
+            let Some(v) = graph.as_var(a) else { continue };
+            if pinned.contains_key(&v) || typing.static_var(v).is_none() {
+                continue;
+            }
+            let known = pinned.clone();
+            if let Ok(val @ (Value::Int(_) | Value::Bool(_))) =
+                eval.eval(b, &|u| known.get(&u).cloned())
+            {
+                pinned.insert(v, val);
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    (pinned.len() < typing.static_count()).then(|| typing.with_statics(pinned))
 }
 
 /// The left-hand side cannot hold with the priority assumptions: without
