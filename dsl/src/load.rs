@@ -112,7 +112,12 @@ pub struct Analysis {
 /// environment returned. The expansion of each macro with a spec, resolved
 /// by cranelift-isle itself, comes with it: it is what decides whether the
 /// generated code matches (see [`Template`]).
-pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagnostic>> {
+/// `stage` is told when the overlap check starts.
+pub fn analyze(
+    sources: &SourceMap,
+    defs: &[Def],
+    stage: &dyn Fn(crate::Stage),
+) -> Result<Analysis, Vec<Diagnostic>> {
     let convert = |errs: Vec<IsleError>| {
         errs.into_iter()
             .map(|e| isle_error(sources, e))
@@ -134,17 +139,18 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagno
     let probes = template_probes(defs);
     let mut with_probes = defs.to_vec();
     with_probes.extend(probes.iter().flat_map(|p| p.defs.iter().cloned()));
+    stage(crate::Stage::Analysing);
     let (expanded_types, expanded) = sema(true, &with_probes)?;
-    let rule_sets = guard("the overlap check", || {
-        cranelift_isle::overlap::check(&expanded)
-    })
-    .map_err(|d| vec![isle_limit(sources, &expanded_types, &expanded, d)])?
-    .map_err(convert)?;
+    stage(crate::Stage::Overlaps);
+    let rule_sets = guard("the overlap check", || crate::overlap::check(&expanded))
+        .map_err(|d| vec![isle_limit(sources, &expanded_types, &expanded, d)])?
+        .map_err(convert)?;
     let defs = guard("extractor expansion", || {
         expand_unspecified_extractors(sources, defs)
     })
     .map_err(|d| vec![d])?
     .map_err(|d| vec![d])?;
+    stage(crate::Stage::Analysing);
     let (types, terms) = sema(false, &defs)?;
     let templates = read_templates((&expanded_types, &expanded), (&types, &terms), &probes);
     let overlaps = priority_overlaps(&defs, &types, &terms, &rule_sets);

@@ -77,6 +77,8 @@ pub enum Phase {
     /// Loading and checking the input files (reported by callers that load
     /// them; counts files).
     Loading,
+    /// One stage of loading a group of files (counts files, as `Loading`).
+    LoadingStage(loweq_dsl::Stage),
     /// Checking rules (counts instantiations).
     Checking,
 }
