@@ -42,6 +42,26 @@ enum Command {
     /// Time the full verification of the shipped rules and print rules,
     /// instantiations, queries, seconds and the slowest instantiation.
     Bench(BenchArgs),
+    /// Show which rules lower each IR operation at each type, and whether
+    /// they verified.
+    ///
+    /// Verifies the rules (like `loweq verify`), then prints a table: a row
+    /// per IR operation of semantics/spec/clif, a column per type, and in
+    /// each cell how many rules lower it and its status: `ok` (every
+    /// instantiation there has a verified rule that matches every
+    /// instruction, and every rule that applies verified), `FAIL` (a rule
+    /// that applies did not verify), `part` (some instantiation is lowered
+    /// only by rules that match some instructions, such as an immediate
+    /// operand), `none` (no rule). Then the cells that are not `ok`, with
+    /// the reason, and a summary.
+    ///
+    /// Without FILEs: the shipped rules of both backends (or of --arch).
+    /// With FILEs (and --arch): the rules in FILE, in place of the shipped
+    /// rules of that architecture.
+    ///
+    /// Exit status: 0 when every cell is `ok`, 1 when a cell is uncovered or
+    /// not verified, 2 on bad input.
+    Coverage(CoverageArgs),
     /// Run Cranelift runtest files (`.clif`) against the IR specs.
     ///
     /// Every `; run: %f(args) == expected` command calls its function in an
@@ -212,6 +232,36 @@ struct VerifyArgs {
 }
 
 #[derive(clap::Args, Debug)]
+struct CoverageArgs {
+    /// Rule files to use in place of the architecture's shipped rules
+    /// (needs --arch).
+    files: Vec<PathBuf>,
+    /// Restrict to one architecture.
+    #[arg(long, value_enum)]
+    arch: Option<Arch>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Per-query solver timeout in seconds.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
+    timeout: f64,
+    /// Worker threads (default: all cores; at most 4 per core).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    jobs: Option<usize>,
+    /// How many expansions through chained terms one rule may have.
+    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
+    max_expansions: usize,
+    /// Show progress on stderr (default: when stderr is a terminal).
+    #[arg(long, value_enum, default_value_t = When::Auto)]
+    progress: When,
+}
+
+#[derive(clap::Args, Debug)]
 struct BenchArgs {
     /// Restrict to one architecture.
     #[arg(long, value_enum)]
@@ -335,6 +385,68 @@ fn verify(args: VerifyArgs) -> ExitCode {
         },
     }
     ExitCode::from(run::exit_code(&run) as u8)
+}
+
+fn coverage(args: CoverageArgs) -> ExitCode {
+    use loweq::coverage::{self, report};
+    if !args.files.is_empty() && args.arch.is_none() {
+        return fail("coverage of rule files needs --arch: the IR operations and instruction specs are those of an architecture");
+    }
+    let checked = flags::timeout(args.timeout).and_then(|t| Ok((t, jobs(args.jobs)?)));
+    let (timeout, jobs) = match checked {
+        Ok(v) => v,
+        Err(e) => return fail(&e),
+    };
+    let options = Options {
+        timeout,
+        jobs,
+        max_expansions: args.max_expansions,
+        ..Options::default()
+    };
+    let show_progress = match args.progress {
+        When::Always => true,
+        When::Never => false,
+        When::Auto => std::io::stderr().is_terminal(),
+    };
+    let bar = progress::Reporter::new(show_progress, std::io::stderr().is_terminal());
+    let progress = |p: Progress| bar.update(p);
+    let target = target(args.files, args.arch);
+    let run = match run::verify(&target, &options, None, &progress) {
+        Ok(r) => r,
+        Err(d) => {
+            bar.finish();
+            return fail(&d.message);
+        }
+    };
+    bar.finish();
+    let mut arches = Vec::new();
+    for g in &run.groups {
+        match (&g.outcome, g.arch) {
+            (run::GroupOutcome::Verified(program, r), Some(arch)) => {
+                arches.push(report::ArchCoverage {
+                    arch,
+                    sources: g.sources.clone(),
+                    coverage: coverage::coverage(program, r),
+                })
+            }
+            _ => {
+                // Input that did not load: the verifier's report says why.
+                emit(&text::report(&run));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match args.format {
+        Format::Text => emit(&report::text(&arches)),
+        Format::Json => match serde_json::to_string_pretty(&report::json(&arches)) {
+            Ok(s) => emit(&(s + "\n")),
+            Err(e) => return fail(&format!("cannot write JSON: {e}")),
+        },
+    }
+    match arches.iter().all(|a| a.coverage.complete()) {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::from(1),
+    }
 }
 
 fn bench(args: BenchArgs) -> ExitCode {
@@ -484,6 +596,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Verify(a) => verify(a),
         Command::Bench(a) => bench(a),
+        Command::Coverage(a) => coverage(a),
         Command::Runtest(a) => runtest(a),
         Command::Conform(a) => conform(a),
         Command::Repl(a) => repl(a),

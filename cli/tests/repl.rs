@@ -257,7 +257,7 @@ fn spec_and_type_describe_terms_and_types() {
     let input = ":spec a64_lsr\n:spec ushr\n:type OperandSize\n:type Reg\n:type a64_lsr\n:spec a64_lsrr\n:type Regg\n:spec\n:type\n";
     let (out, code) = repl(&[], input);
     for expected in [
-        "--> semantics/spec/aarch64/insts.isle:",
+        "--> semantics/spec/aarch64/shift.isle:",
         "(decl a64_lsr (OperandSize Reg Reg) Reg)",
         "(spec (a64_lsr size a b)",
         "types: (OperandSize = OperandSize, Reg = (bv 64), Reg = (bv 64)) -> Reg = (bv 64)",

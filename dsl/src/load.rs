@@ -109,10 +109,11 @@ pub struct Analysis {
 /// will: with extractor macros expanded. Verification sees extractor macros
 /// that have a spec as terms (so that `iadd`, a macro over `inst_data`, is
 /// checked through its spec) and expands the others; that is the
-/// environment returned. The expansion of each macro with a spec, resolved
-/// by cranelift-isle itself, comes with it: it is what decides whether the
-/// generated code matches (see [`Template`]).
-/// `stage` is told when the overlap check starts.
+/// environment returned. The expansion of each macro with a spec, one level
+/// deep and resolved by cranelift-isle in that same environment, comes with
+/// it: it is what decides whether the generated code matches (see
+/// [`Template`]). `stage` is told as the analysis and the overlap check
+/// start.
 pub fn analyze(
     sources: &SourceMap,
     defs: &[Def],
@@ -134,26 +135,29 @@ pub fn analyze(
         .map_err(convert)?;
         Ok((types, terms))
     };
-    // The probes of the macro expansions go last, so that every other term
-    // and rule has the same id in both environments.
-    let probes = template_probes(defs);
-    let mut with_probes = defs.to_vec();
-    with_probes.extend(probes.iter().flat_map(|p| p.defs.iter().cloned()));
     stage(crate::Stage::Analysing);
-    let (expanded_types, expanded) = sema(true, &with_probes)?;
+    let (expanded_types, expanded) = sema(true, defs)?;
     stage(crate::Stage::Overlaps);
     let rule_sets = guard("the overlap check", || crate::overlap::check(&expanded))
         .map_err(|d| vec![isle_limit(sources, &expanded_types, &expanded, d)])?
         .map_err(convert)?;
-    let defs = guard("extractor expansion", || {
-        expand_unspecified_extractors(sources, defs)
+    // The probes of the macro expansions go last, so that every other rule
+    // has the id it has without them; their rules are removed once read.
+    let probes = template_probes(defs);
+    let originals = defs.len();
+    let mut with_probes = defs.to_vec();
+    with_probes.extend(probes.iter().flat_map(|p| p.defs.iter().cloned()));
+    let with_probes = guard("extractor expansion", || {
+        expand_unspecified_extractors(sources, &with_probes)
     })
     .map_err(|d| vec![d])?
     .map_err(|d| vec![d])?;
+    let defs = &with_probes[..originals];
     stage(crate::Stage::Analysing);
-    let (types, terms) = sema(false, &defs)?;
-    let templates = read_templates((&expanded_types, &expanded), (&types, &terms), &probes);
-    let overlaps = priority_overlaps(&defs, &types, &terms, &rule_sets);
+    let (types, mut terms) = sema(false, &with_probes)?;
+    let templates = read_templates(&types, &terms, &probes);
+    remove_probes(&types, &mut terms, &probes);
+    let overlaps = priority_overlaps(defs, &types, &terms, &rule_sets);
     Ok(Analysis {
         types,
         terms,
@@ -162,16 +166,19 @@ pub fn analyze(
     })
 }
 
-/// A synthetic rule that makes cranelift-isle resolve one macro's
-/// expansion: `(probe (and in (M a0 a1 ...)))`, whose pattern, with `M`
-/// expanded, is the template with `a0`, `a1`, ... at the macro arguments.
+/// A synthetic rule that makes cranelift-isle resolve one level of a
+/// macro's expansion: `(probe (and in BODY))`, where `BODY` is the macro's
+/// body with `a0`, `a1`, ... in place of its parameters. It is resolved in
+/// the verification environment, so the macros with specs in the body stay
+/// terms (`(iadd a0 (ishl a1 a2))`): each is modelled through its own spec
+/// and expansion where the template is walked.
 struct Probe {
+    /// The probe's name.
+    name: String,
     /// The macro.
     term: String,
     /// Its arity.
     arity: usize,
-    /// The probe's name.
-    name: String,
     /// The synthetic `decl` and `rule`.
     defs: Vec<Def>,
 }
@@ -205,19 +212,26 @@ fn template_probes(defs: &[Def]) -> Vec<Probe> {
         let Some(decl) = decls.get(term) else {
             continue;
         };
-        if !specified.contains(term) {
+        if !specified.contains(term) || decl.arg_tys.len() != ex.args.len() {
             continue;
         }
         let pos = ex.pos;
         let name = format!("{PROBE_PREFIX}{term}");
         let ident = |s: &str| Ident(s.to_string(), pos);
         let input = "__loweq_in";
-        let args = (0..decl.arg_tys.len())
+        let args: Vec<Pattern> = (0..ex.args.len())
             .map(|i| Pattern::Var {
                 var: ident(&probe_arg(i)),
                 pos,
             })
             .collect();
+        let Some(body) = ex
+            .template
+            .make_macro_template(&ex.args)
+            .subst_macro_args(&args)
+        else {
+            continue;
+        };
         let pattern = Pattern::Term {
             sym: ident(&name),
             args: vec![Pattern::And {
@@ -226,20 +240,16 @@ fn template_probes(defs: &[Def]) -> Vec<Probe> {
                         var: ident(input),
                         pos,
                     },
-                    Pattern::Term {
-                        sym: ident(term),
-                        args,
-                        pos,
-                    },
+                    body,
                 ],
                 pos,
             }],
             pos,
         };
         probes.push(Probe {
-            term: term.to_string(),
-            arity: decl.arg_tys.len(),
             name: name.clone(),
+            term: term.to_string(),
+            arity: ex.args.len(),
             defs: vec![
                 Def::Decl(Decl {
                     term: ident(&name),
@@ -268,42 +278,30 @@ fn template_probes(defs: &[Def]) -> Vec<Probe> {
     probes
 }
 
-/// Reads each probe's resolved pattern back as the macro's [`Template`],
-/// with the terms of `to`: term ids differ between the two environments
-/// (the probes shift them), type ids do not (probes declare no types).
-fn read_templates(
-    (types, terms): (&TypeEnv, &TermEnv),
-    to: (&TypeEnv, &TermEnv),
-    probes: &[Probe],
-) -> HashMap<TermId, Template> {
-    let term_id = |name: &str| {
-        terms.get_term_by_name(
-            types,
-            &cranelift_isle::ast::Ident(name.to_string(), Pos::default()),
-        )
-    };
-    let target_id = |name: &str| {
-        to.1.get_term_by_name(
-            to.0,
-            &cranelift_isle::ast::Ident(name.to_string(), Pos::default()),
-        )
-    };
-    let remap = |tid: TermId| target_id(&types.syms[terms.terms[tid.index()].name.index()]);
+fn probe_id(types: &TypeEnv, terms: &TermEnv, name: &str) -> Option<TermId> {
+    terms.get_term_by_name(
+        types,
+        &cranelift_isle::ast::Ident(name.to_string(), Pos::default()),
+    )
+}
+
+/// Reads each probe's resolved pattern back as the macro's [`Template`].
+fn read_templates(types: &TypeEnv, terms: &TermEnv, probes: &[Probe]) -> HashMap<TermId, Template> {
     let mut out = HashMap::new();
     for probe in probes {
-        let Some(probe_id) = term_id(&probe.name) else {
+        let Some(root) = probe_id(types, terms, &probe.name) else {
             continue;
         };
-        let Some(rule) = terms.rules.iter().find(|r| r.root_term == probe_id) else {
+        let Some(rule) = terms.rules.iter().find(|r| r.root_term == root) else {
             continue;
         };
         let Some(Pattern::And(_, parts)) = rule.args.first() else {
             continue;
         };
-        let Some(pattern) = parts.get(1).and_then(|p| map_terms(p, &remap)) else {
+        let Some(pattern) = parts.get(1).cloned() else {
             continue;
         };
-        let Some(macro_id) = target_id(&probe.term) else {
+        let Some(macro_id) = probe_id(types, terms, &probe.term) else {
             continue;
         };
         let args = (0..probe.arity)
@@ -327,21 +325,20 @@ fn read_templates(
     out
 }
 
-/// `p` with every term id mapped by `f`; `None` if one has no image.
-fn map_terms(p: &Pattern, f: &dyn Fn(TermId) -> Option<TermId>) -> Option<Pattern> {
-    let all = |ps: &[Pattern]| {
-        ps.iter()
-            .map(|x| map_terms(x, f))
-            .collect::<Option<Vec<_>>>()
-    };
-    Some(match p {
-        Pattern::Term(ty, tid, args) => Pattern::Term(*ty, f(*tid)?, all(args)?),
-        Pattern::BindPattern(ty, v, sub) => {
-            Pattern::BindPattern(*ty, *v, Box::new(map_terms(sub, f)?))
-        }
-        Pattern::And(ty, subs) => Pattern::And(*ty, all(subs)?),
-        other => other.clone(),
-    })
+/// Removes the probes' rules, which come after every other rule. Their
+/// terms stay (a term id is an index, and cranelift-isle numbers enum
+/// variants after every declared term); nothing refers to them.
+fn remove_probes(types: &TypeEnv, terms: &mut TermEnv, probes: &[Probe]) {
+    let ids: HashSet<TermId> = probes
+        .iter()
+        .filter_map(|p| probe_id(types, terms, &p.name))
+        .collect();
+    if let Some(first) = terms.rules.iter().position(|r| ids.contains(&r.root_term)) {
+        debug_assert!(terms.rules[first..]
+            .iter()
+            .all(|r| ids.contains(&r.root_term)));
+        terms.rules.truncate(first);
+    }
 }
 
 /// The pairs of rules of one term where the higher-priority one is marked

@@ -41,11 +41,14 @@ pub struct TermInfo {
     pub template: Option<Template>,
 }
 
-/// The expansion of an extractor macro that has a spec, as cranelift-isle
-/// resolved it: the pattern the generated instruction selector runs on the
-/// macro's input. The spec says what the macro means for values; the
-/// template says when it matches (`iadd` matches an instruction whose data
-/// is `Binary` with opcode `Iadd`, whatever the values).
+/// The expansion of an extractor macro that has a spec, one level deep, as
+/// cranelift-isle resolved it in the verification environment: the pattern
+/// the generated instruction selector runs on the macro's input, with the
+/// macros that have specs in it kept as terms (each has a template of its
+/// own). The spec says what the macro means for values; the template says
+/// when it matches (`iadd` matches an instruction whose data is `Binary`
+/// with opcode `Iadd`, whatever the values; a macro `(my x y)` over `(iadd
+/// x (ishl y k))` matches where both instructions do).
 #[derive(Clone, Debug)]
 pub struct Template {
     /// The pattern, matched against the macro's input. Its variables are

@@ -129,8 +129,11 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
 }
 
 /// The label of a signature on its own (the polymorphic arguments and the
-/// result), for instantiations that have no typing.
-fn sig_label(
+/// result): the name of the instantiations of a rule whose first
+/// instantiated term takes this signature (`i8`, `i8,i64->i8`), before any
+/// suffix that tells twins apart. Also used for instantiations that have no
+/// typing, and by `loweq coverage` to match instantiations to signatures.
+pub fn sig_label(
     program: &Program,
     term: cranelift_isle::sema::TermId,
     sig: &loweq_dsl::Signature,
@@ -228,7 +231,7 @@ impl Search<'_> {
         }
         let s = &self.cond.slots[slot];
         let occ = &self.cond.occurrences[s.occurrence];
-        let mut any = false;
+        let mut admitted = false;
         for (i, sig) in self.program.term(s.term).signatures.iter().enumerate() {
             let mut next = inf.clone();
             let ok = occ
@@ -238,7 +241,7 @@ impl Search<'_> {
                 .chain(std::iter::once((&occ.result, &sig.ret)))
                 .all(|(&n, ty)| next.require(graph, n, ty).is_ok());
             if ok {
-                any = true;
+                admitted = true;
                 if slot == 0 {
                     self.primary[i].admitted = true;
                 }
@@ -247,12 +250,21 @@ impl Search<'_> {
                 self.chosen.pop();
             }
         }
-        // A pattern term with no signature here: the input it matches does
-        // not exist at this type (no `uextend` has an `i8` result).
-        if !any && occ.side == Side::Lhs {
+        // No signature of a nested term fits, but the facts chosen so far
+        // cannot hold anyway (`(ty_16_to_64 ty)` at i8, where no `uextend`
+        // produces an i8): inapplicable there, not an error.
+        if !admitted && slot > 0 {
             if let Some(&i) = self.chosen.first() {
-                let name = &self.program.term(s.term).name;
-                self.primary[i].gap.get_or_insert_with(|| name.clone());
+                if inf.refutes_facts(graph, enums) {
+                    self.primary[i].typed = true;
+                } else if occ.side == Side::Lhs {
+                    // A pattern term with no signature here: the input it
+                    // matches does not exist at this type (`(fits_in_64 ty)`
+                    // admits i8, but no `uextend` has an i8 result), so the
+                    // rule is inapplicable there, with that reason.
+                    let name = &self.program.term(s.term).name;
+                    self.primary[i].gap.get_or_insert_with(|| name.clone());
+                }
             }
         }
     }

@@ -271,6 +271,9 @@ impl Builder<'_> {
         let span = self.rule_span(rule);
         let template = self.p.term(tid).template.clone().expect("caller checked");
         let mut tvars: Vars = vec![None; template.vars];
+        // The macro's own application goes before those of its expansion:
+        // it is the one that names the instantiations.
+        let marks = (self.c.occurrences.len(), self.c.slots.len());
         let outer = self.template.replace(tid);
         let walked = self.pattern(rule, &template.pattern, value, &mut tvars);
         self.template = outer;
@@ -305,11 +308,39 @@ impl Builder<'_> {
                 Role::Callee,
                 span,
             )?;
+            self.hoist(marks);
         }
         for (sub, &o) in args.iter().zip(&outs) {
             self.pattern(rule, sub, o, vars)?;
         }
         Ok(())
+    }
+
+    /// Moves the last occurrence, and its slot if it has one, to the
+    /// positions `marks` (occurrence, slot), after the ones before them.
+    fn hoist(&mut self, (occurrence, slot): (usize, usize)) {
+        let last = self.c.occurrences.len() - 1;
+        if last == occurrence {
+            return;
+        }
+        let moved = self.c.occurrences.remove(last);
+        self.c.occurrences.insert(occurrence, moved);
+        let own = self
+            .c
+            .slots
+            .last()
+            .is_some_and(|s| s.occurrence == last)
+            .then(|| self.c.slots.pop())
+            .flatten();
+        for s in &mut self.c.slots[slot..] {
+            if s.occurrence >= occurrence {
+                s.occurrence += 1;
+            }
+        }
+        if let Some(mut s) = own {
+            s.occurrence = occurrence;
+            self.c.slots.insert(slot, s);
+        }
     }
 
     /// An extractor with a spec applied to `value`. Extractors are

@@ -595,7 +595,11 @@ impl Builder<'_> {
             }
             Pattern::Term(ty, tid, args) => {
                 let text = match self.template {
-                    Some(m) => format!("(the expansion of `{}`)", self.p.term(m).name),
+                    Some(m) => format!(
+                        "({} …) in the expansion of `{}`",
+                        self.p.term(*tid).name,
+                        self.p.term(m).name
+                    ),
                     None => self.show_pattern(rule, pat),
                 };
                 let info = self.p.term(*tid);

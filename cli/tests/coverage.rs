@@ -1,0 +1,99 @@
+//! `loweq coverage`: the table, the reasons, the JSON document and the exit
+//! status, on rule files whose coverage is known.
+
+use std::process::{Command, Output};
+
+fn loweq(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_loweq"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+const RULES: &str = "cli/tests/data/coverage_x64.isle";
+
+#[test]
+fn the_table_shows_covered_partial_failing_and_missing_cells_and_exits_1() {
+    let o = loweq(&["coverage", "--arch", "x64", RULES]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn the_json_document_has_every_cell_with_its_rules_and_verdicts() {
+    let o = loweq(&["coverage", "--arch", "x64", "--format", "json", RULES]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let arches = doc["arches"].as_array().expect("arches");
+    assert_eq!(arches.len(), 1);
+    assert_eq!(arches[0]["arch"], "x64");
+    let cells = arches[0]["cells"].as_array().expect("cells");
+    let cell = |op: &str, ty: &str| {
+        cells
+            .iter()
+            .find(|c| c["op"] == op && c["type"] == ty)
+            .unwrap_or_else(|| panic!("a cell for {op} {ty}"))
+    };
+    assert_eq!(cell("iadd", "i8")["status"], "verified");
+    assert_eq!(cell("iadd", "i8")["rules"], serde_json::json!(["iadd"]));
+    assert_eq!(cell("isub", "i32")["status"], "uncovered");
+    let sub = &cell("isub", "i32")["signatures"][0]["rules"][0];
+    assert_eq!(sub["rule"], "isub_imm");
+    assert_eq!(sub["general"], false);
+    assert_eq!(sub["verdict"], "verified");
+    assert_eq!(cell("bnot", "i64")["status"], "unverified");
+    assert_eq!(
+        cell("bnot", "i64")["signatures"][0]["rules"][0]["verdict"],
+        "counterexample"
+    );
+    assert_eq!(cell("bor", "i64")["status"], "verified");
+    assert_eq!(cell("bor", "i8")["status"], "uncovered");
+    // `ishl` at i8 has a signature per amount type, all in one cell.
+    assert_eq!(
+        cell("ishl", "i8")["signatures"].as_array().map(Vec::len),
+        Some(4)
+    );
+    // `icmp`'s cells are its operands' types; stores', the stored value's.
+    assert_eq!(
+        cell("icmp", "i64")["signatures"][0]["instantiation"],
+        "i64->i8"
+    );
+    assert_eq!(
+        cell("store", "i8")["signatures"][0]["instantiation"],
+        "i8,i64->i1"
+    );
+    let s = &doc["summary"];
+    assert_eq!(s["cells"], cells.len());
+    assert_eq!(s["verified"], 5);
+    assert_eq!(s["unverified"], 4);
+}
+
+#[test]
+fn rule_files_need_an_architecture_and_bad_input_exits_2() {
+    let o = loweq(&["coverage", RULES]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs --arch"));
+    let o = loweq(&[
+        "coverage",
+        "--arch",
+        "x64",
+        "cli/tests/data/coverage_bad.isle",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stdout(&o).contains("x64_frob"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("--> cli/tests/data/coverage_bad.isle:2"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        loweq(&["coverage", "--arch", "mips"]).status.code(),
+        Some(2)
+    );
+}
