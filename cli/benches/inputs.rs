@@ -275,6 +275,8 @@ struct Measured {
     outcome: String,
 }
 
+// The child is reaped by `wait4`, which also gives its peak memory.
+#[allow(clippy::zombie_processes)]
 fn run(bin: &Path, root: &Path, args: &[String]) -> Measured {
     let mut cmd = Command::new(bin);
     cmd.args(args)
