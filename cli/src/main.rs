@@ -1,13 +1,18 @@
 //! `loweq`: verify instruction-lowering rules.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use loweq::cache::{self, DirStore};
+use loweq::doc::Doc;
+use loweq::format::{self, Format, Output};
 use loweq::run::{self, Target};
 use loweq::shipped::Arch;
-use loweq::{flags, json, progress, text};
+use loweq::{flags, progress, text};
+use loweq_verify::cache::Store;
 use loweq_verify::{Options, Progress};
 
 /// Proves instruction-lowering rules correct with z3.
@@ -166,8 +171,8 @@ struct ConformArgs {
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    format: TextOrJson,
     /// Print vectors per second (end to end, spec evaluation included)
     /// and the time of the run instead of the report.
     #[arg(long)]
@@ -203,9 +208,13 @@ struct VerifyArgs {
     /// naming it selects those.
     #[arg(long = "rule", value_name = "NAME")]
     rules: Vec<String>,
-    /// Output format.
+    /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also write the report in FORMAT to FILE (repeatable), so one run
+    /// gives several: `--output sarif=r.sarif --output junit=r.xml`.
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = format::parse_output)]
+    outputs: Vec<Output>,
     /// Per-query solver timeout in seconds.
     #[arg(
         long,
@@ -226,9 +235,19 @@ struct VerifyArgs {
     #[arg(long, value_enum, default_value_t = When::Auto)]
     progress: When,
     /// Write every verification query to DIR in SMT-LIB, for debugging specs
-    /// (DIR is created if missing; its parent must exist).
+    /// (DIR is created if missing; its parent must exist). Queries are then
+    /// solved, not taken from the cache.
     #[arg(long, value_name = "DIR")]
     smt_dir: Option<PathBuf>,
+    /// Keep verdicts between runs in DIR (default: $XDG_CACHE_HOME/loweq,
+    /// else ~/.cache/loweq): a query already answered is not solved again.
+    /// A directory that cannot be used gives a warning and a run without
+    /// the cache.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the result cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -240,8 +259,8 @@ struct CoverageArgs {
     #[arg(long, value_enum)]
     arch: Option<Arch>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    format: TextOrJson,
     /// Per-query solver timeout in seconds.
     #[arg(
         long,
@@ -284,10 +303,15 @@ struct BenchArgs {
         allow_negative_numbers = true
     )]
     timeout: f64,
+    /// Time the result cache: a cold run into an empty cache, then RUNS
+    /// warm runs that answer from it, and the warm time as a share of the
+    /// cold.
+    #[arg(long)]
+    cache: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Format {
+enum TextOrJson {
     /// A line per rule, counterexamples in full, a summary line.
     Text,
     /// One JSON document (schema in README.md).
@@ -350,11 +374,19 @@ fn verify(args: VerifyArgs) -> ExitCode {
             return fail(&e);
         }
     }
+    if let Err(e) = format::check_outputs(&args.outputs) {
+        return fail(&e);
+    }
+    let store = match (args.no_cache, &args.smt_dir) {
+        (true, _) | (false, Some(_)) => None,
+        (false, None) => open_cache(args.cache_dir.as_deref()),
+    };
     let options = Options {
         timeout,
         jobs,
         rules: args.rules,
         max_expansions: args.max_expansions,
+        cache: store.clone().map(|s| s as Arc<dyn Store>),
         ..Options::default()
     };
     let show_progress = match args.progress {
@@ -369,6 +401,16 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(r) => r,
         Err(d) => {
             bar.finish();
+            // The reports say it too, for the tools that read them.
+            let mut doc = Doc::default();
+            doc.add_problems(std::slice::from_ref(&d));
+            doc.summary = doc.count(0.0);
+            if args.format != Format::Text {
+                emit(&args.format.render(&doc));
+            }
+            if let Err(e) = format::write_outputs(&doc, &args.outputs) {
+                eprintln!("error: {e}");
+            }
             let mut msg = d.message;
             for n in d.notes {
                 msg.push_str(&format!("\n  = {n}"));
@@ -377,14 +419,113 @@ fn verify(args: VerifyArgs) -> ExitCode {
         }
     };
     bar.finish();
-    match args.format {
-        Format::Text => emit(&text::report(&run)),
-        Format::Json => match serde_json::to_string_pretty(&json::report(&run)) {
-            Ok(s) => emit(&(s + "\n")),
-            Err(e) => return fail(&format!("cannot write JSON: {e}")),
-        },
+    if let Some(store) = &store {
+        cache_notes(store, &run);
     }
-    ExitCode::from(run::exit_code(&run) as u8)
+    let doc = Doc::of(&run);
+    emit(&args.format.render(&doc));
+    if let Err(e) = format::write_outputs(&doc, &args.outputs) {
+        return fail(&e);
+    }
+    ExitCode::from(doc.exit_code() as u8)
+}
+
+/// The cache directory to use, if it can be: a warning says why not.
+fn open_cache(dir: Option<&Path>) -> Option<Arc<DirStore>> {
+    let Some(dir) = dir.map(Path::to_path_buf).or_else(cache::default_dir) else {
+        eprintln!("warning: no cache directory ($XDG_CACHE_HOME and $HOME are unset); verifying without the result cache (--cache-dir DIR names one)");
+        return None;
+    };
+    match DirStore::open(&dir) {
+        Ok(s) => Some(Arc::new(s)),
+        Err(e) => {
+            eprintln!(
+                "warning: cannot use the cache directory: {e}; verifying without the result cache"
+            );
+            None
+        }
+    }
+}
+
+/// What the cache did, on stderr: answers taken from it, files refused.
+fn cache_notes(store: &DirStore, run: &run::Run) {
+    let mut hits = 0;
+    let mut all = 0;
+    for g in &run.groups {
+        if let run::GroupOutcome::Verified(_, r) = &g.outcome {
+            hits += r.from_cache;
+            all += r.checked;
+        }
+    }
+    if hits > 0 {
+        eprintln!(
+            "note: {hits} of {all} checks answered from the cache in `{}`",
+            store.dir().display()
+        );
+    }
+    if store.rejected() > 0 {
+        eprintln!(
+            "warning: {} cache files were damaged or not loweq's: ignored, and written again",
+            store.rejected()
+        );
+    }
+    if store.unwritten() > 0 {
+        eprintln!(
+            "warning: {} results could not be written to the cache in `{}`",
+            store.unwritten(),
+            store.dir().display()
+        );
+    }
+}
+
+/// `bench --cache`: a cold run into an empty cache, then warm runs.
+fn bench_cache(target: &Target, options: &Options, runs: usize) -> ExitCode {
+    let dir = std::env::temp_dir().join(format!("loweq-bench-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = match DirStore::open(&dir) {
+        Ok(s) => Arc::new(s),
+        Err(e) => return fail(&e),
+    };
+    let options = Options {
+        cache: Some(store.clone() as Arc<dyn Store>),
+        ..options.clone()
+    };
+    let timed = |what: &str| -> Result<f64, ExitCode> {
+        let run = run::verify(target, &options, None, &|_| {}).map_err(|d| fail(&d.message))?;
+        let totals = text::Totals::of(&run);
+        let (mut checks, mut hits) = (0, 0);
+        for g in &run.groups {
+            if let run::GroupOutcome::Verified(_, r) = &g.outcome {
+                checks += r.checked;
+                hits += r.from_cache;
+            }
+        }
+        println!(
+            "{what}: {} rules, {} instantiations, {checks} checks ({hits} from the cache), {:.2} s",
+            totals.rules, totals.instantiations, run.seconds
+        );
+        if run::exit_code(&run) != 0 {
+            eprintln!("warning: not everything verified; run `loweq verify` for details");
+        }
+        Ok(run.seconds)
+    };
+    let cold = match timed("cold") {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let mut warm = f64::INFINITY;
+    for i in 0..runs {
+        match timed(&format!("warm {}", i + 1)) {
+            Ok(s) => warm = warm.min(s),
+            Err(c) => return c,
+        }
+    }
+    println!(
+        "cold {cold:.2} s, warm {warm:.2} s (best of {runs}): warm is {:.1}% of cold",
+        100.0 * warm / cold
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    ExitCode::SUCCESS
 }
 
 fn coverage(args: CoverageArgs) -> ExitCode {
@@ -437,8 +578,8 @@ fn coverage(args: CoverageArgs) -> ExitCode {
         }
     }
     match args.format {
-        Format::Text => emit(&report::text(&arches)),
-        Format::Json => match serde_json::to_string_pretty(&report::json(&arches)) {
+        TextOrJson::Text => emit(&report::text(&arches)),
+        TextOrJson::Json => match serde_json::to_string_pretty(&report::json(&arches)) {
             Ok(s) => emit(&(s + "\n")),
             Err(e) => return fail(&format!("cannot write JSON: {e}")),
         },
@@ -463,6 +604,9 @@ fn bench(args: BenchArgs) -> ExitCode {
         ..Options::default()
     };
     let target = target(Vec::new(), args.arch);
+    if args.cache {
+        return bench_cache(&target, &options, runs);
+    }
     let mut best = f64::INFINITY;
     for i in 0..runs {
         let run = match run::verify(&target, &options, None, &|_| {}) {
@@ -557,8 +701,8 @@ fn conform(args: ConformArgs) -> ExitCode {
         emit(&conform::bench(&run));
     } else {
         match args.format {
-            Format::Text => emit(&conform::text(&run)),
-            Format::Json => match serde_json::to_string_pretty(&conform::json(&run)) {
+            TextOrJson::Text => emit(&conform::text(&run)),
+            TextOrJson::Json => match serde_json::to_string_pretty(&conform::json(&run)) {
                 Ok(s) => emit(&(s + "\n")),
                 Err(e) => return fail(&format!("cannot write JSON: {e}")),
             },

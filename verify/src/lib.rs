@@ -4,6 +4,7 @@
 //!
 //! This is the only crate that links z3.
 
+pub mod cache;
 pub mod cancel;
 pub mod condition;
 pub mod encode;
@@ -43,6 +44,9 @@ pub struct Options {
     /// Stops the run from another thread: queries not yet answered get the
     /// verdict `unknown` ([`solve::CANCELLED`]).
     pub cancel: Cancel,
+    /// Where outcomes are kept between runs ([`cache`]); not used while
+    /// queries go to `smt`, which must see every query.
+    pub cache: Option<std::sync::Arc<dyn cache::Store>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -54,6 +58,7 @@ impl std::fmt::Debug for Options {
             .field("smt", &self.smt.is_some())
             .field("max_expansions", &self.max_expansions)
             .field("cancel", &self.cancel)
+            .field("cache", &self.cache.is_some())
             .finish()
     }
 }
@@ -67,6 +72,7 @@ impl Default for Options {
             smt: None,
             max_expansions: expand::DEFAULT_MAX_EXPANSIONS,
             cancel: Cancel::default(),
+            cache: None,
         }
     }
 }
@@ -136,8 +142,13 @@ pub fn verify(
         .stack_size(WORKER_STACK)
         .build()
         .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))?;
-    let rules = pool.install(|| run(program, &selected, options, progress));
-    Ok(Report { rules, excluded })
+    let (rules, checked, from_cache) = pool.install(|| run(program, &selected, options, progress));
+    Ok(Report {
+        rules,
+        excluded,
+        checked,
+        from_cache,
+    })
 }
 
 /// The rules to verify, and the ones left out with their reasons.
@@ -303,22 +314,56 @@ fn check_expansion(
         format!("{rule_name}.{index}")
     };
     counts.found(found.typed.len());
+    let store = options.cache.as_ref().filter(|_| options.smt.is_none());
     let mut out: Vec<Found> = found
         .typed
         .par_iter()
         .map(|inst| {
             let start = Instant::now();
-            let outcome = solve::check(
-                program,
-                &cond,
-                &chain,
-                inst,
-                options.timeout,
-                &options.cancel,
-                &name,
-                options.smt.as_ref(),
-            );
+            let key = store.map(|_| cache::key(&counts.program, &cond, inst, options.timeout));
+            let kept = store.zip(key).and_then(|(s, k)| s.get(&k));
+            let replayed = kept.and_then(|kept| {
+                solve::replay(
+                    program,
+                    &cond,
+                    &chain,
+                    inst,
+                    options.timeout,
+                    &options.cancel,
+                    &kept,
+                )
+            });
+            let hit = replayed.is_some();
+            let outcome = replayed.unwrap_or_else(|| {
+                solve::check(
+                    program,
+                    &cond,
+                    &chain,
+                    inst,
+                    options.timeout,
+                    &options.cancel,
+                    &name,
+                    options.smt.as_ref(),
+                )
+            });
             let millis = start.elapsed().as_millis() as u64;
+            if hit {
+                counts.hit();
+            } else if let (Some(s), Some(k)) = (store, key) {
+                if cache::keepable(&outcome) && !options.cancel.is_cancelled() {
+                    s.put(
+                        &k,
+                        &cache::Kept {
+                            verdict: outcome.verdict,
+                            queries: outcome.queries,
+                            millis,
+                            reason: outcome.reason.clone(),
+                            shadowed_by: outcome.shadowed_by.clone(),
+                            model: outcome.model.clone(),
+                        },
+                    );
+                }
+            }
             counts.done();
             Found::Checked {
                 label: inst.label.clone(),
@@ -343,11 +388,14 @@ fn check_expansion(
     out
 }
 
-/// Counts instantiations found and done, for progress reports.
+/// Counts instantiations found, done and answered from the cache, for
+/// progress reports; and the program's part of every cache key.
 struct Counts<'a> {
     found: std::sync::atomic::AtomicUsize,
     done: std::sync::atomic::AtomicUsize,
+    hits: std::sync::atomic::AtomicUsize,
     progress: &'a (dyn Fn(Progress) + Sync),
+    program: [u8; 32],
 }
 
 impl Counts<'_> {
@@ -370,6 +418,10 @@ impl Counts<'_> {
         self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.report();
     }
+
+    fn hit(&self) {
+        self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Checks the selected rules. Expansions are enumerated lazily and handed
@@ -381,11 +433,16 @@ fn run(
     selected: &[RuleId],
     options: &Options,
     progress: &(dyn Fn(Progress) + Sync),
-) -> Vec<RuleReport> {
+) -> (Vec<RuleReport>, usize, usize) {
     let counts = Counts {
         found: Default::default(),
         done: Default::default(),
+        hits: Default::default(),
         progress,
+        program: match options.cache {
+            Some(_) => cache::program_digest(program),
+            None => [0; 32],
+        },
     };
     counts.report();
     let work = selected.iter().enumerate().flat_map(|(w, &rule)| {
@@ -484,7 +541,7 @@ fn run(
         r.instances.sort_by_cached_key(|i| widths_of(&i.label));
         flag_never_applicable(r);
     }
-    reports
+    (reports, counts.done.into_inner(), counts.hits.into_inner())
 }
 
 /// Folds one expansion's outcome into the rule's entry for that
