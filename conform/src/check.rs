@@ -723,17 +723,27 @@ fn pool(job: &Job, oracle: &mut Oracle<'_>, rng: &mut Rng) -> Result<Vec<Vec<Val
             break;
         }
         // Interleave like the register edges: every value of every
-        // immediate early.
-        let mut rest = t;
-        let mut sum = 0;
-        let tuple: Vec<Value> = cands
-            .iter()
-            .map(|c| {
-                sum += rest % c.len();
-                rest /= c.len();
-                c[sum % c.len()].clone()
-            })
-            .collect();
+        // immediate early; then, with several immediates, random
+        // combinations, so that a `require` that admits few values of one
+        // (a scale of 0 to 3) does not pair them with few of the others.
+        let interleave = cands.len() == 1 || (t < tries / 2 && out.len() < POOL / 2);
+        let tuple: Vec<Value> = if interleave {
+            let mut rest = t;
+            let mut sum = 0;
+            cands
+                .iter()
+                .map(|c| {
+                    sum += rest % c.len();
+                    rest /= c.len();
+                    c[sum % c.len()].clone()
+                })
+                .collect()
+        } else {
+            cands
+                .iter()
+                .map(|c| c[rng.below(c.len())].clone())
+                .collect()
+        };
         if out.contains(&tuple) {
             continue;
         }
