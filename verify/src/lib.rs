@@ -4,6 +4,7 @@
 //!
 //! This is the only crate that links z3.
 
+mod agreement;
 pub mod cache;
 pub mod cancel;
 pub mod condition;
@@ -21,7 +22,9 @@ use loweq_dsl::{Diagnostic, Program};
 use rayon::prelude::*;
 
 pub use cancel::Cancel;
-pub use report::{Counterexample, Excluded, InstanceReport, Report, RuleReport, Verdict};
+pub use report::{
+    Counterexample, Excluded, InstanceReport, MacroReport, Report, RuleReport, Verdict,
+};
 
 /// Receives each verification query in SMT-LIB: `(rule, instantiation, text)`.
 pub type SmtSink = std::sync::Arc<dyn Fn(&str, &str, &str) + Send + Sync>;
@@ -47,6 +50,10 @@ pub struct Options {
     /// Where outcomes are kept between runs ([`cache`]); not used while
     /// queries go to `smt`, which must see every query.
     pub cache: Option<std::sync::Arc<dyn cache::Store>>,
+    /// Only these of the selected rules (a shard's share of a run, see
+    /// [`estimate`]); every selected rule when `None`. The rules left out
+    /// of verification are reported all the same.
+    pub subset: Option<Vec<RuleId>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -59,6 +66,7 @@ impl std::fmt::Debug for Options {
             .field("max_expansions", &self.max_expansions)
             .field("cancel", &self.cancel)
             .field("cache", &self.cache.is_some())
+            .field("subset", &self.subset)
             .finish()
     }
 }
@@ -73,6 +81,7 @@ impl Default for Options {
             max_expansions: expand::DEFAULT_MAX_EXPANSIONS,
             cancel: Cancel::default(),
             cache: None,
+            subset: None,
         }
     }
 }
@@ -83,6 +92,8 @@ pub enum Phase {
     /// Loading and checking the input files (reported by callers that load
     /// them; counts files).
     Loading,
+    /// One stage of loading a group of files (counts files, as `Loading`).
+    LoadingStage(loweq_dsl::Stage),
     /// Checking rules (counts instantiations).
     Checking,
 }
@@ -128,25 +139,103 @@ pub fn verify(
     options: &Options,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, Diagnostic> {
-    let (selected, excluded) = select(program, &options.rules)?;
-    let workers = options
-        .jobs
-        .unwrap_or_else(cores)
-        .min(max_jobs())
-        .min(selected.len().saturating_mul(JOBS_PER_RULE))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .stack_size(WORKER_STACK)
-        .build()
-        .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))?;
-    let (rules, checked, from_cache) = pool.install(|| run(program, &selected, options, progress));
+    let (mut selected, excluded) = select(program, &options.rules)?;
+    if let Some(subset) = &options.subset {
+        selected.retain(|r| subset.contains(r));
+    }
+    let pool = pool(options, selected.len())?;
+    let agreements = agreement::Agreements::new(program, options);
+    let (rules, checked, from_cache) =
+        pool.install(|| run(program, &selected, options, &agreements, progress));
     Ok(Report {
         rules,
         excluded,
         checked,
         from_cache,
+        macros: agreements.report(),
     })
+}
+
+/// The rules [`verify`] checks with these options (`subset` aside), in
+/// report order.
+pub fn selected(program: &Program, options: &Options) -> Result<Vec<RuleId>, Diagnostic> {
+    select(program, &options.rules).map(|(selected, _)| selected)
+}
+
+/// The worker pool for checking `rules` rules.
+fn pool(options: &Options, rules: usize) -> Result<rayon::ThreadPool, Diagnostic> {
+    let workers = options
+        .jobs
+        .unwrap_or_else(cores)
+        .min(max_jobs())
+        .min(rules.saturating_mul(JOBS_PER_RULE))
+        .max(1);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .stack_size(WORKER_STACK)
+        .build()
+        .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))
+}
+
+/// The rules [`verify`] checks with these options (`subset` aside), in
+/// report order, each with an estimate of the work: the size of the
+/// circuits its queries bit-blast to (for every expansion and
+/// instantiation, the bits of every typed node of the condition, squared
+/// for multiplication and division). The estimate depends only on the program and the
+/// options, never on timings or a cache, so that the shards of a run,
+/// each on its own machine, share it out the same way.
+pub fn estimate(program: &Program, options: &Options) -> Result<Vec<(RuleId, u64)>, Diagnostic> {
+    let (selected, _) = select(program, &options.rules)?;
+    let pool = pool(options, selected.len())?;
+    Ok(pool.install(|| {
+        selected
+            .par_iter()
+            .map(|&rule| (rule, cost(program, rule, options.max_expansions)))
+            .collect()
+    }))
+}
+
+/// The estimated work of checking one rule (at least 1).
+fn cost(program: &Program, rule: RuleId, max_expansions: usize) -> u64 {
+    let mut total: u64 = 0;
+    for plan in expand::plans(program, rule, max_expansions) {
+        let Ok(plan) = plan else {
+            break;
+        };
+        let built = condition::build(program, rule, &plan)
+            .and_then(|c| instances::instances(program, &c).map(|found| (c, found)));
+        if let Ok((cond, found)) = built {
+            for inst in &found.typed {
+                total = total.saturating_add(bits(&cond, inst));
+            }
+        }
+    }
+    total.max(1)
+}
+
+/// The size of the circuit an instantiated condition bit-blasts to,
+/// roughly: the bits of every typed node, squared for the operators whose
+/// circuits are quadratic.
+fn bits(cond: &condition::Condition, inst: &instances::Instance) -> u64 {
+    use loweq_semantics::graph::{NodeId, NodeKind};
+    use loweq_semantics::op::Op;
+    use loweq_semantics::ty::Ty;
+    let mut total: u64 = 0;
+    for (i, n) in cond.graph.nodes.iter().enumerate() {
+        let Some(ty) = inst.typing.ty(NodeId(i as u32)) else {
+            continue;
+        };
+        let w = match ty {
+            Ty::Bv(w) => u64::from(*w),
+            _ => 1,
+        };
+        let quadratic = matches!(
+            n.kind,
+            NodeKind::Op(Op::BvMul | Op::BvUdiv | Op::BvSdiv | Op::BvUrem | Op::BvSrem)
+        );
+        total = total.saturating_add(if quadratic { w * w } else { w });
+    }
+    total
 }
 
 /// The rules to verify, and the ones left out with their reasons.
@@ -269,6 +358,8 @@ enum Found {
     },
     /// An instantiation that does not type.
     Untyped(String, Diagnostic),
+    /// An instantiation where a pattern term has no signature: inapplicable.
+    Unmatchable(String, String),
 }
 
 /// The chained rules an expansion inlines, for the report.
@@ -293,6 +384,7 @@ fn check_expansion(
     index: usize,
     plan: &expand::Plan,
     options: &Options,
+    agreements: &agreement::Agreements<'_>,
     counts: &Counts<'_>,
 ) -> Vec<Found> {
     let built = condition::build(program, rule, plan)
@@ -310,56 +402,28 @@ fn check_expansion(
         format!("{rule_name}.{index}")
     };
     counts.found(found.typed.len());
-    let store = options.cache.as_ref().filter(|_| options.smt.is_none());
     let mut out: Vec<Found> = found
         .typed
         .par_iter()
         .map(|inst| {
             let start = Instant::now();
-            let key = store.map(|_| cache::key(&counts.program, &cond, inst, options.timeout));
-            let kept = store.zip(key).and_then(|(s, k)| s.get(&k));
-            let replayed = kept.and_then(|kept| {
-                solve::replay(
-                    program,
-                    &cond,
-                    &chain,
-                    inst,
-                    options.timeout,
-                    &options.cancel,
-                    &kept,
-                )
-            });
-            let hit = replayed.is_some();
-            let outcome = replayed.unwrap_or_else(|| {
-                solve::check(
-                    program,
-                    &cond,
-                    &chain,
-                    inst,
-                    options.timeout,
-                    &options.cancel,
-                    &name,
-                    options.smt.as_ref(),
-                )
-            });
+            let (mut outcome, hit) = check_cached(
+                program,
+                &cond,
+                &chain,
+                inst,
+                options,
+                &counts.program,
+                &name,
+            );
             let millis = start.elapsed().as_millis() as u64;
             if hit {
                 counts.hit();
-            } else if let (Some(s), Some(k)) = (store, key) {
-                if cache::keepable(&outcome) && !options.cancel.is_cancelled() {
-                    s.put(
-                        &k,
-                        &cache::Kept {
-                            verdict: outcome.verdict,
-                            queries: outcome.queries,
-                            millis,
-                            reason: outcome.reason.clone(),
-                            shadowed_by: outcome.shadowed_by.clone(),
-                            model: outcome.model.clone(),
-                        },
-                    );
-                }
             }
+            // The specs of extractor macros this instantiation relied on
+            // must agree with their expansions (after the cache, which
+            // keeps the outcome of this query alone).
+            agreements.settle(&cond, inst, &mut outcome, agreement::User::Rule(rule_name));
             counts.done();
             Found::Checked {
                 label: inst.label.clone(),
@@ -375,7 +439,72 @@ fn check_expansion(
             .into_iter()
             .map(|(label, d)| Found::Untyped(label, d)),
     );
+    out.extend(
+        found
+            .unmatchable
+            .into_iter()
+            .map(|(label, why)| Found::Unmatchable(label, why)),
+    );
     out
+}
+
+/// Checks one instantiation of a condition through the result cache, when
+/// there is one (and no SMT sink, which wants every query): the outcome,
+/// and whether the cache answered. `digest` is the program's part of the
+/// key ([`cache::program_digest`]).
+pub(crate) fn check_cached(
+    program: &Program,
+    cond: &condition::Condition,
+    chain: &[String],
+    inst: &instances::Instance,
+    options: &Options,
+    digest: &[u8; 32],
+    name: &str,
+) -> (solve::Outcome, bool) {
+    let start = Instant::now();
+    let store = options.cache.as_ref().filter(|_| options.smt.is_none());
+    let key = store.map(|_| cache::key(digest, cond, inst, options.timeout));
+    let kept = store.zip(key).and_then(|(s, k)| s.get(&k));
+    let replayed = kept.and_then(|kept| {
+        solve::replay(
+            program,
+            cond,
+            chain,
+            inst,
+            options.timeout,
+            &options.cancel,
+            &kept,
+        )
+    });
+    if let Some(o) = replayed {
+        return (o, true);
+    }
+    let outcome = solve::check(
+        program,
+        cond,
+        chain,
+        inst,
+        options.timeout,
+        &options.cancel,
+        name,
+        options.smt.as_ref(),
+    );
+    if let (Some(s), Some(k)) = (store, key) {
+        if cache::keepable(&outcome) && !options.cancel.is_cancelled() {
+            s.put(
+                &k,
+                &cache::Kept {
+                    verdict: outcome.verdict,
+                    queries: outcome.queries,
+                    millis: start.elapsed().as_millis() as u64,
+                    reason: outcome.reason.clone(),
+                    shadowed_by: outcome.shadowed_by.clone(),
+                    model: outcome.model.clone(),
+                },
+            );
+        }
+    }
+    (outcome, false)
 }
 
 /// Counts instantiations found, done and answered from the cache, for
@@ -422,6 +551,7 @@ fn run(
     program: &Program,
     selected: &[RuleId],
     options: &Options,
+    agreements: &agreement::Agreements<'_>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> (Vec<RuleReport>, usize, usize) {
     let counts = Counts {
@@ -444,7 +574,7 @@ fn run(
         .par_bridge()
         .flat_map_iter(|(w, rule, e, plan)| {
             let results = match plan {
-                Ok(plan) => check_expansion(program, rule, e, &plan, options, &counts),
+                Ok(plan) => check_expansion(program, rule, e, &plan, options, agreements, &counts),
                 Err(d) => vec![Found::Broken(d)],
             };
             results
@@ -462,7 +592,7 @@ fn run(
         Found::Broken(_) => 0,
         Found::Checked { covers: false, .. } => 1,
         Found::Checked { covers: true, .. } => 2,
-        Found::Untyped(..) => 3,
+        Found::Untyped(..) | Found::Unmatchable(..) => 3,
     };
     found.sort_by_key(|(w, e, i, f)| (*w, rank(f), *e, *i));
     let mut reports: Vec<RuleReport> = selected
@@ -516,6 +646,14 @@ fn run(
                 let mut o = solve::Outcome::error(d);
                 o.reason = Some("this instantiation does not type".into());
                 merge(&mut reports[w], &label, o, 0);
+            }
+            Found::Unmatchable(label, why) => {
+                merge(
+                    &mut reports[w],
+                    &label,
+                    solve::Outcome::inapplicable(why),
+                    0,
+                );
             }
         }
     }

@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
-use cranelift_isle::sema::{Expr, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId};
+use cranelift_isle::sema::{
+    Expr, ExtractorKind, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId,
+};
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::expr::StateId;
 use loweq_semantics::graph::{Graph, NodeId, NodeKind};
@@ -16,11 +18,14 @@ use loweq_semantics::Literal;
 
 use crate::expand::{Choice, Plan};
 
+mod agreement;
 mod guards;
 mod identity;
+mod skolem;
 mod states;
 mod text;
 
+pub use agreement::agreement;
 pub use identity::Structure;
 
 /// Which side of the rule a term occurrence, or an assumption, is on.
@@ -72,6 +77,9 @@ pub enum Origin {
     StateUpdate(String),
     /// Some rule of a chained term matches its arguments.
     Coverage(String),
+    /// Part of an extractor macro's spec agreeing with its expansion (see
+    /// [`agreement`]): what must hold, and where.
+    Agreement(String),
 }
 
 /// A boolean node with its origin.
@@ -115,6 +123,20 @@ pub struct Input {
     pub node: NodeId,
 }
 
+/// An application of an extractor macro whose spec the condition uses in
+/// place of its expansion (a pattern, or a pattern in a condition about
+/// another rule): the spec must agree with the expansion at the types the
+/// application gets ([`agreement`]).
+#[derive(Clone, Debug)]
+pub struct Trusted {
+    /// The macro.
+    pub term: TermId,
+    /// Its argument nodes.
+    pub args: Vec<NodeId>,
+    /// Its result node (the value matched).
+    pub result: NodeId,
+}
+
 /// The verification condition of one expansion of a rule.
 #[derive(Clone, Debug, Default)]
 pub struct Condition {
@@ -144,6 +166,8 @@ pub struct Condition {
     /// rules (a priority rule that excludes nothing here, a chained rule
     /// that cannot be shown to match).
     pub notes: Vec<String>,
+    /// The extractor macros whose specs stand for their expansions here.
+    pub trusted: Vec<Trusted>,
 }
 
 impl Condition {
@@ -175,31 +199,7 @@ enum Role {
 
 /// Builds the condition for `rule` following `plan`.
 pub fn build(program: &Program, rule: RuleId, plan: &Plan) -> Result<Condition, Diagnostic> {
-    let mut b = Builder {
-        p: program,
-        c: Condition::default(),
-        states: Vec::new(),
-        modifies: Vec::new(),
-        plan: plan.choices.iter().copied().collect(),
-        covering: false,
-        counter: 0,
-        collect: None,
-        conversions: Vec::new(),
-        phase: Side::Lhs,
-        in_guard: false,
-        covering_collect: false,
-        inexpressible: false,
-        structural: HashMap::new(),
-        applied: HashMap::new(),
-        ir_parent: HashMap::new(),
-        template: None,
-        unmatchable: None,
-        chain_depth: 0,
-    };
-    for s in &program.states {
-        let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
-        b.states.push(n);
-    }
+    let mut b = Builder::new(program, plan.choices.iter().copied().collect());
     b.root(rule)?;
     b.finish_states()?;
     if b.covering {
@@ -224,8 +224,9 @@ struct Builder<'p> {
     counter: usize,
     /// When building a priority condition: where its clauses go.
     collect: Option<Vec<NodeId>>,
-    /// Implicit conversions already applied, by (term, argument): a value
-    /// converted twice is one register, with one set of upper bits.
+    /// Implicit conversions of IR values already applied, by (term, the
+    /// argument's IR entity): a value converted twice, or under two names,
+    /// is one register, with one set of upper bits.
     conversions: Vec<((TermId, NodeId), NodeId)>,
     /// Which side the clauses being built belong to.
     phase: Side,
@@ -238,8 +239,10 @@ struct Builder<'p> {
     inexpressible: bool,
     /// Outputs of structural extractors, by (extractor, entity).
     structural: HashMap<(TermId, NodeId), Vec<identity::Output>>,
-    /// Extractor applications so far, by (term, input): their outputs.
-    applied: HashMap<(TermId, NodeId), Vec<NodeId>>,
+    /// Extractor applications so far, by (term, input): their outputs,
+    /// and whether the rule's own patterns applied them (or only a
+    /// condition about another rule did).
+    applied: HashMap<(TermId, NodeId), identity::Applied>,
     /// Union-find of IR entities the patterns say are one.
     ir_parent: HashMap<NodeId, NodeId>,
     /// Walking the expansion of this extractor macro.
@@ -250,6 +253,11 @@ struct Builder<'p> {
     unmatchable: Option<String>,
     /// How many chained rules are being inlined.
     chain_depth: usize,
+    /// The rule a condition is being built about.
+    about: Option<RuleId>,
+    /// Walking a macro's expansion on its own (see `agreement`), not a
+    /// rule: where clauses are, and the names of its variables.
+    context: Option<agreement::Context>,
 }
 
 /// One term's modification of a state.
@@ -263,8 +271,44 @@ struct Modification {
 
 type Vars = Vec<Option<NodeId>>;
 
+impl<'p> Builder<'p> {
+    fn new(program: &'p Program, plan: std::collections::VecDeque<Choice>) -> Builder<'p> {
+        let mut b = Builder {
+            p: program,
+            c: Condition::default(),
+            states: Vec::new(),
+            modifies: Vec::new(),
+            plan,
+            covering: false,
+            counter: 0,
+            collect: None,
+            conversions: Vec::new(),
+            phase: Side::Lhs,
+            in_guard: false,
+            covering_collect: false,
+            inexpressible: false,
+            structural: HashMap::new(),
+            applied: HashMap::new(),
+            ir_parent: HashMap::new(),
+            template: None,
+            unmatchable: None,
+            chain_depth: 0,
+            about: None,
+            context: None,
+        };
+        for s in &program.states {
+            let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
+            b.states.push(n);
+        }
+        b
+    }
+}
+
 impl Builder<'_> {
     fn rule_span(&self, rule: &Rule) -> Span {
+        if let Some(c) = &self.context {
+            return c.span;
+        }
         self.p.rule(rule.id).span
     }
 
@@ -294,10 +338,17 @@ impl Builder<'_> {
                 })
             })
             .collect();
-        self.priority_conditions(rid, &args)?;
         self.phase = Side::Rhs;
         let result = self.expr(rule, &rule.rhs, &mut vars)?;
         self.phase = Side::Lhs;
+        // After the right-hand side, so that the conditions see what its
+        // chained rules established and applied. In a coverage expansion
+        // nothing after the covered call is built, but these are about the
+        // rule's own input: build them in full.
+        let covering = std::mem::replace(&mut self.covering, false);
+        let priority = self.priority_conditions(rid, &args);
+        self.covering = covering;
+        priority?;
         self.c.root_args = args.clone();
         self.c.root_result = Some(result);
         // In a coverage expansion the root's require and match still say
@@ -359,6 +410,14 @@ impl Builder<'_> {
                 side: self.phase,
             }),
         }
+    }
+
+    /// Whether a clause is `(= n n)`.
+    fn tautology(&self, n: NodeId) -> bool {
+        let node = self.c.graph.node(n);
+        matches!(node.kind, NodeKind::Op(Op::Eq))
+            && node.args.len() == 2
+            && node.args[0] == node.args[1]
     }
 
     fn eq(&mut self, a: NodeId, b: NodeId, span: Span) -> NodeId {
@@ -438,7 +497,21 @@ impl Builder<'_> {
                 ..
             }
         );
-        let match_is_obligation = role == Role::Callee && side == Side::Rhs && !partial;
+        // An extractor declared `infallible` never fails in the generated
+        // code: its `match` is not where the rule applies but an
+        // obligation wherever the rule uses it.
+        let infallible = matches!(
+            term.kind,
+            TermKind::Decl {
+                extractor_kind: Some(ExtractorKind::ExternalExtractor {
+                    infallible: true,
+                    ..
+                }),
+                ..
+            }
+        );
+        let match_is_obligation = role == Role::Callee
+            && ((side == Side::Rhs && !partial) || (side == Side::Lhs && infallible));
         // On the left-hand side a `match` says where the rule applies; a
         // partial constructor's says whether this expansion does.
         let match_side = if side == Side::Lhs && self.phase == Side::Lhs {
@@ -460,6 +533,14 @@ impl Builder<'_> {
             }
             Role::Callee | Role::Condition => {
                 for n in inst.provides {
+                    if self.tautology(n) {
+                        // `(= result inst)` of an output that is its input
+                        // (`def_inst`) says nothing, and would make the
+                        // entity need a width that nothing else may give
+                        // it (an operand between two instructions of an
+                        // extractor macro written over `inst_data`).
+                        continue;
+                    }
                     self.assume(n, Origin::Provide(name.clone()), spec.span);
                 }
                 for n in inst.matches {
@@ -635,6 +716,16 @@ impl Builder<'_> {
         value: NodeId,
         span: Span,
     ) -> Result<(), Diagnostic> {
+        if self.is_ir_type(ty) && self.collect.is_some() {
+            // The generated code compares the entity (which value it is),
+            // not the number it holds: a condition cannot tell.
+            let why = format!(
+                "it matches {} against a constant, which the generated code compares with the value's identity, not the number it holds",
+                self.entity_name(value)
+            );
+            self.cannot_match(why);
+            return Ok(());
+        }
         let k = self.constant(ty, c, span)?;
         let e = self.eq(value, k, span);
         self.assume(e, Origin::Pattern, span);
@@ -712,7 +803,8 @@ impl Builder<'_> {
             r = self
                 .expr(rule, &il.rhs, vars)
                 .and_then(|v| self.pattern(rule, &il.lhs, v, vars));
-            if r.is_err() {
+            // A condition that cannot be shown to match is not built on.
+            if r.is_err() || self.unmatchable.is_some() {
                 break;
             }
         }
@@ -783,8 +875,19 @@ impl Builder<'_> {
                     self.c.required.push((n, m));
                     return Ok(n);
                 }
-                let key = (*tid, arg_nodes.first().copied().unwrap_or(NodeId(0)));
-                if info.converter && arg_nodes.len() == 1 && self.collect.is_none() {
+                // Converting an IR value (`put_in_reg`) gives its one
+                // register, however often and under whatever name the
+                // rule converts it; any other converter is a call of its
+                // own each time (cranelift-isle shares only pure calls).
+                let shared = info.converter
+                    && arg_nodes.len() == 1
+                    && self.collect.is_none()
+                    && self.is_ir_type(self.p.terms.terms[tid.index()].arg_tys[0]);
+                let key = (
+                    *tid,
+                    self.ir_root(arg_nodes.first().copied().unwrap_or(NodeId(0))),
+                );
+                if shared {
                     if let Some(&(_, n)) = self.conversions.iter().find(|(k, _)| *k == key) {
                         return Ok(n);
                     }
@@ -797,18 +900,22 @@ impl Builder<'_> {
                     if let Some(spec) = info.spec.clone() {
                         // A guard's call inside a condition about another
                         // rule: a function of its arguments.
+                        if let Some(why) = self.guard_call_unknown(*tid) {
+                            self.cannot_match(why);
+                            return Ok(result);
+                        }
                         let mut bindings = vec![None; spec.locals.len()];
                         for (&l, &a) in spec.params.iter().zip(&arg_nodes) {
                             bindings[l.0] = Some(a);
                         }
                         bindings[spec.result.0] = Some(result);
-                        self.skolem(*tid, &spec, &bindings, &[spec.result], &[spec.result], span);
+                        self.skolem(*tid, &spec, &bindings, &[spec.result], &[spec.result], span)?;
                         return Ok(result);
                     }
                 }
                 let text = self.show_expr(rule, e);
                 self.apply(*tid, arg_nodes, result, Side::Rhs, text, Role::Callee, span)?;
-                if info.converter && self.collect.is_none() {
+                if shared {
                     self.conversions.push((key, result));
                 }
                 Ok(result)
