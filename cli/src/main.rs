@@ -761,7 +761,7 @@ fn bench(args: BenchArgs) -> ExitCode {
                     })
                 })
                 .collect();
-            slowest_of_best.sort_by(|a, b| b.0.cmp(&a.0));
+            slowest_of_best.sort_by_key(|s| std::cmp::Reverse(s.0));
             slowest_of_best.truncate(5);
         }
         best = best.min(run.seconds);
