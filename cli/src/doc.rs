@@ -42,7 +42,7 @@ pub struct Doc {
     /// plan every shard shares, from which `loweq merge` puts the reports
     /// back together.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<Json>,
+    pub shard: Option<crate::shard::Plan>,
 }
 
 /// The counts of a report.
@@ -387,16 +387,37 @@ pub fn group_macros(
             });
         }
     }
+    // By place, then width, as `loweq merge` orders the shards' entries.
+    out.sort_by_key(|m| (m.file.clone(), m.line, widths(&m.label)));
     out
+}
+
+/// The numbers in an instantiation's name (`i8,i16->i8` is 8, 16, 8), to
+/// order instantiations by width.
+pub fn widths(label: &str) -> Vec<u64> {
+    label
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|d| d.parse().ok())
+        .collect()
 }
 
 impl Doc {
     /// The report of a run.
     pub fn of(run: &Run) -> Doc {
         let mut doc = Doc::default();
-        for g in &run.groups {
+        for (i, g) in run.groups.iter().enumerate() {
             let arch = g.arch.map(|a| a.name());
             let files = Files::new(&g.sources);
+            for e in run.skipped.get(i).into_iter().flatten() {
+                let (file, line, _) = place(&g.sources, e.span);
+                doc.skipped.push(Left {
+                    rule: e.name.clone(),
+                    file,
+                    line,
+                    arch: arch.map(str::to_string),
+                    reason: e.reason.clone(),
+                });
+            }
             match &g.outcome {
                 GroupOutcome::Rejected(ds) => doc.diagnostics.extend(ds.iter().map(|d| Diag {
                     arch: arch.map(str::to_string),
@@ -413,6 +434,7 @@ impl Doc {
         }
         doc.add_problems(&run.problems);
         doc.summary = doc.count(run.seconds);
+        doc.shard = run.shard.clone();
         doc
     }
 

@@ -6,6 +6,7 @@
 //! This is the only crate that knows how results are printed.
 
 pub mod cache;
+pub mod changed;
 pub mod conform;
 pub mod coverage;
 pub mod doc;
@@ -21,6 +22,7 @@ pub mod repl;
 pub mod run;
 pub mod runtest;
 pub mod sarif;
+pub mod shard;
 pub mod shipped;
 pub mod text;
 pub mod values;

@@ -7,11 +7,12 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use loweq::cache::{self, DirStore};
+use loweq::changed::Rev;
 use loweq::doc::Doc;
 use loweq::format::{self, Format, Output};
 use loweq::run::{self, Target};
 use loweq::shipped::Arch;
-use loweq::{flags, progress, text};
+use loweq::{flags, progress, shard, text};
 use loweq_verify::cache::Store;
 use loweq_verify::{Options, Progress};
 
@@ -44,6 +45,17 @@ enum Command {
     /// checked (no rules, or all left out), 3 when the only problems are
     /// unknowns (timeouts).
     Verify(VerifyArgs),
+    /// Combine the JSON reports of the shards of one run.
+    ///
+    /// Reads the reports of `loweq verify --shard I/N --format json` for
+    /// every I, checks that they are the shards of one run (the same plan,
+    /// each shard once), and prints the report of the whole run, as the
+    /// unsharded run would have, in any format. One report of a whole run
+    /// is printed as it is (to turn it into another format).
+    ///
+    /// Exit status: as `loweq verify` for the merged report; 2 when the
+    /// reports cannot be read or are not the shards of one run.
+    Merge(MergeArgs),
     /// Time the full verification of the shipped rules and print rules,
     /// instantiations, queries, seconds and the slowest instantiation.
     Bench(BenchArgs),
@@ -248,6 +260,32 @@ struct VerifyArgs {
     /// Do not read or write the result cache.
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
+    /// Verify share I of N of the rules (a CI matrix job); `loweq merge`
+    /// combines the shards' JSON reports. Shares are balanced by the
+    /// estimated work of each rule and the same on every machine.
+    #[arg(long, value_name = "I/N", value_parser = shard::parse)]
+    shard: Option<shard::Shard>,
+    /// Verify only the rules whose meaning may have changed since git
+    /// revision REV (their text, or anything they use: terms, specs,
+    /// macros, models, forms, instantiations, conversions, chained and
+    /// higher-priority rules, states); the others are listed as skipped,
+    /// with the reason.
+    #[arg(long, value_name = "REV")]
+    changed_since: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct MergeArgs {
+    /// The JSON reports of every shard of one run (`loweq verify --shard
+    /// I/N --format json`, or `--output json=FILE`).
+    #[arg(required = true, value_name = "REPORT.json")]
+    reports: Vec<PathBuf>,
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also write the report in FORMAT to FILE (repeatable).
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = format::parse_output)]
+    outputs: Vec<Output>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -397,7 +435,17 @@ fn verify(args: VerifyArgs) -> ExitCode {
     let bar = progress::Reporter::new(show_progress, std::io::stderr().is_terminal());
     let progress = |p: Progress| bar.update(p);
     let target = target(args.files, args.arch);
-    let run = match run::verify(&target, &options, args.smt_dir.as_deref(), &progress) {
+    let changed_since = match args.changed_since.as_deref().map(Rev::open) {
+        Some(Err(e)) => return fail(&e),
+        Some(Ok(rev)) => Some(rev),
+        None => None,
+    };
+    let how = run::How {
+        shard: args.shard,
+        changed_since,
+    };
+    let verified = run::verify_with(&target, &options, args.smt_dir.as_deref(), &progress, &how);
+    let run = match verified {
         Ok(r) => r,
         Err(d) => {
             bar.finish();
@@ -422,7 +470,66 @@ fn verify(args: VerifyArgs) -> ExitCode {
     if let Some(store) = &store {
         cache_notes(store, &run);
     }
+    for n in &run.notes {
+        eprintln!("note: {n}");
+    }
+    if let Some(rev) = &how.changed_since {
+        let skipped: usize = run.skipped.iter().map(Vec::len).sum();
+        let checked: usize = run
+            .groups
+            .iter()
+            .filter_map(|g| match &g.outcome {
+                run::GroupOutcome::Verified(_, r) => Some(r.rules.len()),
+                run::GroupOutcome::Rejected(_) => None,
+            })
+            .sum();
+        eprintln!(
+            "note: changed since `{}`: {checked} rules verified, {skipped} unchanged and skipped",
+            rev.name
+        );
+    }
+    if let Some(plan) = &run.shard {
+        let (rules, work) = plan.share();
+        eprintln!(
+            "note: shard {}/{}: {rules} of {} rules, {:.0}% of the estimated work",
+            plan.index,
+            plan.count,
+            plan.rules.len(),
+            100.0 * work
+        );
+    }
     let doc = Doc::of(&run);
+    emit(&args.format.render(&doc));
+    if let Err(e) = format::write_outputs(&doc, &args.outputs) {
+        return fail(&e);
+    }
+    ExitCode::from(doc.exit_code() as u8)
+}
+
+fn merge(args: MergeArgs) -> ExitCode {
+    if let Err(e) = format::check_outputs(&args.outputs) {
+        return fail(&e);
+    }
+    let mut reports = Vec::new();
+    for path in &args.reports {
+        let name = path.display().to_string();
+        let text = match run::read_text(path) {
+            Ok(t) => t,
+            Err(e) => return fail(&format!("cannot read `{name}`: {e}")),
+        };
+        match serde_json::from_str::<Doc>(&text) {
+            Ok(d) => reports.push((name, d)),
+            Err(e) => {
+                return fail(&format!(
+                    "`{name}` is not a JSON report of `loweq verify`: {e}"
+                ))
+            }
+        }
+    }
+    let doc = match shard::merge(reports) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
     emit(&args.format.render(&doc));
     if let Err(e) = format::write_outputs(&doc, &args.outputs) {
         return fail(&e);
@@ -739,6 +846,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Verify(a) => verify(a),
+        Command::Merge(a) => merge(a),
         Command::Bench(a) => bench(a),
         Command::Coverage(a) => coverage(a),
         Command::Runtest(a) => runtest(a),

@@ -50,6 +50,10 @@ pub struct Options {
     /// Where outcomes are kept between runs ([`cache`]); not used while
     /// queries go to `smt`, which must see every query.
     pub cache: Option<std::sync::Arc<dyn cache::Store>>,
+    /// Only these of the selected rules (a shard's share of a run, see
+    /// [`estimate`]); every selected rule when `None`. The rules left out
+    /// of verification are reported all the same.
+    pub subset: Option<Vec<RuleId>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -62,6 +66,7 @@ impl std::fmt::Debug for Options {
             .field("max_expansions", &self.max_expansions)
             .field("cancel", &self.cancel)
             .field("cache", &self.cache.is_some())
+            .field("subset", &self.subset)
             .finish()
     }
 }
@@ -76,6 +81,7 @@ impl Default for Options {
             max_expansions: expand::DEFAULT_MAX_EXPANSIONS,
             cancel: Cancel::default(),
             cache: None,
+            subset: None,
         }
     }
 }
@@ -131,18 +137,11 @@ pub fn verify(
     options: &Options,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, Diagnostic> {
-    let (selected, excluded) = select(program, &options.rules)?;
-    let workers = options
-        .jobs
-        .unwrap_or_else(cores)
-        .min(max_jobs())
-        .min(selected.len().saturating_mul(JOBS_PER_RULE))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .stack_size(WORKER_STACK)
-        .build()
-        .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))?;
+    let (mut selected, excluded) = select(program, &options.rules)?;
+    if let Some(subset) = &options.subset {
+        selected.retain(|r| subset.contains(r));
+    }
+    let pool = pool(options, selected.len())?;
     let agreements = agreement::Agreements::new(program, options);
     let (rules, checked, from_cache) =
         pool.install(|| run(program, &selected, options, &agreements, progress));
@@ -153,6 +152,88 @@ pub fn verify(
         from_cache,
         macros: agreements.report(),
     })
+}
+
+/// The rules [`verify`] checks with these options (`subset` aside), in
+/// report order.
+pub fn selected(program: &Program, options: &Options) -> Result<Vec<RuleId>, Diagnostic> {
+    select(program, &options.rules).map(|(selected, _)| selected)
+}
+
+/// The worker pool for checking `rules` rules.
+fn pool(options: &Options, rules: usize) -> Result<rayon::ThreadPool, Diagnostic> {
+    let workers = options
+        .jobs
+        .unwrap_or_else(cores)
+        .min(max_jobs())
+        .min(rules.saturating_mul(JOBS_PER_RULE))
+        .max(1);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .stack_size(WORKER_STACK)
+        .build()
+        .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))
+}
+
+/// The rules [`verify`] checks with these options (`subset` aside), in
+/// report order, each with an estimate of the work: the size of the
+/// circuits its queries bit-blast to (for every expansion and
+/// instantiation, the bits of every typed node of the condition, squared
+/// for multiplication and division). The estimate depends only on the program and the
+/// options, never on timings or a cache, so that the shards of a run,
+/// each on its own machine, share it out the same way.
+pub fn estimate(program: &Program, options: &Options) -> Result<Vec<(RuleId, u64)>, Diagnostic> {
+    let (selected, _) = select(program, &options.rules)?;
+    let pool = pool(options, selected.len())?;
+    Ok(pool.install(|| {
+        selected
+            .par_iter()
+            .map(|&rule| (rule, cost(program, rule, options.max_expansions)))
+            .collect()
+    }))
+}
+
+/// The estimated work of checking one rule (at least 1).
+fn cost(program: &Program, rule: RuleId, max_expansions: usize) -> u64 {
+    let mut total: u64 = 0;
+    for plan in expand::plans(program, rule, max_expansions) {
+        let Ok(plan) = plan else {
+            break;
+        };
+        let built = condition::build(program, rule, &plan)
+            .and_then(|c| instances::instances(program, &c).map(|found| (c, found)));
+        if let Ok((cond, found)) = built {
+            for inst in &found.typed {
+                total = total.saturating_add(bits(&cond, inst));
+            }
+        }
+    }
+    total.max(1)
+}
+
+/// The size of the circuit an instantiated condition bit-blasts to,
+/// roughly: the bits of every typed node, squared for the operators whose
+/// circuits are quadratic.
+fn bits(cond: &condition::Condition, inst: &instances::Instance) -> u64 {
+    use loweq_semantics::graph::{NodeId, NodeKind};
+    use loweq_semantics::op::Op;
+    use loweq_semantics::ty::Ty;
+    let mut total: u64 = 0;
+    for (i, n) in cond.graph.nodes.iter().enumerate() {
+        let Some(ty) = inst.typing.ty(NodeId(i as u32)) else {
+            continue;
+        };
+        let w = match ty {
+            Ty::Bv(w) => u64::from(*w),
+            _ => 1,
+        };
+        let quadratic = matches!(
+            n.kind,
+            NodeKind::Op(Op::BvMul | Op::BvUdiv | Op::BvSdiv | Op::BvUrem | Op::BvSrem)
+        );
+        total = total.saturating_add(if quadratic { w * w } else { w });
+    }
+    total
 }
 
 /// The rules to verify, and the ones left out with their reasons.
