@@ -112,8 +112,13 @@ pub struct Analysis {
 /// environment returned. The expansion of each macro with a spec, one level
 /// deep and resolved by cranelift-isle in that same environment, comes with
 /// it: it is what decides whether the generated code matches (see
-/// [`Template`]).
-pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagnostic>> {
+/// [`Template`]). `stage` is told as the analysis and the overlap check
+/// start.
+pub fn analyze(
+    sources: &SourceMap,
+    defs: &[Def],
+    stage: &dyn Fn(crate::Stage),
+) -> Result<Analysis, Vec<Diagnostic>> {
     let convert = |errs: Vec<IsleError>| {
         errs.into_iter()
             .map(|e| isle_error(sources, e))
@@ -130,12 +135,12 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagno
         .map_err(convert)?;
         Ok((types, terms))
     };
+    stage(crate::Stage::Analysing);
     let (expanded_types, expanded) = sema(true, defs)?;
-    let rule_sets = guard("the overlap check", || {
-        cranelift_isle::overlap::check(&expanded)
-    })
-    .map_err(|d| vec![isle_limit(sources, &expanded_types, &expanded, d)])?
-    .map_err(convert)?;
+    stage(crate::Stage::Overlaps);
+    let rule_sets = guard("the overlap check", || crate::overlap::check(&expanded))
+        .map_err(|d| vec![isle_limit(sources, &expanded_types, &expanded, d)])?
+        .map_err(convert)?;
     // The probes of the macro expansions go last, so that every other rule
     // has the id it has without them; their rules are removed once read.
     let probes = template_probes(defs);
@@ -148,6 +153,7 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagno
     .map_err(|d| vec![d])?
     .map_err(|d| vec![d])?;
     let defs = &with_probes[..originals];
+    stage(crate::Stage::Analysing);
     let (types, mut terms) = sema(false, &with_probes)?;
     let templates = read_templates(sources, &types, &terms, &probes);
     remove_probes(&types, &mut terms, &probes);

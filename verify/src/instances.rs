@@ -7,7 +7,7 @@ use loweq_semantics::graph::NodeId;
 use loweq_semantics::infer::{Inference, Mode, TypeError, Typing};
 use loweq_semantics::ty::{ModelType, Ty};
 
-use crate::condition::Condition;
+use crate::condition::{Condition, Side};
 
 /// One type instantiation of a condition.
 #[derive(Clone, Debug)]
@@ -27,6 +27,10 @@ pub struct Instances {
     /// types, with the type error: the rule is ill-typed there, and that is
     /// reported rather than dropped.
     pub failed: Vec<(String, Diagnostic)>,
+    /// Signatures of the first instantiated term at which a term of the
+    /// left-hand side has no signature at all (`uextend` has none with an
+    /// `i8` result): the pattern cannot match there, with the reason.
+    pub unmatchable: Vec<(String, String)>,
 }
 
 /// The instantiations of a condition. An error when none type-checks.
@@ -74,11 +78,29 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
         });
         return Err(e);
     }
+    let unmatchable = search
+        .primary
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.admitted && !p.typed && p.error.is_none())
+        .filter_map(|(i, p)| {
+            let slot = &cond.slots[0];
+            let term = program.term(slot.term);
+            let gap = p.gap.as_ref()?;
+            Some((
+                sig_label(program, slot.term, &term.signatures[i]),
+                format!(
+                    "no signature of `{gap}` fits `{}` at this type, so the left-hand side cannot match",
+                    term.name
+                ),
+            ))
+        })
+        .collect();
     let failed = search
         .primary
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.admitted && !p.typed)
+        .filter(|(_, p)| p.admitted && !p.typed && (p.error.is_some() || p.gap.is_none()))
         .map(|(i, p)| {
             let slot = &cond.slots[0];
             let term = program.term(slot.term);
@@ -102,6 +124,7 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
     Ok(Instances {
         typed: name(program, cond, search.found),
         failed,
+        unmatchable,
     })
 }
 
@@ -137,6 +160,8 @@ struct Primary {
     admitted: bool,
     typed: bool,
     error: Option<Diagnostic>,
+    /// A term of the left-hand side none of whose signatures fits.
+    gap: Option<String>,
 }
 
 struct Search<'a> {
@@ -228,9 +253,18 @@ impl Search<'_> {
         // No signature of a nested term fits, but the facts chosen so far
         // cannot hold anyway (`(ty_16_to_64 ty)` at i8, where no `uextend`
         // produces an i8): inapplicable there, not an error.
-        if !admitted && slot > 0 && inf.refutes_facts(graph, enums) {
+        if !admitted && slot > 0 {
             if let Some(&i) = self.chosen.first() {
-                self.primary[i].typed = true;
+                if inf.refutes_facts(graph, enums) {
+                    self.primary[i].typed = true;
+                } else if occ.side == Side::Lhs {
+                    // A pattern term with no signature here: the input it
+                    // matches does not exist at this type (`(fits_in_64 ty)`
+                    // admits i8, but no `uextend` has an i8 result), so the
+                    // rule is inapplicable there, with that reason.
+                    let name = &self.program.term(s.term).name;
+                    self.primary[i].gap.get_or_insert_with(|| name.clone());
+                }
             }
         }
     }

@@ -92,6 +92,8 @@ pub enum Phase {
     /// Loading and checking the input files (reported by callers that load
     /// them; counts files).
     Loading,
+    /// One stage of loading a group of files (counts files, as `Loading`).
+    LoadingStage(loweq_dsl::Stage),
     /// Checking rules (counts instantiations).
     Checking,
 }
@@ -356,6 +358,8 @@ enum Found {
     },
     /// An instantiation that does not type.
     Untyped(String, Diagnostic),
+    /// An instantiation where a pattern term has no signature: inapplicable.
+    Unmatchable(String, String),
 }
 
 /// The chained rules an expansion inlines, for the report.
@@ -434,6 +438,12 @@ fn check_expansion(
             .failed
             .into_iter()
             .map(|(label, d)| Found::Untyped(label, d)),
+    );
+    out.extend(
+        found
+            .unmatchable
+            .into_iter()
+            .map(|(label, why)| Found::Unmatchable(label, why)),
     );
     out
 }
@@ -582,7 +592,7 @@ fn run(
         Found::Broken(_) => 0,
         Found::Checked { covers: false, .. } => 1,
         Found::Checked { covers: true, .. } => 2,
-        Found::Untyped(..) => 3,
+        Found::Untyped(..) | Found::Unmatchable(..) => 3,
     };
     found.sort_by_key(|(w, e, i, f)| (*w, rank(f), *e, *i));
     let mut reports: Vec<RuleReport> = selected
@@ -636,6 +646,14 @@ fn run(
                 let mut o = solve::Outcome::error(d);
                 o.reason = Some("this instantiation does not type".into());
                 merge(&mut reports[w], &label, o, 0);
+            }
+            Found::Unmatchable(label, why) => {
+                merge(
+                    &mut reports[w],
+                    &label,
+                    solve::Outcome::inapplicable(why),
+                    0,
+                );
             }
         }
     }
