@@ -9,6 +9,7 @@
 
 mod check;
 mod globals;
+mod macros;
 mod rules;
 mod terms;
 
@@ -137,6 +138,7 @@ pub fn spec_pass(
         info.template = Some(template);
         info.obligation = obligation;
     }
+    macros::check(&sources, &types, &terms, &term_info, &mut cx.diags);
     let mut rule_info = rules::rule_infos(&cx);
     for (low, high) in overlaps {
         rule_info[low.index()].overlapped_by.push(high);

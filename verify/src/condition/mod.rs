@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
-use cranelift_isle::sema::{Expr, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId};
+use cranelift_isle::sema::{
+    Expr, ExtractorKind, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId,
+};
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::expr::StateId;
 use loweq_semantics::graph::{Graph, NodeId, NodeKind};
@@ -222,8 +224,9 @@ struct Builder<'p> {
     counter: usize,
     /// When building a priority condition: where its clauses go.
     collect: Option<Vec<NodeId>>,
-    /// Implicit conversions already applied, by (term, argument): a value
-    /// converted twice is one register, with one set of upper bits.
+    /// Implicit conversions of IR values already applied, by (term, the
+    /// argument's IR entity): a value converted twice, or under two names,
+    /// is one register, with one set of upper bits.
     conversions: Vec<((TermId, NodeId), NodeId)>,
     /// Which side the clauses being built belong to.
     phase: Side,
@@ -494,7 +497,21 @@ impl Builder<'_> {
                 ..
             }
         );
-        let match_is_obligation = role == Role::Callee && side == Side::Rhs && !partial;
+        // An extractor declared `infallible` never fails in the generated
+        // code: its `match` is not where the rule applies but an
+        // obligation wherever the rule uses it.
+        let infallible = matches!(
+            term.kind,
+            TermKind::Decl {
+                extractor_kind: Some(ExtractorKind::ExternalExtractor {
+                    infallible: true,
+                    ..
+                }),
+                ..
+            }
+        );
+        let match_is_obligation = role == Role::Callee
+            && ((side == Side::Rhs && !partial) || (side == Side::Lhs && infallible));
         // On the left-hand side a `match` says where the rule applies; a
         // partial constructor's says whether this expansion does.
         let match_side = if side == Side::Lhs && self.phase == Side::Lhs {
@@ -858,8 +875,19 @@ impl Builder<'_> {
                     self.c.required.push((n, m));
                     return Ok(n);
                 }
-                let key = (*tid, arg_nodes.first().copied().unwrap_or(NodeId(0)));
-                if info.converter && arg_nodes.len() == 1 && self.collect.is_none() {
+                // Converting an IR value (`put_in_reg`) gives its one
+                // register, however often and under whatever name the
+                // rule converts it; any other converter is a call of its
+                // own each time (cranelift-isle shares only pure calls).
+                let shared = info.converter
+                    && arg_nodes.len() == 1
+                    && self.collect.is_none()
+                    && self.is_ir_type(self.p.terms.terms[tid.index()].arg_tys[0]);
+                let key = (
+                    *tid,
+                    self.ir_root(arg_nodes.first().copied().unwrap_or(NodeId(0))),
+                );
+                if shared {
                     if let Some(&(_, n)) = self.conversions.iter().find(|(k, _)| *k == key) {
                         return Ok(n);
                     }
@@ -887,7 +915,7 @@ impl Builder<'_> {
                 }
                 let text = self.show_expr(rule, e);
                 self.apply(*tid, arg_nodes, result, Side::Rhs, text, Role::Callee, span)?;
-                if info.converter && self.collect.is_none() {
+                if shared {
                     self.conversions.push((key, result));
                 }
                 Ok(result)
