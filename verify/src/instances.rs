@@ -7,7 +7,7 @@ use loweq_semantics::graph::NodeId;
 use loweq_semantics::infer::{Inference, Mode, TypeError, Typing};
 use loweq_semantics::ty::{ModelType, Ty};
 
-use crate::condition::Condition;
+use crate::condition::{Condition, Side};
 
 /// One type instantiation of a condition.
 #[derive(Clone, Debug)]
@@ -27,6 +27,11 @@ pub struct Instances {
     /// types, with the type error: the rule is ill-typed there, and that is
     /// reported rather than dropped.
     pub failed: Vec<(String, Diagnostic)>,
+    /// Signatures of the first instantiated term at which the pattern
+    /// cannot match, because an IR operation it nests has no signature of
+    /// the type it would need (an `icmp`, always an i8, as the condition of
+    /// a `select` on an i16), with the reason.
+    pub inapplicable: Vec<(String, String)>,
 }
 
 /// The instantiations of a condition. An error when none type-checks.
@@ -74,11 +79,26 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
         });
         return Err(e);
     }
+    let inapplicable = search
+        .primary
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.admitted && !p.typed && p.error.is_none())
+        .filter_map(|(i, p)| {
+            let nested = p.unmatchable.as_ref()?;
+            let slot = &cond.slots[0];
+            let term = program.term(slot.term);
+            Some((
+                sig_label(program, slot.term, &term.signatures[i]),
+                format!("the pattern cannot match here: no signature of `{nested}` fits"),
+            ))
+        })
+        .collect();
     let failed = search
         .primary
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.admitted && !p.typed)
+        .filter(|(_, p)| p.admitted && !p.typed && !(p.error.is_none() && p.unmatchable.is_some()))
         .map(|(i, p)| {
             let slot = &cond.slots[0];
             let term = program.term(slot.term);
@@ -102,6 +122,7 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
     Ok(Instances {
         typed: name(program, cond, search.found),
         failed,
+        inapplicable,
     })
 }
 
@@ -137,6 +158,8 @@ struct Primary {
     admitted: bool,
     typed: bool,
     error: Option<Diagnostic>,
+    /// A term of the pattern that had no signature to fit, if any.
+    unmatchable: Option<String>,
 }
 
 struct Search<'a> {
@@ -225,12 +248,20 @@ impl Search<'_> {
                 self.chosen.pop();
             }
         }
-        // No signature of a nested term fits, but the facts chosen so far
+        // No signature of a nested term fits. When the facts chosen so far
         // cannot hold anyway (`(ty_16_to_64 ty)` at i8, where no `uextend`
-        // produces an i8): inapplicable there, not an error.
-        if !admitted && slot > 0 && inf.refutes_facts(graph, enums) {
+        // produces an i8), this is no instantiation at all; when the term
+        // is an IR operation of the pattern, the pattern cannot match at
+        // this type, which is reported as inapplicable; otherwise the rule
+        // is ill-typed there, an error.
+        if !admitted && slot > 0 {
             if let Some(&i) = self.chosen.first() {
-                self.primary[i].typed = true;
+                if inf.refutes_facts(graph, enums) {
+                    self.primary[i].typed = true;
+                } else if occ.side == Side::Lhs {
+                    let name = self.program.term(s.term).name.clone();
+                    self.primary[i].unmatchable.get_or_insert(name);
+                }
             }
         }
     }

@@ -258,6 +258,9 @@ enum Found {
     },
     /// An instantiation that does not type.
     Untyped(String, Diagnostic),
+    /// An instantiation at which the pattern cannot match (an IR operation
+    /// it nests has no signature of that type), with the reason.
+    Unmatchable(String, String),
 }
 
 /// The chained rules an expansion inlines, for the report.
@@ -329,6 +332,12 @@ fn check_expansion(
             .failed
             .into_iter()
             .map(|(label, d)| Found::Untyped(label, d)),
+    );
+    out.extend(
+        found
+            .inapplicable
+            .into_iter()
+            .map(|(label, reason)| Found::Unmatchable(label, reason)),
     );
     out
 }
@@ -405,7 +414,7 @@ fn run(
         Found::Broken(_) => 0,
         Found::Checked { covers: false, .. } => 1,
         Found::Checked { covers: true, .. } => 2,
-        Found::Untyped(..) => 3,
+        Found::Untyped(..) | Found::Unmatchable(..) => 3,
     };
     found.sort_by_key(|(w, e, i, f)| (*w, rank(f), *e, *i));
     let mut reports: Vec<RuleReport> = selected
@@ -459,6 +468,14 @@ fn run(
                 let mut o = solve::Outcome::error(d);
                 o.reason = Some("this instantiation does not type".into());
                 merge(&mut reports[w], &label, o, 0);
+            }
+            Found::Unmatchable(label, reason) => {
+                merge(
+                    &mut reports[w],
+                    &label,
+                    solve::Outcome::inapplicable(reason),
+                    0,
+                );
             }
         }
     }
