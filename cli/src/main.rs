@@ -1,13 +1,19 @@
 //! `loweq`: verify instruction-lowering rules.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use loweq::cache::{self, DirStore};
+use loweq::changed::Rev;
+use loweq::doc::Doc;
+use loweq::format::{self, Format, Output};
 use loweq::run::{self, Target};
 use loweq::shipped::Arch;
-use loweq::{flags, json, progress, text};
+use loweq::{flags, progress, shard, text};
+use loweq_verify::cache::Store;
 use loweq_verify::{Options, Progress};
 
 /// Proves instruction-lowering rules correct with z3.
@@ -39,6 +45,17 @@ enum Command {
     /// checked (no rules, or all left out), 3 when the only problems are
     /// unknowns (timeouts).
     Verify(VerifyArgs),
+    /// Combine the JSON reports of the shards of one run.
+    ///
+    /// Reads the reports of `loweq verify --shard I/N --format json` for
+    /// every I, checks that they are the shards of one run (the same plan,
+    /// each shard once), and prints the report of the whole run, as the
+    /// unsharded run would have, in any format. One report of a whole run
+    /// is printed as it is (to turn it into another format).
+    ///
+    /// Exit status: as `loweq verify` for the merged report; 2 when the
+    /// reports cannot be read or are not the shards of one run.
+    Merge(MergeArgs),
     /// Time the full verification of the shipped rules and print rules,
     /// instantiations, queries, seconds and the slowest instantiation.
     Bench(BenchArgs),
@@ -166,8 +183,8 @@ struct ConformArgs {
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    format: TextOrJson,
     /// Print vectors per second (end to end, spec evaluation included)
     /// and the time of the run instead of the report.
     #[arg(long)]
@@ -203,9 +220,13 @@ struct VerifyArgs {
     /// naming it selects those.
     #[arg(long = "rule", value_name = "NAME")]
     rules: Vec<String>,
-    /// Output format.
+    /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Also write the report in FORMAT to FILE (repeatable), so one run
+    /// gives several: `--output sarif=r.sarif --output junit=r.xml`.
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = format::parse_output)]
+    outputs: Vec<Output>,
     /// Per-query solver timeout in seconds.
     #[arg(
         long,
@@ -226,9 +247,45 @@ struct VerifyArgs {
     #[arg(long, value_enum, default_value_t = When::Auto)]
     progress: When,
     /// Write every verification query to DIR in SMT-LIB, for debugging specs
-    /// (DIR is created if missing; its parent must exist).
+    /// (DIR is created if missing; its parent must exist). Queries are then
+    /// solved, not taken from the cache.
     #[arg(long, value_name = "DIR")]
     smt_dir: Option<PathBuf>,
+    /// Keep verdicts between runs in DIR (default: $XDG_CACHE_HOME/loweq,
+    /// else ~/.cache/loweq): a query already answered is not solved again.
+    /// A directory that cannot be used gives a warning and a run without
+    /// the cache.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the result cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
+    /// Verify share I of N of the rules (a CI matrix job); `loweq merge`
+    /// combines the shards' JSON reports. Shares are balanced by the
+    /// estimated work of each rule and the same on every machine.
+    #[arg(long, value_name = "I/N", value_parser = shard::parse)]
+    shard: Option<shard::Shard>,
+    /// Verify only the rules whose meaning may have changed since git
+    /// revision REV (their text, or anything they use: terms, specs,
+    /// macros, models, forms, instantiations, conversions, chained and
+    /// higher-priority rules, states); the others are listed as skipped,
+    /// with the reason.
+    #[arg(long, value_name = "REV")]
+    changed_since: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct MergeArgs {
+    /// The JSON reports of every shard of one run (`loweq verify --shard
+    /// I/N --format json`, or `--output json=FILE`).
+    #[arg(required = true, value_name = "REPORT.json")]
+    reports: Vec<PathBuf>,
+    /// Output format on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also write the report in FORMAT to FILE (repeatable).
+    #[arg(long = "output", value_name = "FORMAT=FILE", value_parser = format::parse_output)]
+    outputs: Vec<Output>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -240,8 +297,8 @@ struct CoverageArgs {
     #[arg(long, value_enum)]
     arch: Option<Arch>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    format: TextOrJson,
     /// Per-query solver timeout in seconds.
     #[arg(
         long,
@@ -284,10 +341,15 @@ struct BenchArgs {
         allow_negative_numbers = true
     )]
     timeout: f64,
+    /// Time the result cache: a cold run into an empty cache, then RUNS
+    /// warm runs that answer from it, and the warm time as a share of the
+    /// cold.
+    #[arg(long)]
+    cache: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Format {
+enum TextOrJson {
     /// A line per rule, counterexamples in full, a summary line.
     Text,
     /// One JSON document (schema in README.md).
@@ -350,11 +412,19 @@ fn verify(args: VerifyArgs) -> ExitCode {
             return fail(&e);
         }
     }
+    if let Err(e) = format::check_outputs(&args.outputs) {
+        return fail(&e);
+    }
+    let store = match (args.no_cache, &args.smt_dir) {
+        (true, _) | (false, Some(_)) => None,
+        (false, None) => open_cache(args.cache_dir.as_deref()),
+    };
     let options = Options {
         timeout,
         jobs,
         rules: args.rules,
         max_expansions: args.max_expansions,
+        cache: store.clone().map(|s| s as Arc<dyn Store>),
         ..Options::default()
     };
     let show_progress = match args.progress {
@@ -365,10 +435,30 @@ fn verify(args: VerifyArgs) -> ExitCode {
     let bar = progress::Reporter::new(show_progress, std::io::stderr().is_terminal());
     let progress = |p: Progress| bar.update(p);
     let target = target(args.files, args.arch);
-    let run = match run::verify(&target, &options, args.smt_dir.as_deref(), &progress) {
+    let changed_since = match args.changed_since.as_deref().map(Rev::open) {
+        Some(Err(e)) => return fail(&e),
+        Some(Ok(rev)) => Some(rev),
+        None => None,
+    };
+    let how = run::How {
+        shard: args.shard,
+        changed_since,
+    };
+    let verified = run::verify_with(&target, &options, args.smt_dir.as_deref(), &progress, &how);
+    let run = match verified {
         Ok(r) => r,
         Err(d) => {
             bar.finish();
+            // The reports say it too, for the tools that read them.
+            let mut doc = Doc::default();
+            doc.add_problems(std::slice::from_ref(&d));
+            doc.summary = doc.count(0.0);
+            if args.format != Format::Text {
+                emit(&args.format.render(&doc));
+            }
+            if let Err(e) = format::write_outputs(&doc, &args.outputs) {
+                eprintln!("error: {e}");
+            }
             let mut msg = d.message;
             for n in d.notes {
                 msg.push_str(&format!("\n  = {n}"));
@@ -377,14 +467,172 @@ fn verify(args: VerifyArgs) -> ExitCode {
         }
     };
     bar.finish();
-    match args.format {
-        Format::Text => emit(&text::report(&run)),
-        Format::Json => match serde_json::to_string_pretty(&json::report(&run)) {
-            Ok(s) => emit(&(s + "\n")),
-            Err(e) => return fail(&format!("cannot write JSON: {e}")),
-        },
+    if let Some(store) = &store {
+        cache_notes(store, &run);
     }
-    ExitCode::from(run::exit_code(&run) as u8)
+    for n in &run.notes {
+        eprintln!("note: {n}");
+    }
+    if let Some(rev) = &how.changed_since {
+        let skipped: usize = run.skipped.iter().map(Vec::len).sum();
+        let checked: usize = run
+            .groups
+            .iter()
+            .filter_map(|g| match &g.outcome {
+                run::GroupOutcome::Verified(_, r) => Some(r.rules.len()),
+                run::GroupOutcome::Rejected(_) => None,
+            })
+            .sum();
+        eprintln!(
+            "note: changed since `{}`: {checked} rules verified, {skipped} unchanged and skipped",
+            rev.name
+        );
+    }
+    if let Some(plan) = &run.shard {
+        let (rules, work) = plan.share();
+        eprintln!(
+            "note: shard {}/{}: {rules} of {} rules, {:.0}% of the estimated work",
+            plan.index,
+            plan.count,
+            plan.rules.len(),
+            100.0 * work
+        );
+    }
+    let doc = Doc::of(&run);
+    emit(&args.format.render(&doc));
+    if let Err(e) = format::write_outputs(&doc, &args.outputs) {
+        return fail(&e);
+    }
+    ExitCode::from(doc.exit_code() as u8)
+}
+
+fn merge(args: MergeArgs) -> ExitCode {
+    if let Err(e) = format::check_outputs(&args.outputs) {
+        return fail(&e);
+    }
+    let mut reports = Vec::new();
+    for path in &args.reports {
+        let name = path.display().to_string();
+        let text = match run::read_text(path) {
+            Ok(t) => t,
+            Err(e) => return fail(&format!("cannot read `{name}`: {e}")),
+        };
+        match serde_json::from_str::<Doc>(&text) {
+            Ok(d) => reports.push((name, d)),
+            Err(e) => {
+                return fail(&format!(
+                    "`{name}` is not a JSON report of `loweq verify`: {e}"
+                ))
+            }
+        }
+    }
+    let doc = match shard::merge(reports) {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    emit(&args.format.render(&doc));
+    if let Err(e) = format::write_outputs(&doc, &args.outputs) {
+        return fail(&e);
+    }
+    ExitCode::from(doc.exit_code() as u8)
+}
+
+/// The cache directory to use, if it can be: a warning says why not.
+fn open_cache(dir: Option<&Path>) -> Option<Arc<DirStore>> {
+    let Some(dir) = dir.map(Path::to_path_buf).or_else(cache::default_dir) else {
+        eprintln!("warning: no cache directory ($XDG_CACHE_HOME and $HOME are unset); verifying without the result cache (--cache-dir DIR names one)");
+        return None;
+    };
+    match DirStore::open(&dir) {
+        Ok(s) => Some(Arc::new(s)),
+        Err(e) => {
+            eprintln!(
+                "warning: cannot use the cache directory: {e}; verifying without the result cache"
+            );
+            None
+        }
+    }
+}
+
+/// What the cache did, on stderr: answers taken from it, files refused.
+fn cache_notes(store: &DirStore, run: &run::Run) {
+    let mut hits = 0;
+    let mut all = 0;
+    for g in &run.groups {
+        if let run::GroupOutcome::Verified(_, r) = &g.outcome {
+            hits += r.from_cache;
+            all += r.checked;
+        }
+    }
+    if hits > 0 {
+        eprintln!(
+            "note: {hits} of {all} checks answered from the cache in `{}`",
+            store.dir().display()
+        );
+    }
+    if store.rejected() > 0 {
+        eprintln!(
+            "warning: {} cache files were damaged or not loweq's: ignored, and written again",
+            store.rejected()
+        );
+    }
+    if store.unwritten() > 0 {
+        eprintln!(
+            "warning: {} results could not be written to the cache in `{}`",
+            store.unwritten(),
+            store.dir().display()
+        );
+    }
+}
+
+/// `bench --cache`: a cold run into an empty cache, then warm runs.
+fn bench_cache(target: &Target, options: &Options, runs: usize) -> ExitCode {
+    let dir = std::env::temp_dir().join(format!("loweq-bench-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = match DirStore::open(&dir) {
+        Ok(s) => Arc::new(s),
+        Err(e) => return fail(&e),
+    };
+    let options = Options {
+        cache: Some(store.clone() as Arc<dyn Store>),
+        ..options.clone()
+    };
+    let timed = |what: &str| -> Result<f64, ExitCode> {
+        let run = run::verify(target, &options, None, &|_| {}).map_err(|d| fail(&d.message))?;
+        let totals = text::Totals::of(&run);
+        let (mut checks, mut hits) = (0, 0);
+        for g in &run.groups {
+            if let run::GroupOutcome::Verified(_, r) = &g.outcome {
+                checks += r.checked;
+                hits += r.from_cache;
+            }
+        }
+        println!(
+            "{what}: {} rules, {} instantiations, {checks} checks ({hits} from the cache), {:.2} s",
+            totals.rules, totals.instantiations, run.seconds
+        );
+        if run::exit_code(&run) != 0 {
+            eprintln!("warning: not everything verified; run `loweq verify` for details");
+        }
+        Ok(run.seconds)
+    };
+    let cold = match timed("cold") {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let mut warm = f64::INFINITY;
+    for i in 0..runs {
+        match timed(&format!("warm {}", i + 1)) {
+            Ok(s) => warm = warm.min(s),
+            Err(c) => return c,
+        }
+    }
+    println!(
+        "cold {cold:.2} s, warm {warm:.2} s (best of {runs}): warm is {:.1}% of cold",
+        100.0 * warm / cold
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    ExitCode::SUCCESS
 }
 
 fn coverage(args: CoverageArgs) -> ExitCode {
@@ -437,8 +685,8 @@ fn coverage(args: CoverageArgs) -> ExitCode {
         }
     }
     match args.format {
-        Format::Text => emit(&report::text(&arches)),
-        Format::Json => match serde_json::to_string_pretty(&report::json(&arches)) {
+        TextOrJson::Text => emit(&report::text(&arches)),
+        TextOrJson::Json => match serde_json::to_string_pretty(&report::json(&arches)) {
             Ok(s) => emit(&(s + "\n")),
             Err(e) => return fail(&format!("cannot write JSON: {e}")),
         },
@@ -463,6 +711,9 @@ fn bench(args: BenchArgs) -> ExitCode {
         ..Options::default()
     };
     let target = target(Vec::new(), args.arch);
+    if args.cache {
+        return bench_cache(&target, &options, runs);
+    }
     let mut best = f64::INFINITY;
     for i in 0..runs {
         let run = match run::verify(&target, &options, None, &|_| {}) {
@@ -557,8 +808,8 @@ fn conform(args: ConformArgs) -> ExitCode {
         emit(&conform::bench(&run));
     } else {
         match args.format {
-            Format::Text => emit(&conform::text(&run)),
-            Format::Json => match serde_json::to_string_pretty(&conform::json(&run)) {
+            TextOrJson::Text => emit(&conform::text(&run)),
+            TextOrJson::Json => match serde_json::to_string_pretty(&conform::json(&run)) {
                 Ok(s) => emit(&(s + "\n")),
                 Err(e) => return fail(&format!("cannot write JSON: {e}")),
             },
@@ -595,6 +846,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Verify(a) => verify(a),
+        Command::Merge(a) => merge(a),
         Command::Bench(a) => bench(a),
         Command::Coverage(a) => coverage(a),
         Command::Runtest(a) => runtest(a),

@@ -4,10 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use cranelift_isle::sema::RuleId;
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::span::{SourceFile, SourceMap};
-use loweq_verify::{Options, Phase, Progress, Report, SmtSink, Verdict};
+use loweq_verify::{Excluded, Options, Phase, Progress, Report, SmtSink, Verdict};
 
+use crate::changed::{self, Rev};
+use crate::shard::{assign, Plan, Shard, Unit};
 use crate::shipped::{self, Arch};
 
 /// What to verify.
@@ -48,6 +51,22 @@ pub struct Run {
     pub problems: Vec<Diagnostic>,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// For one shard of a run (`--shard I/N`): the plan all shards share.
+    pub shard: Option<crate::shard::Plan>,
+    /// Per group, the rules not checked in this run (`--changed-since`),
+    /// with the reason.
+    pub skipped: Vec<Vec<Excluded>>,
+    /// What a person should know about how the run chose its rules.
+    pub notes: Vec<String>,
+}
+
+/// How a run chooses its rules beyond the options of the verifier.
+#[derive(Clone, Debug, Default)]
+pub struct How {
+    /// This shard's share only.
+    pub shard: Option<Shard>,
+    /// Only the rules whose meaning may have changed since this revision.
+    pub changed_since: Option<Rev>,
 }
 
 /// The process exit code of a run: 1 if any rule is wrong, else 2 if any
@@ -207,6 +226,103 @@ pub fn verify(
     smt_dir: Option<&Path>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Run, Diagnostic> {
+    verify_with(target, options, smt_dir, progress, &How::default())
+}
+
+/// The options of each loaded group: `--rule` names kept to those the
+/// group has (`None`: the group has none of those named, and checks
+/// nothing).
+fn group_options(options: &Options, program: &Program) -> Option<Options> {
+    let mut opts = options.clone();
+    opts.rules
+        .retain(|n| program.rule_info.iter().any(|r| &r.name == n));
+    if !options.rules.is_empty() && opts.rules.is_empty() {
+        return None;
+    }
+    Some(opts)
+}
+
+/// The plan of a sharded run over the loaded groups (of each, only the
+/// rules in `only`, when given), and each group's share (rule ids of this
+/// shard).
+fn plan(
+    loaded: &[Loaded],
+    options: &Options,
+    shard: Shard,
+    only: &[Option<Vec<RuleId>>],
+) -> Result<(Plan, Vec<Vec<RuleId>>), Diagnostic> {
+    let mut units = Vec::new();
+    let mut ids = Vec::new();
+    for (g, (arch, _, program)) in loaded.iter().enumerate() {
+        let Ok(program) = program else { continue };
+        let Some(opts) = group_options(options, program) else {
+            continue;
+        };
+        for (rule, cost) in loweq_verify::estimate(program, &opts)? {
+            if only[g].as_ref().is_some_and(|o| !o.contains(&rule)) {
+                continue;
+            }
+            units.push(Unit {
+                arch: arch.map(|a| a.name().to_string()),
+                rule: program.rule(rule).name.clone(),
+                shard: 0,
+                cost,
+            });
+            ids.push((g, rule));
+        }
+    }
+    let costs: Vec<u64> = units.iter().map(|u| u.cost).collect();
+    let mut mine = vec![Vec::new(); loaded.len()];
+    for ((u, owner), (g, rule)) in units.iter_mut().zip(assign(&costs, shard.count)).zip(ids) {
+        u.shard = owner + 1;
+        if u.shard == shard.index {
+            mine[g].push(rule);
+        }
+    }
+    let plan = Plan {
+        index: shard.index,
+        count: shard.count,
+        rules: units,
+    };
+    Ok((plan, mine))
+}
+
+/// Which of a group's selected rules changed since `rev`: the rules to
+/// verify, and those skipped with the reason.
+fn changed_rules(
+    rev: &Rev,
+    program: &Program,
+    options: &Options,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<RuleId>, Vec<Excluded>), Diagnostic> {
+    let selected = loweq_verify::selected(program, options)?;
+    let decision = changed::decide(rev, program, &selected, &shipped::is_shipped)
+        .map_err(Diagnostic::global)?;
+    notes.extend(decision.note);
+    let skipped = decision
+        .skipped
+        .into_iter()
+        .map(|(r, reason)| {
+            let info = program.rule(r);
+            Excluded {
+                name: info.name.clone(),
+                span: info.span,
+                reason,
+            }
+        })
+        .collect();
+    Ok((decision.verify, skipped))
+}
+
+/// [`verify`], with the choices of rules `how` makes: only those changed
+/// since a revision, and of those only a shard's share.
+pub fn verify_with(
+    target: &Target,
+    options: &Options,
+    smt_dir: Option<&Path>,
+    progress: &(dyn Fn(Progress) + Sync),
+    how: &How,
+) -> Result<Run, Diagnostic> {
     let start = Instant::now();
     let groups = groups(target)?;
     let files: usize = groups.iter().map(|(_, s)| s.len()).sum();
@@ -247,20 +363,41 @@ pub fn verify(
             return Err(d);
         }
     }
+    let mut notes = Vec::new();
+    let mut changed: Vec<Option<Vec<RuleId>>> = vec![None; loaded.len()];
+    let mut skipped: Vec<Vec<Excluded>> = vec![Vec::new(); loaded.len()];
+    if let Some(rev) = &how.changed_since {
+        for (g, (_, _, program)) in loaded.iter().enumerate() {
+            let Ok(program) = program else { continue };
+            let Some(opts) = group_options(options, program) else {
+                continue;
+            };
+            let (verify, skip) = changed_rules(rev, program, &opts, &mut notes)?;
+            changed[g] = Some(verify);
+            skipped[g] = skip;
+        }
+    }
+    let (plan, mut shares) = match how.shard {
+        Some(s) => {
+            let (plan, shares) = self::plan(&loaded, options, s, &changed)?;
+            (Some(plan), shares.into_iter().map(Some).collect())
+        }
+        None => (None, changed),
+    };
     let mut out = Vec::new();
-    for (arch, sources, program) in loaded {
+    for ((arch, sources, program), share) in loaded.into_iter().zip(shares.iter_mut()) {
         let outcome = match program {
             Err(diags) => GroupOutcome::Rejected(diags),
             Ok(program) => {
-                let mut opts = options.clone();
-                opts.rules.retain(|n| has_rule(&program, n));
-                if let Some(dir) = smt_dir {
-                    opts.smt = Some(smt_writer(dir, arch));
-                }
-                let report = if !options.rules.is_empty() && opts.rules.is_empty() {
-                    Report::default()
-                } else {
-                    loweq_verify::verify(&program, &opts, progress)?
+                let report = match group_options(options, &program) {
+                    None => Report::default(),
+                    Some(mut opts) => {
+                        if let Some(dir) = smt_dir {
+                            opts.smt = Some(smt_writer(dir, arch));
+                        }
+                        opts.subset = share.take();
+                        loweq_verify::verify(&program, &opts, progress)?
+                    }
                 };
                 GroupOutcome::Verified(Box::new(program), report)
             }
@@ -271,11 +408,21 @@ pub fn verify(
             outcome,
         });
     }
-    let problems = nothing_checked(&out, options).into_iter().collect();
+    // A shard may have no share of a run that has work, and nothing may
+    // have changed: neither is a run that checked nothing.
+    let accounted = skipped.iter().any(|s| !s.is_empty());
+    let problems = match &plan {
+        Some(p) if !p.rules.is_empty() => Vec::new(),
+        _ if accounted => Vec::new(),
+        _ => nothing_checked(&out, options).into_iter().collect(),
+    };
     Ok(Run {
         groups: out,
         problems,
         seconds: start.elapsed().as_secs_f64(),
+        shard: plan,
+        skipped,
+        notes,
     })
 }
 

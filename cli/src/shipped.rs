@@ -52,3 +52,11 @@ pub fn ir_specs() -> Vec<SourceFile> {
 pub fn rules(arch: Arch) -> Vec<SourceFile> {
     files(RULE_FILES, &[arch.name()])
 }
+
+/// Whether a file of that name is one of the shipped files.
+pub fn is_shipped(name: &str) -> bool {
+    SPEC_FILES
+        .iter()
+        .chain(RULE_FILES)
+        .any(|(_, n, _)| *n == name)
+}

@@ -4,57 +4,34 @@
 use std::fmt::Write as _;
 
 use codespan_reporting::diagnostic::{Diagnostic as Cs, Label};
-use loweq_dsl::{Diagnostic, Program};
+use loweq_dsl::Program;
 use loweq_semantics::span::SourceMap;
 use loweq_verify::report::{Counterexample, InstanceReport, RuleReport};
 use loweq_verify::{Report, Verdict};
 
+use crate::doc::{Doc, Entry, Summary};
 use crate::render::Files;
 use crate::run::{Group, GroupOutcome, Run};
 use crate::values::{hex, show};
 use loweq_semantics::value::Value;
 
-/// Counts over a whole run, for the summary line.
+/// Counts over a whole run.
 #[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Totals {
     /// Rules verified.
     pub rules: usize,
     /// (rule, instantiation) pairs.
     pub instantiations: usize,
-    /// Verified instantiations.
-    pub verified: usize,
-    /// Counterexamples.
-    pub counterexamples: usize,
-    /// Inapplicable instantiations.
-    pub inapplicable: usize,
-    /// Shadowed instantiations.
-    pub shadowed: usize,
-    /// Unknowns.
-    pub unknown: usize,
-    /// Errors: error verdicts plus diagnostics of rejected inputs.
-    pub errors: usize,
 }
 
 impl Totals {
     /// Counts a run.
     pub fn of(run: &Run) -> Totals {
-        let mut t = Totals {
-            errors: run.problems.len(),
-            ..Totals::default()
-        };
+        let mut t = Totals::default();
         for g in &run.groups {
-            match &g.outcome {
-                GroupOutcome::Rejected(d) => t.errors += d.len(),
-                GroupOutcome::Verified(_, r) => {
-                    t.rules += r.rules.len();
-                    t.instantiations += r.instances().count();
-                    t.verified += r.count(Verdict::Verified);
-                    t.counterexamples += r.count(Verdict::Counterexample);
-                    t.inapplicable += r.count(Verdict::Inapplicable);
-                    t.shadowed += r.count(Verdict::Shadowed);
-                    t.unknown += r.count(Verdict::Unknown);
-                    t.errors += r.count(Verdict::Error);
-                }
+            if let GroupOutcome::Verified(_, r) = &g.outcome {
+                t.rules += r.rules.len();
+                t.instantiations += r.instances().count();
             }
         }
         t
@@ -62,23 +39,22 @@ impl Totals {
 }
 
 /// The summary line.
-pub fn summary(run: &Run) -> String {
-    let t = Totals::of(run);
+pub fn summary(s: &Summary) -> String {
     format!(
         "{} rules, {} instantiations: {} verified, {} counterexamples, {} inapplicable, {}{} unknown, {} errors in {:.2} s",
-        t.rules,
-        t.instantiations,
-        t.verified,
-        t.counterexamples,
-        t.inapplicable,
-        if t.shadowed > 0 {
-            format!("{} shadowed, ", t.shadowed)
+        s.rules,
+        s.instantiations,
+        s.verified,
+        s.counterexamples,
+        s.inapplicable,
+        if s.shadowed > 0 {
+            format!("{} shadowed, ", s.shadowed)
         } else {
             String::new()
         },
-        t.unknown,
-        t.errors,
-        run.seconds
+        s.unknown,
+        s.errors,
+        s.seconds
     )
 }
 
@@ -92,14 +68,25 @@ fn location(sources: &SourceMap, span: loweq_semantics::span::Span) -> String {
 /// verdict (and, for shadowed ones, by the rules that shadow them), in
 /// order of first appearance.
 pub fn verdicts(rule: &RuleReport) -> String {
+    verdict_groups(
+        rule.instances
+            .iter()
+            .map(|i| (i.verdict, i.shadowed_by.as_slice(), i.label.as_str())),
+    )
+}
+
+/// [`verdicts`] of (verdict, shadowed by, instantiation) triples.
+pub fn verdict_groups<'a>(
+    instances: impl Iterator<Item = (Verdict, &'a [String], &'a str)>,
+) -> String {
     /// A verdict, with the rules that shadow it.
     type Key<'a> = (Verdict, &'a [String]);
     let mut groups: Vec<(Key, Vec<&str>)> = Vec::new();
-    for i in &rule.instances {
-        let key = (i.verdict, i.shadowed_by.as_slice());
+    for (verdict, by, label) in instances {
+        let key = (verdict, by);
         match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, labels)) => labels.push(&i.label),
-            None => groups.push((key, vec![&i.label])),
+            Some((_, labels)) => labels.push(label),
+            None => groups.push((key, vec![label])),
         }
     }
     let parts: Vec<String> = groups
@@ -117,41 +104,109 @@ pub fn verdicts(rule: &RuleReport) -> String {
     parts.join("; ")
 }
 
-/// The whole text report.
+/// The whole text report of a run.
 pub fn report(run: &Run) -> String {
+    render(&Doc::of(run))
+}
+
+/// The text report of a report: a line per rule and per rule left out,
+/// then every counterexample in full, errors and unknowns, then the
+/// summary.
+pub fn render(doc: &Doc) -> String {
     let mut out = String::new();
-    for g in &run.groups {
-        if let GroupOutcome::Verified(_, r) = &g.outcome {
-            rule_lines(&mut out, g, r);
-        }
+    let groups = doc.groups();
+    for &g in &groups {
+        doc_rule_lines(&mut out, doc, g);
     }
-    for g in &run.groups {
-        let files = Files::new(&g.sources);
-        match &g.outcome {
-            GroupOutcome::Rejected(diags) => {
-                for d in diags {
-                    out.push('\n');
-                    out.push_str(&files.error(d));
-                }
-            }
-            GroupOutcome::Verified(program, r) => details(&mut out, g, program, r, &files),
-        }
+    for &g in &groups {
+        blocks(&mut out, doc, g);
     }
-    let no_files = Files::new(&SourceMap::new());
-    for d in &run.problems {
+    for d in doc.diagnostics.iter().filter(|d| d.run) {
         out.push('\n');
-        out.push_str(&no_files.error(d));
+        out.push_str(&d.text);
     }
     out.push('\n');
-    out.push_str(&summary(run));
+    out.push_str(&summary(&doc.summary));
     out.push('\n');
     out
 }
 
+/// A line per rule of a group, and one per rule left out, with the reason.
+fn doc_rule_lines(out: &mut String, doc: &Doc, g: Option<&str>) {
+    let tag = tag(g);
+    for rule in doc.rules().iter().filter(|r| r[0].arch.as_deref() == g) {
+        let e = &rule[0];
+        let verdicts = verdict_groups(
+            rule.iter()
+                .map(|i| (i.verdict, i.shadowed_by.as_slice(), i.label.as_str())),
+        );
+        let _ = writeln!(out, "{tag}{} ({}:{}): {verdicts}", e.rule, e.file, e.line);
+    }
+    for (what, list) in [("excluded", &doc.excluded), ("skipped", &doc.skipped)] {
+        for e in list.iter().filter(|e| e.arch.as_deref() == g) {
+            let _ = writeln!(
+                out,
+                "{tag}{} ({}:{}): {what}: {}",
+                e.rule, e.file, e.line, e.reason
+            );
+        }
+    }
+}
+
+/// A group's blocks: the diagnostics of its files, if they did not load;
+/// else every counterexample in full, then its errors (once per rule and
+/// diagnostic) and unknowns.
+fn blocks(out: &mut String, doc: &Doc, g: Option<&str>) {
+    for d in doc
+        .diagnostics
+        .iter()
+        .filter(|d| !d.run && d.arch.as_deref() == g)
+    {
+        out.push('\n');
+        out.push_str(&d.text);
+    }
+    let rules: Vec<&[Entry]> = doc
+        .rules()
+        .into_iter()
+        .filter(|r| r[0].arch.as_deref() == g)
+        .collect();
+    for e in rules.iter().flat_map(|r| r.iter()) {
+        if let Some(c) = &e.counterexample {
+            out.push('\n');
+            out.push_str(&c.text);
+        }
+    }
+    for rule in &rules {
+        let mut seen: Vec<&str> = Vec::new();
+        for d in rule.iter().filter_map(|e| e.error.as_ref()) {
+            if !seen.contains(&d.text.as_str()) {
+                seen.push(&d.text);
+                out.push('\n');
+                out.push_str(&d.text);
+            }
+        }
+    }
+    for e in rules.iter().flat_map(|r| r.iter()) {
+        if e.verdict == Verdict::Unknown {
+            let _ = write!(
+                out,
+                "\n{}unknown: rule `{}` at {}: {}\n",
+                tag(g),
+                e.rule,
+                e.label,
+                e.reason.as_deref().unwrap_or("no reason given")
+            );
+        }
+    }
+}
+
+/// The `[arch] ` before a rule's name.
+pub fn tag(arch: Option<&str>) -> String {
+    arch.map(|a| format!("[{a}] ")).unwrap_or_default()
+}
+
 fn arch_tag(g: &Group) -> String {
-    g.arch
-        .map(|a| format!("[{}] ", a.name()))
-        .unwrap_or_default()
+    tag(g.arch.map(|a| a.name()))
 }
 
 /// A line per rule of a group's report (`[arch] name (file:line): verdicts`),
@@ -179,45 +234,15 @@ pub fn rule_lines(out: &mut String, g: &Group, r: &Report) {
 }
 
 /// Every counterexample of a group's report in full, then its errors and
-/// unknowns.
+/// unknowns (the text report's middle, for one group).
 pub fn details(out: &mut String, g: &Group, program: &Program, r: &Report, files: &Files) {
-    for rule in &r.rules {
-        for inst in &rule.instances {
-            if let Some(cex) = &inst.counterexample {
-                out.push('\n');
-                out.push_str(&counterexample(g, program, files, rule, inst, cex));
-            }
-        }
-    }
-    for rule in &r.rules {
-        let mut seen: Vec<&Diagnostic> = Vec::new();
-        for inst in &rule.instances {
-            if let Some(d) = &inst.error {
-                if seen.contains(&d) {
-                    continue;
-                }
-                seen.push(d);
-                let mut d = d.clone();
-                d.message = format!("{}rule `{}`: {}", arch_tag(g), rule.name, d.message);
-                out.push('\n');
-                out.push_str(&files.error(&d));
-            }
-        }
-    }
-    for rule in &r.rules {
-        for inst in &rule.instances {
-            if inst.verdict == Verdict::Unknown {
-                let _ = write!(
-                    out,
-                    "\n{}unknown: rule `{}` at {}: {}\n",
-                    arch_tag(g),
-                    rule.name,
-                    inst.label,
-                    inst.reason.as_deref().unwrap_or("no reason given")
-                );
-            }
-        }
-    }
+    let arch = g.arch.map(|a| a.name());
+    let (results, _) = crate::doc::group_entries(arch, &g.sources, program, r, files);
+    let doc = Doc {
+        results,
+        ..Doc::default()
+    };
+    blocks(out, &doc, arch);
 }
 
 /// Collapses whitespace and shortens long source text for one-line display.
@@ -233,7 +258,8 @@ fn one_line(s: &str, max: usize) -> String {
 
 /// One counterexample, as a codespan diagnostic with the values as notes.
 pub fn counterexample(
-    g: &Group,
+    arch: Option<&str>,
+    sources: &SourceMap,
     program: &Program,
     files: &Files,
     rule: &RuleReport,
@@ -271,7 +297,7 @@ pub fn counterexample(
             };
             format!(
                 "{}{place} = {}, bits {}..{} unconstrained",
-                one_line(g.sources.snippet(p.span), 40),
+                one_line(sources.snippet(p.span), 40),
                 show(&p.value, enums, false),
                 width - 1,
                 p.operand_bits
@@ -317,7 +343,7 @@ pub fn counterexample(
         notes.push(labelled("machine: ", &lines));
     }
     for f in &cex.failures {
-        let source = one_line(g.sources.snippet(f.span), 72);
+        let source = one_line(sources.snippet(f.span), 72);
         let mut lines = vec![if source.is_empty() {
             f.what.clone()
         } else {
@@ -327,9 +353,9 @@ pub fn counterexample(
         let parts: Vec<String> = f
             .parts
             .iter()
-            .filter(|(s, _)| !is_literal(g.sources.snippet(*s)))
+            .filter(|(s, _)| !is_literal(sources.snippet(*s)))
             .map(|(s, v)| {
-                let text = one_line(g.sources.snippet(*s), 48);
+                let text = one_line(sources.snippet(*s), 48);
                 format!("{text} = {}", show(v, enums, false))
             })
             .collect();
@@ -342,7 +368,7 @@ pub fn counterexample(
     let d = Cs::error()
         .with_message(format!(
             "{}rule `{}` is wrong for {}",
-            arch_tag(g),
+            tag(arch),
             rule.name,
             inst.label
         ))

@@ -4,6 +4,7 @@
 //!
 //! This is the only crate that links z3.
 
+pub mod cache;
 pub mod cancel;
 pub mod condition;
 pub mod encode;
@@ -43,6 +44,13 @@ pub struct Options {
     /// Stops the run from another thread: queries not yet answered get the
     /// verdict `unknown` ([`solve::CANCELLED`]).
     pub cancel: Cancel,
+    /// Where outcomes are kept between runs ([`cache`]); not used while
+    /// queries go to `smt`, which must see every query.
+    pub cache: Option<std::sync::Arc<dyn cache::Store>>,
+    /// Only these of the selected rules (a shard's share of a run, see
+    /// [`estimate`]); every selected rule when `None`. The rules left out
+    /// of verification are reported all the same.
+    pub subset: Option<Vec<RuleId>>,
 }
 
 impl std::fmt::Debug for Options {
@@ -54,6 +62,8 @@ impl std::fmt::Debug for Options {
             .field("smt", &self.smt.is_some())
             .field("max_expansions", &self.max_expansions)
             .field("cancel", &self.cancel)
+            .field("cache", &self.cache.is_some())
+            .field("subset", &self.subset)
             .finish()
     }
 }
@@ -67,6 +77,8 @@ impl Default for Options {
             smt: None,
             max_expansions: expand::DEFAULT_MAX_EXPANSIONS,
             cancel: Cancel::default(),
+            cache: None,
+            subset: None,
         }
     }
 }
@@ -122,20 +134,100 @@ pub fn verify(
     options: &Options,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report, Diagnostic> {
-    let (selected, excluded) = select(program, &options.rules)?;
+    let (mut selected, excluded) = select(program, &options.rules)?;
+    if let Some(subset) = &options.subset {
+        selected.retain(|r| subset.contains(r));
+    }
+    let pool = pool(options, selected.len())?;
+    let (rules, checked, from_cache) = pool.install(|| run(program, &selected, options, progress));
+    Ok(Report {
+        rules,
+        excluded,
+        checked,
+        from_cache,
+    })
+}
+
+/// The rules [`verify`] checks with these options (`subset` aside), in
+/// report order.
+pub fn selected(program: &Program, options: &Options) -> Result<Vec<RuleId>, Diagnostic> {
+    select(program, &options.rules).map(|(selected, _)| selected)
+}
+
+/// The worker pool for checking `rules` rules.
+fn pool(options: &Options, rules: usize) -> Result<rayon::ThreadPool, Diagnostic> {
     let workers = options
         .jobs
         .unwrap_or_else(cores)
         .min(max_jobs())
-        .min(selected.len().saturating_mul(JOBS_PER_RULE))
+        .min(rules.saturating_mul(JOBS_PER_RULE))
         .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
+    rayon::ThreadPoolBuilder::new()
         .num_threads(workers)
         .stack_size(WORKER_STACK)
         .build()
-        .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))?;
-    let rules = pool.install(|| run(program, &selected, options, progress));
-    Ok(Report { rules, excluded })
+        .map_err(|e| Diagnostic::global(format!("cannot start worker threads: {e}")))
+}
+
+/// The rules [`verify`] checks with these options (`subset` aside), in
+/// report order, each with an estimate of the work: the size of the
+/// circuits its queries bit-blast to (for every expansion and
+/// instantiation, the bits of every typed node of the condition, squared
+/// for multiplication and division). The estimate depends only on the program and the
+/// options, never on timings or a cache, so that the shards of a run,
+/// each on its own machine, share it out the same way.
+pub fn estimate(program: &Program, options: &Options) -> Result<Vec<(RuleId, u64)>, Diagnostic> {
+    let (selected, _) = select(program, &options.rules)?;
+    let pool = pool(options, selected.len())?;
+    Ok(pool.install(|| {
+        selected
+            .par_iter()
+            .map(|&rule| (rule, cost(program, rule, options.max_expansions)))
+            .collect()
+    }))
+}
+
+/// The estimated work of checking one rule (at least 1).
+fn cost(program: &Program, rule: RuleId, max_expansions: usize) -> u64 {
+    let mut total: u64 = 0;
+    for plan in expand::plans(program, rule, max_expansions) {
+        let Ok(plan) = plan else {
+            break;
+        };
+        let built = condition::build(program, rule, &plan)
+            .and_then(|c| instances::instances(program, &c).map(|found| (c, found)));
+        if let Ok((cond, found)) = built {
+            for inst in &found.typed {
+                total = total.saturating_add(bits(&cond, inst));
+            }
+        }
+    }
+    total.max(1)
+}
+
+/// The size of the circuit an instantiated condition bit-blasts to,
+/// roughly: the bits of every typed node, squared for the operators whose
+/// circuits are quadratic.
+fn bits(cond: &condition::Condition, inst: &instances::Instance) -> u64 {
+    use loweq_semantics::graph::{NodeId, NodeKind};
+    use loweq_semantics::op::Op;
+    use loweq_semantics::ty::Ty;
+    let mut total: u64 = 0;
+    for (i, n) in cond.graph.nodes.iter().enumerate() {
+        let Some(ty) = inst.typing.ty(NodeId(i as u32)) else {
+            continue;
+        };
+        let w = match ty {
+            Ty::Bv(w) => u64::from(*w),
+            _ => 1,
+        };
+        let quadratic = matches!(
+            n.kind,
+            NodeKind::Op(Op::BvMul | Op::BvUdiv | Op::BvSdiv | Op::BvUrem | Op::BvSrem)
+        );
+        total = total.saturating_add(if quadratic { w * w } else { w });
+    }
+    total
 }
 
 /// The rules to verify, and the ones left out with their reasons.
@@ -302,22 +394,56 @@ fn check_expansion(
         format!("{rule_name}.{index}")
     };
     counts.found(found.typed.len());
+    let store = options.cache.as_ref().filter(|_| options.smt.is_none());
     let mut out: Vec<Found> = found
         .typed
         .par_iter()
         .map(|inst| {
             let start = Instant::now();
-            let outcome = solve::check(
-                program,
-                &cond,
-                &chain,
-                inst,
-                options.timeout,
-                &options.cancel,
-                &name,
-                options.smt.as_ref(),
-            );
+            let key = store.map(|_| cache::key(&counts.program, &cond, inst, options.timeout));
+            let kept = store.zip(key).and_then(|(s, k)| s.get(&k));
+            let replayed = kept.and_then(|kept| {
+                solve::replay(
+                    program,
+                    &cond,
+                    &chain,
+                    inst,
+                    options.timeout,
+                    &options.cancel,
+                    &kept,
+                )
+            });
+            let hit = replayed.is_some();
+            let outcome = replayed.unwrap_or_else(|| {
+                solve::check(
+                    program,
+                    &cond,
+                    &chain,
+                    inst,
+                    options.timeout,
+                    &options.cancel,
+                    &name,
+                    options.smt.as_ref(),
+                )
+            });
             let millis = start.elapsed().as_millis() as u64;
+            if hit {
+                counts.hit();
+            } else if let (Some(s), Some(k)) = (store, key) {
+                if cache::keepable(&outcome) && !options.cancel.is_cancelled() {
+                    s.put(
+                        &k,
+                        &cache::Kept {
+                            verdict: outcome.verdict,
+                            queries: outcome.queries,
+                            millis,
+                            reason: outcome.reason.clone(),
+                            shadowed_by: outcome.shadowed_by.clone(),
+                            model: outcome.model.clone(),
+                        },
+                    );
+                }
+            }
             counts.done();
             Found::Checked {
                 label: inst.label.clone(),
@@ -342,11 +468,14 @@ fn check_expansion(
     out
 }
 
-/// Counts instantiations found and done, for progress reports.
+/// Counts instantiations found, done and answered from the cache, for
+/// progress reports; and the program's part of every cache key.
 struct Counts<'a> {
     found: std::sync::atomic::AtomicUsize,
     done: std::sync::atomic::AtomicUsize,
+    hits: std::sync::atomic::AtomicUsize,
     progress: &'a (dyn Fn(Progress) + Sync),
+    program: [u8; 32],
 }
 
 impl Counts<'_> {
@@ -369,6 +498,10 @@ impl Counts<'_> {
         self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.report();
     }
+
+    fn hit(&self) {
+        self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Checks the selected rules. Expansions are enumerated lazily and handed
@@ -380,11 +513,16 @@ fn run(
     selected: &[RuleId],
     options: &Options,
     progress: &(dyn Fn(Progress) + Sync),
-) -> Vec<RuleReport> {
+) -> (Vec<RuleReport>, usize, usize) {
     let counts = Counts {
         found: Default::default(),
         done: Default::default(),
+        hits: Default::default(),
         progress,
+        program: match options.cache {
+            Some(_) => cache::program_digest(program),
+            None => [0; 32],
+        },
     };
     counts.report();
     let work = selected.iter().enumerate().flat_map(|(w, &rule)| {
@@ -483,7 +621,7 @@ fn run(
         r.instances.sort_by_cached_key(|i| widths_of(&i.label));
         flag_never_applicable(r);
     }
-    reports
+    (reports, counts.done.into_inner(), counts.hits.into_inner())
 }
 
 /// Folds one expansion's outcome into the rule's entry for that

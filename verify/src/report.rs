@@ -158,6 +158,11 @@ pub struct Report {
     pub rules: Vec<RuleReport>,
     /// Rules not verified on their own.
     pub excluded: Vec<Excluded>,
+    /// Instantiations of expansions checked (a rule's instantiation may
+    /// be checked in several expansions).
+    pub checked: usize,
+    /// Of those, how many were answered from the result cache.
+    pub from_cache: usize,
 }
 
 impl Report {

@@ -38,6 +38,14 @@ pub struct Outcome {
     /// For shadowed instantiations: the higher-priority rules that take
     /// every input this one matches.
     pub shadowed_by: Vec<String>,
+    /// Whether every query it rests on was answered: an outcome that a
+    /// timeout or a cancelled query shaped (a counterexample shrunk only
+    /// part of the way, shadowing rules found only in part) is not kept
+    /// in the result cache.
+    pub exact: bool,
+    /// For counterexamples: the values of the query's variables, which
+    /// the result cache keeps to explain it again.
+    pub model: Vec<crate::cache::Leaf>,
 }
 
 impl Outcome {
@@ -61,6 +69,8 @@ impl Outcome {
             reason,
             error: None,
             shadowed_by: Vec::new(),
+            exact: verdict != Verdict::Unknown,
+            model: Vec::new(),
         }
     }
 }
@@ -82,6 +92,8 @@ struct Queries<'c> {
     timeout: Duration,
     cancel: &'c Cancel,
     count: u32,
+    /// Queries answered `unknown`.
+    unknowns: u32,
 }
 
 impl Queries<'_> {
@@ -138,6 +150,7 @@ impl Queries<'_> {
         }
         let start = std::time::Instant::now();
         let Some(result) = self.cancel.run(|| solver.check()) else {
+            self.unknowns += 1;
             return Answer::Unknown(CANCELLED.into());
         };
         // z3 says "canceled" both when the time is up and when the budget
@@ -150,6 +163,7 @@ impl Queries<'_> {
                 None => Answer::Unknown("the solver found a model but did not return it".into()),
             },
             SatResult::Unknown => {
+                self.unknowns += 1;
                 let r = solver.get_reason_unknown().unwrap_or_default();
                 Answer::Unknown(if self.cancel.is_cancelled() {
                     CANCELLED.into()
@@ -206,6 +220,9 @@ fn plain_qf_bv() -> Solver {
 
 fn encode_error(cond: &Condition, e: EncodeError) -> Outcome {
     let mut o = Outcome::new(Verdict::Error, 0, None);
+    // Found without the solver: nothing to keep (and the cache's error
+    // entries are the contradictions of right-hand sides).
+    o.exact = false;
     o.error = Some(Diagnostic::new(
         format!(
             "internal error: cannot encode this expression: {}",
@@ -214,6 +231,111 @@ fn encode_error(cond: &Condition, e: EncodeError) -> Outcome {
         cond.graph.node(e.node).span,
     ));
     o
+}
+
+/// An instantiated condition encoded for z3: the facts, sorted by what the
+/// checks need of them.
+struct Encoded<'a> {
+    encoder: Encoder<'a>,
+    /// Every assumption.
+    assumptions: Vec<Bool>,
+    /// The left-hand side's assumptions.
+    lhs: Vec<Bool>,
+    /// The left-hand side's assumptions but the priority ones.
+    plain: Vec<Bool>,
+    /// That a higher-priority rule does not match, with the rule's name.
+    priority: Vec<(String, Bool)>,
+    /// The assumptions but those that select chained rules.
+    defined: Vec<Bool>,
+    /// What must be proved.
+    obligations: Vec<Bool>,
+    /// That every value is well formed.
+    wellformed: Vec<Bool>,
+}
+
+/// Encodes a condition at an instantiation; the outcome when that alone
+/// decides it (an encoding error, or a condition that folds to false).
+fn encode<'a>(
+    program: &'a Program,
+    cond: &'a Condition,
+    inst: &'a Instance,
+) -> Result<Encoded<'a>, Outcome> {
+    let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
+    let mut assumptions = Vec::new();
+    let mut lhs = Vec::new();
+    // The left-hand side's assumptions that a higher-priority rule does
+    // not match, apart: without them the rule may apply, only shadowed.
+    let mut plain = Vec::new();
+    let mut priority = Vec::new();
+    let mut defined = Vec::new();
+    for c in &cond.assumptions {
+        match encoder.bool(c.node) {
+            Ok(b) => {
+                if c.side == Side::Select && b.as_bool() == Some(false) {
+                    // The chosen chained rule cannot apply here.
+                    return Err(inapplicable(0));
+                }
+                if c.side == Side::Lhs {
+                    lhs.push(b.clone());
+                    match &c.origin {
+                        Origin::Priority(name) => priority.push((name.clone(), b.clone())),
+                        _ => plain.push(b.clone()),
+                    }
+                }
+                if c.side != Side::Select {
+                    defined.push(b.clone());
+                }
+                assumptions.push(b);
+            }
+            Err(e) => return Err(encode_error(cond, e)),
+        }
+    }
+    // A condition of the left-hand side that folds to false: inapplicable
+    // without asking z3.
+    if lhs.iter().any(|a| a.as_bool() == Some(false)) {
+        return Err(inapplicable(0));
+    }
+    let mut obligations = Vec::new();
+    for c in &cond.obligations {
+        match encoder.bool(c.node) {
+            Ok(b) => obligations.push(b),
+            Err(e) => return Err(encode_error(cond, e)),
+        }
+    }
+    let wellformed = encoder.wellformed();
+    Ok(Encoded {
+        encoder,
+        assumptions,
+        lhs,
+        plain,
+        priority,
+        defined,
+        obligations,
+        wellformed,
+    })
+}
+
+impl Encoded<'_> {
+    /// Queries over the well-formedness facts and the assumptions.
+    fn queries<'c>(&self, timeout: Duration, cancel: &'c Cancel) -> Queries<'c> {
+        Queries {
+            base: self
+                .wellformed
+                .iter()
+                .cloned()
+                .chain(self.assumptions.iter().cloned())
+                .collect(),
+            logic: if self.encoder.beyond_bv {
+                None
+            } else {
+                Some("QF_BV")
+            },
+            timeout,
+            cancel,
+            count: 0,
+            unknowns: 0,
+        }
+    }
 }
 
 /// Checks one instantiation of one condition. `chain` names the rules this
@@ -234,79 +356,35 @@ pub fn check(
     if let Some(why) = &cond.undecided {
         return Outcome::new(Verdict::Unknown, 0, Some(why.clone()));
     }
-    let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
-    let mut assumptions = Vec::new();
-    let mut lhs = Vec::new();
-    // The left-hand side's assumptions that a higher-priority rule does
-    // not match, apart: without them the rule may apply, only shadowed.
-    let mut plain = Vec::new();
-    let mut priority = Vec::new();
-    let mut defined = Vec::new();
-    for c in &cond.assumptions {
-        match encoder.bool(c.node) {
-            Ok(b) => {
-                if c.side == Side::Select && b.as_bool() == Some(false) {
-                    // The chosen chained rule cannot apply here.
-                    return inapplicable(0);
-                }
-                if c.side == Side::Lhs {
-                    lhs.push(b.clone());
-                    match &c.origin {
-                        Origin::Priority(name) => priority.push((name.clone(), b.clone())),
-                        _ => plain.push(b.clone()),
-                    }
-                }
-                if c.side != Side::Select {
-                    defined.push(b.clone());
-                }
-                assumptions.push(b);
-            }
-            Err(e) => return encode_error(cond, e),
-        }
-    }
-    // A condition of the left-hand side that folds to false: inapplicable
-    // without asking z3.
-    if lhs.iter().any(|a| a.as_bool() == Some(false)) {
-        return inapplicable(0);
-    }
-    let mut obligations = Vec::new();
-    for c in &cond.obligations {
-        match encoder.bool(c.node) {
-            Ok(b) => obligations.push(b),
-            Err(e) => return encode_error(cond, e),
-        }
-    }
-    let wellformed = encoder.wellformed();
-    let mut q = Queries {
-        base: wellformed.iter().cloned().chain(assumptions).collect(),
-        logic: if encoder.beyond_bv {
-            None
-        } else {
-            Some("QF_BV")
-        },
-        timeout,
-        cancel,
-        count: 0,
+    let mut e = match encode(program, cond, inst) {
+        Ok(e) => e,
+        Err(o) => return o,
     };
-    let violated = Bool::and(&obligations).not();
+    let mut q = e.queries(timeout, cancel);
+    let violated = Bool::and(&e.obligations).not();
     if let Some(sink) = smt {
         sink(name, &inst.label, &smt2(&q.base, &violated));
     }
     match q.check(std::slice::from_ref(&violated)) {
         Answer::Unknown(r) => Outcome::new(Verdict::Unknown, q.count, Some(r)),
         Answer::Sat(model) => {
-            let free = |m: &Model| free_vars(program, cond, inst, &encoder, m);
-            let model = shrink(&mut q, &encoder, cond, violated, model, &free);
+            let encoder = &e.encoder;
+            let free = |m: &Model| free_vars(program, cond, inst, encoder, m);
+            let model = shrink(&mut q, encoder, cond, violated, model, &free);
             let mut o = Outcome::new(Verdict::Counterexample, 0, None);
+            // Kept before the explanation encodes more, so that a replay
+            // pins the same variables.
+            o.model = crate::cache::snapshot(cond, &e.encoder, &model);
             o.counterexample = Some(Box::new(explain(
                 program,
                 cond,
                 chain,
                 inst,
-                &mut encoder,
+                &mut e.encoder,
                 &model,
             )));
             o.queries = q.count;
+            o.exact = q.unknowns == 0;
             o
         }
         // No counterexample; but do the assumptions hold anywhere?
@@ -329,11 +407,19 @@ pub fn check(
                         timeout,
                         cancel,
                         count,
+                        unknowns: 0,
                     };
                     (q2.check(&[]), q2.count)
                 };
-                let (selected_away, count) =
-                    again(wellformed.iter().cloned().chain(defined).collect(), q.count);
+                let wellformed = &e.wellformed;
+                let (selected_away, count) = again(
+                    wellformed
+                        .iter()
+                        .cloned()
+                        .chain(e.defined.clone())
+                        .collect(),
+                    q.count,
+                );
                 match selected_away {
                     Answer::Sat(_) => inapplicable(count),
                     Answer::Unknown(r) => Outcome::new(
@@ -345,11 +431,14 @@ pub fn check(
                         let base = |extra: Vec<Bool>| -> Vec<Bool> {
                             wellformed.iter().cloned().chain(extra).collect()
                         };
-                        match again(base(lhs), count) {
-                            (Answer::Unsat, count) if priority.is_empty() => inapplicable(count),
-                            (Answer::Unsat, count) => {
-                                shadowed(&plain, &priority, |extra| again(base(extra), 0), count)
-                            }
+                        match again(base(e.lhs.clone()), count) {
+                            (Answer::Unsat, count) if e.priority.is_empty() => inapplicable(count),
+                            (Answer::Unsat, count) => shadowed(
+                                &e.plain,
+                                &e.priority,
+                                |extra| again(base(extra), 0),
+                                count,
+                            ),
                             (Answer::Unknown(r), count) => Outcome::new(
                                 Verdict::Unknown,
                                 count,
@@ -365,6 +454,53 @@ pub fn check(
                 }
             }
         },
+    }
+}
+
+/// The outcome of an instantiation from what the result cache kept of an
+/// earlier check of the same query ([`crate::cache::Kept`]): verdicts as
+/// kept, the contradiction error drawn again from the condition, and a
+/// counterexample explained again from the kept values of its variables
+/// (one query, every variable fixed), so that it reads exactly as the
+/// first time. `None` when the kept values do not give a counterexample
+/// (the entry is then ignored).
+pub fn replay(
+    program: &Program,
+    cond: &Condition,
+    chain: &[String],
+    inst: &Instance,
+    timeout: Duration,
+    cancel: &Cancel,
+    kept: &crate::cache::Kept,
+) -> Option<Outcome> {
+    let mut o = Outcome::new(kept.verdict, kept.queries, kept.reason.clone());
+    o.shadowed_by = kept.shadowed_by.clone();
+    match kept.verdict {
+        Verdict::Verified | Verdict::Inapplicable | Verdict::Shadowed => Some(o),
+        Verdict::Error => {
+            o.error = Some(contradiction(cond));
+            Some(o)
+        }
+        Verdict::Counterexample => {
+            let mut e = encode(program, cond, inst).ok()?;
+            let mut q = e.queries(timeout, cancel);
+            let mut fixed = vec![Bool::and(&e.obligations).not()];
+            fixed.extend(crate::cache::pins(cond, &e.encoder, &kept.model)?);
+            let Answer::Sat(model) = q.check(&fixed) else {
+                return None;
+            };
+            o.model = kept.model.clone();
+            o.counterexample = Some(Box::new(explain(
+                program,
+                cond,
+                chain,
+                inst,
+                &mut e.encoder,
+                &model,
+            )));
+            Some(o)
+        }
+        Verdict::Unknown => None,
     }
 }
 
@@ -394,6 +530,7 @@ fn shadowed(
         Answer::Sat(_) => {}
     }
     let mut needed: Vec<&(String, Bool)> = priority.iter().collect();
+    let mut exact = true;
     let mut i = 0;
     while i < needed.len() {
         let without: Vec<Bool> = plain
@@ -411,7 +548,11 @@ fn shadowed(
             Answer::Unsat => {
                 needed.remove(i);
             }
-            _ => i += 1,
+            Answer::Unknown(_) => {
+                exact = false;
+                i += 1;
+            }
+            Answer::Sat(_) => i += 1,
         }
     }
     let mut names: Vec<String> = needed.iter().map(|(n, _)| n.clone()).collect();
@@ -429,6 +570,7 @@ fn shadowed(
         )),
     );
     o.shadowed_by = names;
+    o.exact = exact;
     o
 }
 

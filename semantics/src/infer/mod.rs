@@ -86,6 +86,23 @@ impl Typing {
     pub fn static_var(&self, v: VarId) -> Option<&Value> {
         self.statics.get(&v)
     }
+
+    /// Writes everything the typing decides, maps in key order, so that
+    /// equal typings write equal text in every run (the result cache keys
+    /// queries by it).
+    pub fn write_canonical(&self, out: &mut dyn std::fmt::Write) -> std::fmt::Result {
+        fn sorted<K: Ord + Copy, V>(m: &HashMap<K, V>) -> Vec<(K, &V)> {
+            let mut v: Vec<(K, &V)> = m.iter().map(|(k, v)| (*k, v)).collect();
+            v.sort_by_key(|(k, _)| *k);
+            v
+        }
+        write!(out, "types {:?}", self.types)?;
+        write!(out, " redirects {:?}", sorted(&self.redirects))?;
+        write!(out, " variants {:?}", sorted(&self.variants))?;
+        write!(out, " arms {:?}", sorted(&self.arms))?;
+        write!(out, " statics {:?}", sorted(&self.statics))?;
+        write!(out, " static_args {:?}", sorted(&self.static_args))
+    }
 }
 
 type T = usize;

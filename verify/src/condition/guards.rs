@@ -11,13 +11,28 @@ use loweq_semantics::span::Span;
 use loweq_semantics::Literal;
 
 use super::{Builder, Origin, Vars};
+
+/// The sizes of what a condition about another rule may add to (see
+/// [`Builder::rollback`]).
+struct Mark {
+    assumptions: usize,
+    required: usize,
+    occurrences: usize,
+    slots: usize,
+    /// Per structure, its number of fields.
+    structures: Vec<usize>,
+    notes: usize,
+    applied: std::collections::HashMap<(TermId, NodeId), super::identity::Applied>,
+}
 use crate::expand::rules_of;
 
 impl Builder<'_> {
     /// The condition under which rule `rid` matches `args`: its patterns,
     /// guards and the specs they use, over what this rule established (see
     /// `identity`). A constant `false` when the other rule needs more than
-    /// that: then it cannot be shown to match.
+    /// that: then it cannot be shown to match, and everything built for it
+    /// is rolled back (no assumption, memo or type requirement of a
+    /// half-built condition stays).
     fn rule_condition(
         &mut self,
         rid: RuleId,
@@ -25,23 +40,33 @@ impl Builder<'_> {
     ) -> Result<(NodeId, Option<String>), Diagnostic> {
         let rule = &self.p.terms.rules[rid.index()];
         let span = self.rule_span(rule);
+        let mark = self.mark();
         let saved = self.collect.replace(Vec::new());
         let blocked = self.unmatchable.take();
-        let (occurrences, slots) = (self.c.occurrences.len(), self.c.slots.len());
+        let about = self.about.replace(rid);
         let mut vars: Vars = vec![None; rule.vars.len()];
         let mut result = Ok(());
         for (pat, &a) in rule.args.iter().zip(args) {
+            if self.unmatchable.is_some() {
+                break;
+            }
             result = result.and_then(|_| self.pattern(rule, pat, a, &mut vars));
         }
-        result = result.and_then(|_| self.iflets(rule, &mut vars));
+        if self.unmatchable.is_none() {
+            result = result.and_then(|_| self.iflets(rule, &mut vars));
+        }
         let conds = std::mem::replace(&mut self.collect, saved).unwrap_or_default();
         let unmatchable = std::mem::replace(&mut self.unmatchable, blocked);
+        self.about = about;
         // The condition's term applications are not part of the rule's
         // display and need no instantiation choice of their own: their
         // types follow from the arguments they share with the rule.
-        self.c.occurrences.truncate(occurrences);
-        self.c.slots.truncate(slots);
+        self.c.occurrences.truncate(mark.occurrences);
+        self.c.slots.truncate(mark.slots);
         result?;
+        if unmatchable.is_some() || (self.covering_collect && self.inexpressible) {
+            self.rollback(mark);
+        }
         if unmatchable.is_some() {
             return Ok((
                 self.c.graph.constant(Literal::Bool(false), span),
@@ -49,6 +74,33 @@ impl Builder<'_> {
             ));
         }
         Ok((self.c.graph.op(Op::And, conds, span), None))
+    }
+
+    /// What a condition about another rule may add to, before it is built.
+    fn mark(&self) -> Mark {
+        Mark {
+            assumptions: self.c.assumptions.len(),
+            required: self.c.required.len(),
+            occurrences: self.c.occurrences.len(),
+            slots: self.c.slots.len(),
+            structures: self.c.structures.iter().map(|s| s.fields.len()).collect(),
+            notes: self.c.notes.len(),
+            applied: self.applied.clone(),
+        }
+    }
+
+    /// Forgets everything built since `mark`.
+    fn rollback(&mut self, mark: Mark) {
+        self.c.assumptions.truncate(mark.assumptions);
+        self.c.required.truncate(mark.required);
+        self.c.occurrences.truncate(mark.occurrences);
+        self.c.slots.truncate(mark.slots);
+        self.c.structures.truncate(mark.structures.len());
+        for (s, n) in self.c.structures.iter_mut().zip(mark.structures) {
+            s.fields.truncate(n);
+        }
+        self.c.notes.truncate(mark.notes);
+        self.applied = mark.applied;
     }
 
     /// For every higher-priority rule marked `(veri priority)` that may

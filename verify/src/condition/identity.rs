@@ -15,11 +15,14 @@
 //!   a discriminant variable and one variable per field.
 //! - An extractor macro with a spec (the IR operations: `iadd` expands to
 //!   `inst_data` with `Binary` and `Opcode.Iadd`) matches where its
-//!   expansion ([`loweq_dsl::Template`]) matches; its spec says what the
-//!   values are. Its arguments are the fields of the structure.
-//! - An extractor output of IR type that its spec equates with `result`
-//!   (`has_type`, `def_inst`) *is* its input: the same entity, the same
-//!   node.
+//!   expansion ([`loweq_dsl::Template`], one level deep: macros with specs
+//!   in it are walked the same way) matches; its spec says what the
+//!   values are. Its arguments are the fields of the structure. Its own
+//!   occurrence goes before those of its expansion.
+//! - An output of a converter between IR types (`def_inst`) that its spec
+//!   equates with `result` *is* its input: the same entity, the same node.
+//!   (`has_type`'s is too, through its expansion `(and (result_type ty)
+//!   inst)`.) Other terms that equate values yield other entities.
 //! - A pattern variable repeated on IR entities (`(isub x x)`) means the
 //!   same entity, not equal values: entities are merged in a union-find.
 //!
@@ -36,15 +39,25 @@
 //! This is exact, not merely safe: the definition of an operand the rule
 //! does not inspect is the counterexample's to choose.
 //!
+//! The same holds where the condition applies an extractor with a spec to
+//! an IR entity the rule did not apply it to (it may look at the defining
+//! instruction, which a spec about values cannot say), a fallible term
+//! whose spec has no `match`, or a partial guard on an IR entity: none can
+//! be shown to match (`unknown_match`, `guard_call_unknown`).
+//!
 //! Other extractors and the constructors of `if-let` guards, inside such a
 //! condition, are functions of their inputs: their outputs are Skolem
 //! variables shared by every condition, constrained by what their spec says
-//! of *some* output (see [`Builder::skolem`]).
+//! of *some* output (see [`Builder::skolem`]); every state their specs
+//! mention is a fresh copy. Applications are memoized by (term, input)
+//! with whether the spec is assumed ([`Applied`]): when the rule's own
+//! pattern applies an extractor a condition applied first, its spec is
+//! assumed then.
 
-use cranelift_isle::sema::{ExtractorKind, Pattern, Rule, TermId, TermKind, Type};
+use cranelift_isle::sema::{ExtractorKind, Pattern, Rule, TermFlags, TermId, TermKind, Type};
 use loweq_dsl::Diagnostic;
-use loweq_semantics::expr::{ExprKind, LocalId, Spec};
-use loweq_semantics::graph::{NodeId, NodeKind, VarId};
+use loweq_semantics::expr::{ExprKind, LocalId};
+use loweq_semantics::graph::NodeId;
 use loweq_semantics::op::Op;
 use loweq_semantics::span::Span;
 use loweq_semantics::ty::ModelType;
@@ -71,6 +84,19 @@ pub(super) enum Output {
     Enum(usize),
     /// Any other value: its variable.
     Plain(NodeId),
+}
+
+/// An extractor applied to one input: its outputs, and whether its spec
+/// is assumed of them. An application first made in a condition about
+/// another rule has Skolem outputs (see [`Builder::skolem`]); when the
+/// rule's own patterns apply the same extractor to the same input later,
+/// its spec is assumed then, of the same outputs.
+#[derive(Clone, Debug)]
+pub(super) struct Applied {
+    /// The outputs.
+    pub outs: Vec<NodeId>,
+    /// Whether the spec is assumed (the rule's own patterns applied it).
+    pub assumed: bool,
 }
 
 /// ISLE types whose values are IR entities, with an identity beyond their
@@ -358,32 +384,69 @@ impl Builder<'_> {
     ) -> Result<(), Diagnostic> {
         let span = self.rule_span(rule);
         let key = (tid, self.ir_root(value));
-        let outs = match self.applied.get(&key) {
-            Some(outs) => {
-                let outs = outs.clone();
-                if self.in_condition() {
-                    let inst = self.instantiate_spec(tid, &outs, value)?;
-                    let list = self.collect.as_mut().expect("in a condition");
-                    list.extend(inst.provides);
-                    list.extend(inst.matches);
-                    list.extend(inst.requires);
-                }
-                outs
+        let outs = match self.applied.get(&key).cloned() {
+            Some(memo) if self.in_condition() && memo.assumed => {
+                // The rule matched this extractor on this input: so does
+                // the other rule, with the same outputs.
+                let inst = self.instantiate_spec(tid, &memo.outs, value)?;
+                let list = self.collect.as_mut().expect("in a condition");
+                list.extend(inst.provides);
+                list.extend(inst.matches);
+                list.extend(inst.requires);
+                memo.outs
             }
-            None => {
-                let aliases = self.aliases(tid);
-                let term = &self.p.terms.terms[tid.index()];
-                let mut outs = Vec::new();
-                for (i, &aty) in term.arg_tys.iter().enumerate() {
-                    if aliases.contains(&i) {
-                        outs.push(value);
-                        continue;
-                    }
-                    self.counter += 1;
-                    let name = format!("{}#{}.{}", self.p.term(tid).name, self.counter, i);
-                    outs.push(self.fresh_typed(name, aty, span)?);
+            Some(memo) if !self.in_condition() => {
+                if !memo.assumed {
+                    // First made, with Skolem outputs, in a condition about
+                    // another rule: the rule's own pattern applies it now.
+                    self.apply(
+                        tid,
+                        memo.outs.clone(),
+                        value,
+                        Side::Lhs,
+                        text,
+                        Role::Callee,
+                        span,
+                    )?;
+                    self.applied.insert(
+                        key,
+                        Applied {
+                            outs: memo.outs.clone(),
+                            assumed: true,
+                        },
+                    );
                 }
-                if self.in_condition() {
+                memo.outs
+            }
+            memo => {
+                // In a condition, an extractor the rule did not apply here.
+                let condition = self.in_condition();
+                if condition {
+                    if let Some(why) = self.unknown_match(tid, value) {
+                        self.cannot_match(why);
+                        return Ok(());
+                    }
+                }
+                let aliases = self.aliases(tid);
+                let outs = match memo {
+                    // Skolem outputs of an earlier condition.
+                    Some(memo) => memo.outs,
+                    None => {
+                        let term = &self.p.terms.terms[tid.index()];
+                        let mut outs = Vec::new();
+                        for (i, &aty) in term.arg_tys.iter().enumerate() {
+                            if aliases.contains(&i) {
+                                outs.push(value);
+                                continue;
+                            }
+                            self.counter += 1;
+                            let name = format!("{}#{}.{}", self.p.term(tid).name, self.counter, i);
+                            outs.push(self.fresh_typed(name, aty, span)?);
+                        }
+                        outs
+                    }
+                };
+                if condition {
                     let spec = self.p.term(tid).spec.clone().expect("caller checked");
                     let free: Vec<LocalId> = spec
                         .params
@@ -404,7 +467,7 @@ impl Builder<'_> {
                         .filter(|(l, sub)| free.contains(l) && self.constrains(rule, sub))
                         .map(|(&l, _)| l)
                         .collect();
-                    self.skolem(tid, &spec, &bindings, &free, &constrained, span);
+                    self.skolem(tid, &spec, &bindings, &free, &constrained, span)?;
                 } else {
                     self.apply(
                         tid,
@@ -416,24 +479,143 @@ impl Builder<'_> {
                         span,
                     )?;
                 }
-                self.applied.insert(key, outs.clone());
+                self.applied.insert(
+                    key,
+                    Applied {
+                        outs: outs.clone(),
+                        assumed: !condition,
+                    },
+                );
                 outs
             }
         };
         for (sub, &o) in args.iter().zip(&outs) {
             self.pattern(rule, sub, o, vars)?;
         }
+        let assumed = self.applied.get(&key).is_some_and(|m| m.assumed);
+        if self.in_condition() && !assumed && self.unmatchable.is_none() {
+            // A converter between IR entities the rule did not apply: the
+            // patterns under it decide first (they usually need a definition
+            // the rule left open, the better reason to give).
+            if let Some(why) = self.may_fail(tid) {
+                self.cannot_match(why);
+            }
+        }
         Ok(())
     }
 
-    /// The parameters of an extractor of IR type that its spec equates
-    /// with `result`: its input itself.
+    /// Why, in a condition about another rule, extractor `tid` applied to
+    /// an input this rule did not apply it to cannot be shown to match or
+    /// not to match, if it cannot: it looks at an IR entity (other than as
+    /// a converter between IR types, which its patterns then decide), or
+    /// it may fail where its spec does not say.
+    fn unknown_match(&self, tid: TermId, value: NodeId) -> Option<String> {
+        let term = &self.p.terms.terms[tid.index()];
+        if self.is_ir_type(term.ret_ty) && !self.ir_converter(tid) {
+            return Some(format!(
+                "it applies `{}` (declared at {}) to {}, which this rule does not: whether it matches may depend on the instruction that defines that value, which a spec about values cannot say",
+                self.p.term(tid).name,
+                self.location(tid),
+                self.entity_name(value),
+            ));
+        }
+        if self.ir_converter(tid) {
+            return None;
+        }
+        self.may_fail(tid)
+    }
+
+    /// Why, in a condition about another rule, a call of `tid` in a guard
+    /// cannot be shown to succeed or to fail, if it cannot: it is partial,
+    /// and either its spec has no `match`, or it takes an IR entity
+    /// (whether it succeeds may depend on the instruction that defines
+    /// it).
+    pub(super) fn guard_call_unknown(&self, tid: TermId) -> Option<String> {
+        let term = &self.p.terms.terms[tid.index()];
+        let partial = matches!(
+            term.kind,
+            TermKind::Decl {
+                flags: TermFlags { partial: true, .. },
+                ..
+            }
+        );
+        if !partial {
+            return None;
+        }
+        if term.arg_tys.iter().any(|&t| self.is_ir_type(t)) {
+            return Some(format!(
+                "its guard calls `{}` (declared at {}), a partial term on an IR value: whether it succeeds may depend on the instruction that defines the value, which a spec about values cannot say",
+                self.p.term(tid).name,
+                self.location(tid),
+            ));
+        }
+        self.no_match(tid)
+    }
+
+    /// Why extractor `tid`, if it is fallible (an external extractor not
+    /// declared infallible), cannot be relied on to match in a condition:
+    /// its spec has no `match` saying where it does.
+    pub(super) fn may_fail(&self, tid: TermId) -> Option<String> {
+        let fallible = matches!(
+            self.p.terms.terms[tid.index()].kind,
+            TermKind::Decl {
+                extractor_kind: Some(ExtractorKind::ExternalExtractor {
+                    infallible: false,
+                    ..
+                }),
+                ..
+            }
+        );
+        if fallible {
+            self.no_match(tid)
+        } else {
+            None
+        }
+    }
+
+    /// Why a fallible term `tid` cannot be relied on to succeed, if its
+    /// spec has no `match` saying where it does.
+    fn no_match(&self, tid: TermId) -> Option<String> {
+        let spec = self.p.term(tid).spec.as_ref()?;
+        spec.matches.is_empty().then(|| {
+            format!(
+                "`{}` (declared at {}) may fail, and its spec has no `match` saying where it succeeds",
+                self.p.term(tid).name,
+                self.location(tid),
+            )
+        })
+    }
+
+    /// Whether `tid` is a converter between IR types (`def_inst`): its
+    /// output is its input, one entity.
+    fn ir_converter(&self, tid: TermId) -> bool {
+        let term = &self.p.terms.terms[tid.index()];
+        self.p.term(tid).converter
+            && self.is_ir_type(term.ret_ty)
+            && term.arg_tys.iter().all(|&t| self.is_ir_type(t))
+    }
+
+    /// Where a term is declared, `file:line:col`.
+    pub(super) fn location(&self, tid: TermId) -> String {
+        self.p.sources.location(self.p.term(tid).span)
+    }
+
+    /// The condition being built needs more than the rule established.
+    pub(super) fn cannot_match(&mut self, why: String) {
+        if self.unmatchable.is_none() {
+            self.unmatchable = Some(why);
+        }
+    }
+
+    /// The parameters of a converter between IR types (`def_inst`) that
+    /// its spec equates with `result`: its input itself. Any other term
+    /// that equates values may yield another entity with an equal value.
     fn aliases(&self, tid: TermId) -> Vec<usize> {
         let term = &self.p.terms.terms[tid.index()];
         let Some(spec) = &self.p.term(tid).spec else {
             return Vec::new();
         };
-        if !self.is_ir_type(term.ret_ty) {
+        if !self.ir_converter(tid) {
             return Vec::new();
         }
         (0..spec.params.len())
@@ -445,197 +627,6 @@ impl Builder<'_> {
                         .any(|p| equates(p, spec.result, spec.params[i]))
             })
             .collect()
-    }
-
-    /// The spec of `tid` instantiated with the given arguments and result,
-    /// nothing assumed.
-    fn instantiate_spec(
-        &mut self,
-        tid: TermId,
-        args: &[NodeId],
-        result: NodeId,
-    ) -> Result<loweq_semantics::graph::SpecInstance, Diagnostic> {
-        let spec = self.p.term(tid).spec.clone().expect("caller checked");
-        let mut bindings = vec![None; spec.locals.len()];
-        for (&l, &a) in spec.params.iter().zip(args) {
-            bindings[l.0] = Some(a);
-        }
-        bindings[spec.result.0] = Some(result);
-        Ok(self.instantiate_bound(tid, &spec, &bindings))
-    }
-
-    fn instantiate_bound(
-        &mut self,
-        tid: TermId,
-        spec: &Spec,
-        bindings: &[Option<NodeId>],
-    ) -> loweq_semantics::graph::SpecInstance {
-        self.counter += 1;
-        let prefix = format!("{}#{}", self.p.term(tid).name, self.counter);
-        // A condition's terms do not modify the rule's state: their own
-        // copies are free.
-        let mut states = self.states.clone();
-        for m in &spec.modifies {
-            let decl = &self.p.states[m.state.0];
-            states[m.state.0] = self.c.graph.var(
-                format!("{}@{prefix}", decl.name),
-                Some(decl.ty.clone()),
-                m.span,
-            );
-        }
-        self.c.graph.instantiate(spec, bindings, &states, &prefix)
-    }
-
-    /// Inside a condition about another rule: the term `tid`, a function,
-    /// applied with `bindings`; the locals `free` (its outputs) are bound
-    /// to Skolem variables, shared by every condition, that stand for the
-    /// real outputs.
-    ///
-    /// The condition gets the spec's clauses on the Skolem outputs. Where
-    /// the provide defines each output by an equation (`(= ty (widthof
-    /// inst))`), the definitions are assumed outright: they constrain only
-    /// the Skolem variables. Otherwise the assumption is that the Skolem
-    /// outputs satisfy the spec wherever some outputs do:
-    /// `forall o. spec(o) => spec(skolem)`. Either way the real outputs
-    /// are a possible choice of the Skolem variables, so a condition never
-    /// holds where the real rule would not match: sound for any spec, and
-    /// exact when the spec determines the outputs. In a coverage condition,
-    /// which is proved rather than assumed, the outputs must also be unique
-    /// (`forall o. spec(o) => o = skolem`) where the rule's patterns
-    /// look at them (`constrained`), or the rule does not count.
-    pub(super) fn skolem(
-        &mut self,
-        tid: TermId,
-        spec: &Spec,
-        bindings: &[Option<NodeId>],
-        free: &[LocalId],
-        constrained: &[LocalId],
-        span: Span,
-    ) {
-        let name = self.p.term(tid).name.clone();
-        let inst = self.instantiate_bound(tid, spec, bindings);
-        if let Some(defs) = definitions(spec, free) {
-            for (i, &p) in inst.provides.iter().enumerate() {
-                match defs.iter().find(|(c, _)| *c == i).map(|(_, how)| *how) {
-                    Some(Definition::Equation) => {
-                        self.axiom(p, Origin::Provide(name.clone()), spec.span)
-                    }
-                    Some(Definition::LowBits(l)) => {
-                        let o = bindings[l.0].expect("outputs are bound");
-                        let def = self.low_bits_definition(p, o, span);
-                        self.axiom(def, Origin::Provide(name.clone()), spec.span);
-                        self.collect.as_mut().expect("in a condition").push(p);
-                    }
-                    None => self.collect.as_mut().expect("in a condition").push(p),
-                }
-            }
-            let list = self.collect.as_mut().expect("in a condition");
-            list.extend(inst.matches);
-            list.extend(inst.requires);
-            return;
-        }
-        let holds: Vec<NodeId> = inst
-            .provides
-            .iter()
-            .chain(&inst.matches)
-            .chain(&inst.requires)
-            .copied()
-            .collect();
-        let holds = self.c.graph.op(Op::And, holds, span);
-        // Some outputs satisfy the spec: then the Skolem outputs do.
-        let (other, bound) = self.instantiate_fresh(tid, spec, bindings, free, span);
-        let imp = self.c.graph.op(Op::Imp, vec![other.0, holds], span);
-        let guard = self.c.graph.add(NodeKind::Forall(bound), vec![imp], span);
-        self.axiom(guard, Origin::Provide(name), spec.span);
-        self.collect.as_mut().expect("in a condition").push(holds);
-        if self.covering_collect && !constrained.is_empty() {
-            let (other, bound) = self.instantiate_fresh(tid, spec, bindings, free, span);
-            let same: Vec<NodeId> = free
-                .iter()
-                .zip(&other.1)
-                .filter(|(l, _)| constrained.contains(l))
-                .map(|(l, &o)| {
-                    let sk = bindings[l.0].expect("outputs are bound");
-                    self.c.graph.op(Op::Eq, vec![o, sk], span)
-                })
-                .collect();
-            let same = self.c.graph.op(Op::And, same, span);
-            let imp = self.c.graph.op(Op::Imp, vec![other.0, same], span);
-            let unique = self.c.graph.add(NodeKind::Forall(bound), vec![imp], span);
-            self.collect.as_mut().expect("in a condition").push(unique);
-        }
-    }
-
-    /// For a clause `(= e (sign_ext W o))` (or `zero_ext`, either way
-    /// round) instantiated as `clause`: `(= o (extract (widthof o)-1 0 e))`.
-    fn low_bits_definition(&mut self, clause: NodeId, o: NodeId, span: Span) -> NodeId {
-        let args = self.c.graph.node(clause).args.clone();
-        let is_ext_of_o = |g: &loweq_semantics::graph::Graph, n: NodeId| {
-            let node = g.node(n);
-            matches!(node.kind, NodeKind::Op(Op::SignExt | Op::ZeroExt))
-                && node.args.get(1) == Some(&o)
-        };
-        let other = if is_ext_of_o(&self.c.graph, args[1]) {
-            args[0]
-        } else {
-            args[1]
-        };
-        let width = self.c.graph.op(Op::WidthOf, vec![o], span);
-        let minus_one = self.c.graph.constant(Literal::Int(-1), span);
-        let hi = self.c.graph.op(Op::Add, vec![width, minus_one], span);
-        let lo = self.c.graph.constant(Literal::Int(0), span);
-        let low = self.c.graph.op(Op::Extract, vec![hi, lo, other], span);
-        self.c.graph.op(Op::Eq, vec![o, low], span)
-    }
-
-    /// The spec with the locals `free` bound to fresh variables: the
-    /// conjunction of its clauses, the fresh outputs, and every variable
-    /// the instantiation created (to quantify).
-    fn instantiate_fresh(
-        &mut self,
-        tid: TermId,
-        spec: &Spec,
-        bindings: &[Option<NodeId>],
-        free: &[LocalId],
-        span: Span,
-    ) -> ((NodeId, Vec<NodeId>), Vec<VarId>) {
-        let first = self.c.graph.vars.len();
-        let mut b = bindings.to_vec();
-        let mut outs = Vec::new();
-        for &l in free {
-            let sk = bindings[l.0].expect("outputs are bound");
-            let ty = self.c.graph.vars[self.c.graph.as_var(sk).expect("a variable").0 as usize]
-                .ty
-                .clone();
-            let name = format!("{}'", self.node_name(sk));
-            let o = self.c.graph.var(name, ty, span);
-            b[l.0] = Some(o);
-            outs.push(o);
-        }
-        let inst = self.instantiate_bound(tid, spec, &b);
-        let all: Vec<NodeId> = inst
-            .provides
-            .iter()
-            .chain(&inst.matches)
-            .chain(&inst.requires)
-            .copied()
-            .collect();
-        let conj = self.c.graph.op(Op::And, all, span);
-        let bound = (first..self.c.graph.vars.len())
-            .map(|i| VarId(i as u32))
-            .collect();
-        ((conj, outs), bound)
-    }
-
-    /// Assumes a fact that only constrains Skolem variables, wherever the
-    /// condition being built goes.
-    fn axiom(&mut self, node: NodeId, origin: Origin, span: Span) {
-        self.c.assumptions.push(super::Clause {
-            node,
-            origin,
-            span,
-            side: Side::Lhs,
-        });
     }
 
     /// A repeated pattern variable on IR entities: the same entity.
@@ -681,7 +672,7 @@ impl Builder<'_> {
     }
 
     /// How to refer to an IR entity in a note.
-    fn entity_name(&self, n: NodeId) -> String {
+    pub(super) fn entity_name(&self, n: NodeId) -> String {
         let root = self.ir_root(n);
         if let Some(i) = self.c.inputs.iter().find(|i| self.ir_root(i.node) == root) {
             return format!("`{}`", i.name);
@@ -705,7 +696,7 @@ impl Builder<'_> {
         }
     }
 
-    fn node_name(&self, n: NodeId) -> String {
+    pub(super) fn node_name(&self, n: NodeId) -> String {
         match self.c.graph.as_var(n) {
             Some(v) => self.c.graph.vars[v.0 as usize].name.clone(),
             None => format!("n{}", n.0),
@@ -773,56 +764,4 @@ fn equates(e: &loweq_semantics::expr::Expr, a: LocalId, b: LocalId) -> bool {
         (args.first().and_then(local), args.get(1).and_then(local)),
         (Some(x), Some(y)) if (x == a && y == b) || (x == b && y == a)
     )
-}
-
-/// How a provide clause defines an output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Definition {
-    /// The clause is `(= o e)` or `(= e o)`: it is the definition.
-    Equation,
-    /// The clause is `(= e (sign_ext W o))` or with `zero_ext` (either
-    /// way round): `o` is the low bits of `e` wherever any `o` satisfies
-    /// the clause, which stays a condition.
-    LowBits(LocalId),
-}
-
-/// If every local in `outputs` is defined by a provide clause whose other
-/// side mentions no output (see [`Definition`]), the clauses and how.
-fn definitions(spec: &Spec, outputs: &[LocalId]) -> Option<Vec<(usize, Definition)>> {
-    let mentions_output = |e: &loweq_semantics::expr::Expr| {
-        let mut found = false;
-        e.walk(&mut |x| {
-            if let ExprKind::Local(l) = x.kind {
-                found |= outputs.contains(&l);
-            }
-        });
-        found
-    };
-    let mut defined = Vec::new();
-    let mut clauses = Vec::new();
-    for (i, p) in spec.provides.iter().enumerate() {
-        let ExprKind::Op(Op::Eq, args) = &p.kind else {
-            continue;
-        };
-        let [a, b] = args.as_slice() else { continue };
-        for (lhs, rhs) in [(a, b), (b, a)] {
-            if mentions_output(rhs) {
-                continue;
-            }
-            let (local, how) = match &lhs.kind {
-                ExprKind::Local(l) => (*l, Definition::Equation),
-                ExprKind::Op(Op::SignExt | Op::ZeroExt, ext) => match ext.get(1).map(|x| &x.kind) {
-                    Some(ExprKind::Local(l)) => (*l, Definition::LowBits(*l)),
-                    _ => continue,
-                },
-                _ => continue,
-            };
-            if outputs.contains(&local) && !defined.contains(&local) {
-                defined.push(local);
-                clauses.push((i, how));
-                break;
-            }
-        }
-    }
-    (defined.len() == outputs.len()).then_some(clauses)
 }

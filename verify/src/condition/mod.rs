@@ -18,6 +18,7 @@ use crate::expand::{Choice, Plan};
 
 mod guards;
 mod identity;
+mod skolem;
 mod states;
 mod text;
 
@@ -195,6 +196,7 @@ pub fn build(program: &Program, rule: RuleId, plan: &Plan) -> Result<Condition, 
         template: None,
         unmatchable: None,
         chain_depth: 0,
+        about: None,
     };
     for s in &program.states {
         let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
@@ -238,8 +240,10 @@ struct Builder<'p> {
     inexpressible: bool,
     /// Outputs of structural extractors, by (extractor, entity).
     structural: HashMap<(TermId, NodeId), Vec<identity::Output>>,
-    /// Extractor applications so far, by (term, input): their outputs.
-    applied: HashMap<(TermId, NodeId), Vec<NodeId>>,
+    /// Extractor applications so far, by (term, input): their outputs,
+    /// and whether the rule's own patterns applied them (or only a
+    /// condition about another rule did).
+    applied: HashMap<(TermId, NodeId), identity::Applied>,
     /// Union-find of IR entities the patterns say are one.
     ir_parent: HashMap<NodeId, NodeId>,
     /// Walking the expansion of this extractor macro.
@@ -250,6 +254,8 @@ struct Builder<'p> {
     unmatchable: Option<String>,
     /// How many chained rules are being inlined.
     chain_depth: usize,
+    /// The rule a condition is being built about.
+    about: Option<RuleId>,
 }
 
 /// One term's modification of a state.
@@ -294,10 +300,17 @@ impl Builder<'_> {
                 })
             })
             .collect();
-        self.priority_conditions(rid, &args)?;
         self.phase = Side::Rhs;
         let result = self.expr(rule, &rule.rhs, &mut vars)?;
         self.phase = Side::Lhs;
+        // After the right-hand side, so that the conditions see what its
+        // chained rules established and applied. In a coverage expansion
+        // nothing after the covered call is built, but these are about the
+        // rule's own input: build them in full.
+        let covering = std::mem::replace(&mut self.covering, false);
+        let priority = self.priority_conditions(rid, &args);
+        self.covering = covering;
+        priority?;
         self.c.root_args = args.clone();
         self.c.root_result = Some(result);
         // In a coverage expansion the root's require and match still say
@@ -635,6 +648,16 @@ impl Builder<'_> {
         value: NodeId,
         span: Span,
     ) -> Result<(), Diagnostic> {
+        if self.is_ir_type(ty) && self.collect.is_some() {
+            // The generated code compares the entity (which value it is),
+            // not the number it holds: a condition cannot tell.
+            let why = format!(
+                "it matches {} against a constant, which the generated code compares with the value's identity, not the number it holds",
+                self.entity_name(value)
+            );
+            self.cannot_match(why);
+            return Ok(());
+        }
         let k = self.constant(ty, c, span)?;
         let e = self.eq(value, k, span);
         self.assume(e, Origin::Pattern, span);
@@ -712,7 +735,8 @@ impl Builder<'_> {
             r = self
                 .expr(rule, &il.rhs, vars)
                 .and_then(|v| self.pattern(rule, &il.lhs, v, vars));
-            if r.is_err() {
+            // A condition that cannot be shown to match is not built on.
+            if r.is_err() || self.unmatchable.is_some() {
                 break;
             }
         }
@@ -797,12 +821,16 @@ impl Builder<'_> {
                     if let Some(spec) = info.spec.clone() {
                         // A guard's call inside a condition about another
                         // rule: a function of its arguments.
+                        if let Some(why) = self.guard_call_unknown(*tid) {
+                            self.cannot_match(why);
+                            return Ok(result);
+                        }
                         let mut bindings = vec![None; spec.locals.len()];
                         for (&l, &a) in spec.params.iter().zip(&arg_nodes) {
                             bindings[l.0] = Some(a);
                         }
                         bindings[spec.result.0] = Some(result);
-                        self.skolem(*tid, &spec, &bindings, &[spec.result], &[spec.result], span);
+                        self.skolem(*tid, &spec, &bindings, &[spec.result], &[spec.result], span)?;
                         return Ok(result);
                     }
                 }
