@@ -103,6 +103,15 @@ impl Queries<'_> {
     /// rest of the time.
     fn check(&mut self, extra: &[Bool]) -> Answer {
         self.count += 1;
+        let answer = self.answer(extra);
+        if matches!(answer, Answer::Unknown(_)) {
+            self.unknowns += 1;
+        }
+        answer
+    }
+
+    /// The answer of [`Queries::check`].
+    fn answer(&self, extra: &[Bool]) -> Answer {
         if self.logic != Some("QF_BV") {
             let solver = self
                 .logic
@@ -150,7 +159,6 @@ impl Queries<'_> {
         }
         let start = std::time::Instant::now();
         let Some(result) = self.cancel.run(|| solver.check()) else {
-            self.unknowns += 1;
             return Answer::Unknown(CANCELLED.into());
         };
         // z3 says "canceled" both when the time is up and when the budget
@@ -163,7 +171,6 @@ impl Queries<'_> {
                 None => Answer::Unknown("the solver found a model but did not return it".into()),
             },
             SatResult::Unknown => {
-                self.unknowns += 1;
                 let r = solver.get_reason_unknown().unwrap_or_default();
                 Answer::Unknown(if self.cancel.is_cancelled() {
                     CANCELLED.into()
@@ -184,6 +191,9 @@ impl Queries<'_> {
     }
 }
 
+/// A way to make a solver.
+type Strategy = fn() -> Solver;
+
 /// The reason of an unknown answer from a strategy that used up its
 /// budget (not reported: the next strategy runs).
 const OVER_BUDGET: &str = "over budget";
@@ -203,7 +213,7 @@ const OVER_BUDGET: &str = "over budget";
 /// `smulhi`. Some queries go the other way (a narrow remainder: a third of
 /// a second with `qfbv` alone, far longer after the substitution), hence
 /// `qfbv` alone next. Two million units are about a second of z3's work.
-const QF_BV_STRATEGIES: &[(fn() -> Solver, Option<u32>)] =
+const QF_BV_STRATEGIES: &[(Strategy, Option<u32>)] =
     &[(substituted_qf_bv, Some(2_000_000)), (plain_qf_bv, None)];
 
 fn substituted_qf_bv() -> Solver {
