@@ -22,10 +22,11 @@ pub enum Reporter {
     Lines(Mutex<Option<(Progress, Instant)>>),
 }
 
-fn what(phase: Phase) -> &'static str {
+fn what(phase: Phase) -> String {
     match phase {
-        Phase::Loading => "loading files",
-        Phase::Checking => "checking instantiations",
+        Phase::Loading => "loading files".into(),
+        Phase::LoadingStage(s) => format!("loading files: {}", s.describe()),
+        Phase::Checking => "checking instantiations".into(),
     }
 }
 
@@ -45,6 +46,8 @@ impl Reporter {
                     )
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                 );
+                // The spinner and the clock move while a long stage runs.
+                bar.enable_steady_tick(Duration::from_millis(200));
                 Reporter::Bar(bar)
             }
         }

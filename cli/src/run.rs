@@ -334,8 +334,15 @@ pub fn verify_with(
             done: loaded_files,
             total: files,
         });
+        let done = loaded_files;
         loaded_files += sources.len();
-        let program = loweq_dsl::load(sources.clone());
+        let program = loweq_dsl::load_with(sources.clone(), &|stage| {
+            progress(Progress {
+                phase: Phase::LoadingStage(stage),
+                done,
+                total: files,
+            })
+        });
         let program = program.map_err(|ds| explain_missing_rules(target, ds));
         loaded.push((arch, sources, program));
     }

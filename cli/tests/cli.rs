@@ -1,5 +1,7 @@
 //! End-to-end tests of the `loweq` binary: exit codes, flags, formats.
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn loweq(args: &[&str]) -> Output {
@@ -78,12 +80,17 @@ fn bad_flags_and_missing_files_exit_2() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no rule named `no_such_rule`"));
 }
 
+/// z3 4.8's timer can miss a deadline on a loaded machine; the watchdog
+/// (`loweq_verify::cancel`) interrupts the query instead. The query takes
+/// seconds without a timeout, so a missed one fails the test rather than
+/// hanging it.
 #[test]
 fn only_unknowns_exit_3() {
-    let o = loweq(&["verify", "--timeout", "0.01", "cli/tests/data/hard.isle"]);
-    let out = stdout(&o);
-    assert_eq!(o.status.code(), Some(3), "{out}");
+    let o = common::loweq_limited(&["verify", "--timeout", "0.01", "cli/tests/data/hard.isle"]);
+    let out = o.stdout();
+    assert_eq!(o.code(), Some(3), "{out}");
     assert!(out.contains("unknown: rule `division_identity`"), "{out}");
+    assert!(out.contains("the solver timed out after 10ms"), "{out}");
 }
 
 #[test]
@@ -140,6 +147,60 @@ fn json_has_the_documented_schema() {
     assert!(cex["counterexample"]["failed"]
         .as_array()
         .is_some_and(|a| !a.is_empty()));
+}
+
+#[test]
+fn json_lists_macro_obligations_and_names_the_macro_in_rule_counterexamples() {
+    let o = loweq(&[
+        "verify",
+        "--format",
+        "json",
+        "--arch",
+        "x64",
+        "tests/cases/wrong/extractor_macro_spec_wrong_at_i8.isle",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let macros = v["macros"].as_array().expect("macros");
+    let verdicts: Vec<(&str, &str)> = macros
+        .iter()
+        .map(|m| {
+            assert_eq!(m["macro"], "my_iadd", "{m}");
+            assert_eq!(
+                m["relied_on_by"],
+                serde_json::json!(["iadd_via_macro"]),
+                "{m}"
+            );
+            (
+                m["type"].as_str().expect("type"),
+                m["verdict"].as_str().expect("verdict"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("i8", "counterexample"),
+            ("i16", "verified"),
+            ("i32", "verified"),
+            ("i64", "verified")
+        ]
+    );
+    assert!(macros[0]["counterexample"]["failed"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty()));
+    let results = v["results"].as_array().expect("results");
+    let cex = results
+        .iter()
+        .find(|r| r["verdict"] == "counterexample")
+        .expect("a counterexample");
+    assert_eq!(cex["type"], "i8");
+    assert_eq!(cex["counterexample"]["macro"]["name"], "my_iadd");
+    assert_eq!(cex["counterexample"]["macro"]["type"], "i8");
+    assert_eq!(
+        v["summary"]["instantiations"], 4,
+        "obligations are not counted as instantiations"
+    );
 }
 
 #[test]

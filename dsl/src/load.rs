@@ -112,8 +112,13 @@ pub struct Analysis {
 /// environment returned. The expansion of each macro with a spec, one level
 /// deep and resolved by cranelift-isle in that same environment, comes with
 /// it: it is what decides whether the generated code matches (see
-/// [`Template`]).
-pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagnostic>> {
+/// [`Template`]). `stage` is told as the analysis and the overlap check
+/// start.
+pub fn analyze(
+    sources: &SourceMap,
+    defs: &[Def],
+    stage: &dyn Fn(crate::Stage),
+) -> Result<Analysis, Vec<Diagnostic>> {
     let convert = |errs: Vec<IsleError>| {
         errs.into_iter()
             .map(|e| isle_error(sources, e))
@@ -130,12 +135,12 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagno
         .map_err(convert)?;
         Ok((types, terms))
     };
+    stage(crate::Stage::Analysing);
     let (expanded_types, expanded) = sema(true, defs)?;
-    let rule_sets = guard("the overlap check", || {
-        cranelift_isle::overlap::check(&expanded)
-    })
-    .map_err(|d| vec![isle_limit(sources, &expanded_types, &expanded, d)])?
-    .map_err(convert)?;
+    stage(crate::Stage::Overlaps);
+    let rule_sets = guard("the overlap check", || crate::overlap::check(&expanded))
+        .map_err(|d| vec![isle_limit(sources, &expanded_types, &expanded, d)])?
+        .map_err(convert)?;
     // The probes of the macro expansions go last, so that every other rule
     // has the id it has without them; their rules are removed once read.
     let probes = template_probes(defs);
@@ -148,8 +153,9 @@ pub fn analyze(sources: &SourceMap, defs: &[Def]) -> Result<Analysis, Vec<Diagno
     .map_err(|d| vec![d])?
     .map_err(|d| vec![d])?;
     let defs = &with_probes[..originals];
+    stage(crate::Stage::Analysing);
     let (types, mut terms) = sema(false, &with_probes)?;
-    let templates = read_templates(&types, &terms, &probes);
+    let templates = read_templates(sources, &types, &terms, &probes);
     remove_probes(&types, &mut terms, &probes);
     let overlaps = priority_overlaps(defs, &types, &terms, &rule_sets);
     Ok(Analysis {
@@ -173,6 +179,8 @@ struct Probe {
     term: String,
     /// Its arity.
     arity: usize,
+    /// Its parameters' names.
+    params: Vec<String>,
     /// The synthetic `decl` and `rule`.
     defs: Vec<Def>,
 }
@@ -244,6 +252,7 @@ fn template_probes(defs: &[Def]) -> Vec<Probe> {
             name: name.clone(),
             term: term.to_string(),
             arity: ex.args.len(),
+            params: ex.args.iter().map(|a| a.0.clone()).collect(),
             defs: vec![
                 Def::Decl(Decl {
                     term: ident(&name),
@@ -280,7 +289,12 @@ fn probe_id(types: &TypeEnv, terms: &TermEnv, name: &str) -> Option<TermId> {
 }
 
 /// Reads each probe's resolved pattern back as the macro's [`Template`].
-fn read_templates(types: &TypeEnv, terms: &TermEnv, probes: &[Probe]) -> HashMap<TermId, Template> {
+fn read_templates(
+    sources: &SourceMap,
+    types: &TypeEnv,
+    terms: &TermEnv,
+    probes: &[Probe],
+) -> HashMap<TermId, Template> {
     let mut out = HashMap::new();
     for probe in probes {
         let Some(root) = probe_id(types, terms, &probe.name) else {
@@ -307,12 +321,26 @@ fn read_templates(types: &TypeEnv, terms: &TermEnv, probes: &[Probe]) -> HashMap
                     .map(|v| v.id)
             })
             .collect();
+        // The probe's variables at the parameters are named as the macro
+        // names them.
+        let names = rule
+            .vars
+            .iter()
+            .map(|v| {
+                let name = &types.syms[v.name.index()];
+                (0..probe.arity)
+                    .find(|&i| *name == probe_arg(i))
+                    .map_or_else(|| name.clone(), |i| probe.params[i].clone())
+            })
+            .collect();
         out.insert(
             macro_id,
             Template {
                 pattern,
                 args,
                 vars: rule.vars.len(),
+                names,
+                span: crate::pass::rule_span(sources, rule.pos),
             },
         );
     }

@@ -8,9 +8,18 @@
 //! `Z3_interrupt` is meant to be called from another thread). A query that
 //! starts after the flag is set does not run. A cancelled query's verdict is
 //! `unknown` with the reason "cancelled".
+//!
+//! The same interruption is the watchdog behind every query's timeout:
+//! z3 4.8's own timer can miss its deadline (its timer thread may never
+//! start waiting on a loaded machine), and a query then runs on past
+//! `--timeout`. [`Cancel::run`] is given the query's time limit and
+//! registers the context with the [`watchdog`], which interrupts it when
+//! the limit and a grace period are over; the query then ends as a
+//! timeout, as z3's own timer would have ended it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// A cancellation token: cheap to clone, all clones share one flag. The
 /// default token is never cancelled unless someone calls [`Cancel::cancel`].
@@ -71,10 +80,13 @@ impl Cancel {
     }
 
     /// Runs `f` (a solver check on this thread's z3 context) so that
-    /// [`Cancel::cancel`] can interrupt it; `None` if the token was already
-    /// cancelled, without running `f`.
-    pub(crate) fn run<T>(&self, f: impl FnOnce() -> T) -> Option<T> {
+    /// [`Cancel::cancel`] can interrupt it, and so that the watchdog
+    /// interrupts it once `limit` (the query's timeout) is over by a grace
+    /// period; `None` if the token was already cancelled, without running
+    /// `f`.
+    pub(crate) fn run<T>(&self, limit: Option<Duration>, f: impl FnOnce() -> T) -> Option<T> {
         let ctx = z3::Context::thread_local().get_z3_context();
+        let _watched = limit.map(|l| watchdog::watch(ctx, watchdog::deadline(l)));
         {
             let mut running = self.0.running.lock().unwrap_or_else(|e| e.into_inner());
             // Checked under the lock: a `cancel` either sees this context
@@ -115,12 +127,12 @@ mod tests {
     #[test]
     fn a_cancelled_token_runs_nothing_and_reset_clears_it() {
         let c = Cancel::new();
-        assert_eq!(c.run(|| 1), Some(1));
+        assert_eq!(c.run(None, || 1), Some(1));
         c.cancel();
         assert!(c.is_cancelled());
-        assert_eq!(c.run(|| 1), None);
+        assert_eq!(c.run(None, || 1), None);
         c.reset();
-        assert_eq!(c.run(|| 2), Some(2));
+        assert_eq!(c.run(None, || 2), Some(2));
     }
 
     #[test]
@@ -128,7 +140,7 @@ mod tests {
         let c = Cancel::new();
         let worker = {
             let c = c.clone();
-            std::thread::spawn(move || c.run(|| hard_query().check()))
+            std::thread::spawn(move || c.run(None, || hard_query().check()))
         };
         // Interrupt until the worker gives up: the first call may come
         // before its check has started.
@@ -141,5 +153,133 @@ mod tests {
             matches!(r, None | Some(SatResult::Unknown)),
             "a check interrupted, or never started: {r:?}"
         );
+    }
+
+    /// A query with no timeout of its own is stopped by the watchdog at its
+    /// limit, and the next query on the same context runs normally.
+    #[test]
+    fn the_watchdog_stops_a_query_at_its_limit() {
+        let limit = Duration::from_millis(200);
+        let start = std::time::Instant::now();
+        let r = Cancel::new().run(Some(limit), || hard_query().check());
+        let elapsed = start.elapsed();
+        assert_eq!(r, Some(SatResult::Unknown));
+        assert!(
+            elapsed < Duration::from_secs(30),
+            "stopped after {elapsed:?}"
+        );
+        let s = Solver::new();
+        s.assert(BV::new_const("z", 8).eq(BV::from_u64(3, 8)));
+        assert_eq!(
+            Cancel::new().run(Some(limit), || s.check()),
+            Some(SatResult::Sat)
+        );
+    }
+}
+
+/// One thread for the whole process that interrupts the z3 context of a
+/// query whose deadline has passed, and keeps interrupting it every
+/// [`watchdog::AGAIN`] until the query ends (an interrupt that arrives
+/// before z3 starts listening is lost).
+pub(crate) mod watchdog {
+    use std::sync::{Condvar, Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    use super::Running;
+
+    /// How long past its timeout a query may run before it is interrupted:
+    /// z3's own timer normally stops it first.
+    const GRACE: Duration = Duration::from_millis(250);
+    /// How often an overdue query is interrupted again.
+    pub(crate) const AGAIN: Duration = Duration::from_millis(50);
+
+    /// When a query with time limit `limit`, starting now, is overdue.
+    pub(crate) fn deadline(limit: Duration) -> Instant {
+        let now = Instant::now();
+        now.checked_add(limit + limit / 4 + GRACE)
+            .unwrap_or(now + Duration::from_secs(365 * 24 * 3600))
+    }
+
+    struct Watched {
+        id: u64,
+        ctx: Running,
+        deadline: Instant,
+    }
+
+    #[derive(Default)]
+    struct State {
+        next_id: u64,
+        watched: Vec<Watched>,
+        started: bool,
+    }
+
+    #[derive(Default)]
+    struct Watchdog {
+        state: Mutex<State>,
+        wake: Condvar,
+    }
+
+    fn dog() -> &'static Watchdog {
+        static DOG: OnceLock<Watchdog> = OnceLock::new();
+        DOG.get_or_init(Watchdog::default)
+    }
+
+    /// A registration: the context is watched until this is dropped.
+    pub(crate) struct Guard(u64);
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let mut st = dog().state.lock().unwrap_or_else(|e| e.into_inner());
+            st.watched.retain(|w| w.id != self.0);
+        }
+    }
+
+    /// Watches `ctx` until the guard is dropped: past `deadline` it is
+    /// interrupted. The guard must be dropped before the context can go
+    /// away (it is unregistered under the lock the interrupts take).
+    pub(crate) fn watch(ctx: z3_sys::Z3_context, deadline: Instant) -> Guard {
+        let dog = dog();
+        let mut st = dog.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.next_id += 1;
+        let id = st.next_id;
+        st.watched.push(Watched {
+            id,
+            ctx: Running(ctx),
+            deadline,
+        });
+        if !st.started {
+            // Without the thread, queries run on with z3's timer alone.
+            st.started = std::thread::Builder::new()
+                .name("loweq-watchdog".into())
+                .spawn(run)
+                .is_ok();
+        }
+        drop(st);
+        dog.wake.notify_one();
+        Guard(id)
+    }
+
+    fn run() {
+        let dog = dog();
+        let mut st = dog.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let now = Instant::now();
+            for w in st.watched.iter_mut().filter(|w| w.deadline <= now) {
+                // SAFETY: a watched context is alive while it is registered,
+                // and it is unregistered under this lock (see `Guard`).
+                unsafe { z3_sys::Z3_interrupt(w.ctx.0) };
+                w.deadline = now + AGAIN;
+            }
+            st = match st.watched.iter().map(|w| w.deadline).min() {
+                None => dog.wake.wait(st).unwrap_or_else(|e| e.into_inner()),
+                Some(next) => {
+                    let wait = next.saturating_duration_since(Instant::now());
+                    dog.wake
+                        .wait_timeout(st, wait)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
     }
 }

@@ -27,11 +27,10 @@ pub struct Instances {
     /// types, with the type error: the rule is ill-typed there, and that is
     /// reported rather than dropped.
     pub failed: Vec<(String, Diagnostic)>,
-    /// Signatures of the first instantiated term at which the pattern
-    /// cannot match, because an IR operation it nests has no signature of
-    /// the type it would need (an `icmp`, always an i8, as the condition of
-    /// a `select` on an i16), with the reason.
-    pub inapplicable: Vec<(String, String)>,
+    /// Signatures of the first instantiated term at which a term of the
+    /// left-hand side has no signature at all (`uextend` has none with an
+    /// `i8` result): the pattern cannot match there, with the reason.
+    pub unmatchable: Vec<(String, String)>,
 }
 
 /// The instantiations of a condition. An error when none type-checks.
@@ -79,18 +78,21 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
         });
         return Err(e);
     }
-    let inapplicable = search
+    let unmatchable = search
         .primary
         .iter()
         .enumerate()
         .filter(|(_, p)| p.admitted && !p.typed && p.error.is_none())
         .filter_map(|(i, p)| {
-            let nested = p.unmatchable.as_ref()?;
             let slot = &cond.slots[0];
             let term = program.term(slot.term);
+            let gap = p.gap.as_ref()?;
             Some((
                 sig_label(program, slot.term, &term.signatures[i]),
-                format!("the pattern cannot match here: no signature of `{nested}` fits"),
+                format!(
+                    "no signature of `{gap}` fits `{}` at this type, so the left-hand side cannot match",
+                    term.name
+                ),
             ))
         })
         .collect();
@@ -98,7 +100,7 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
         .primary
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.admitted && !p.typed && !(p.error.is_none() && p.unmatchable.is_some()))
+        .filter(|(_, p)| p.admitted && !p.typed && (p.error.is_some() || p.gap.is_none()))
         .map(|(i, p)| {
             let slot = &cond.slots[0];
             let term = program.term(slot.term);
@@ -122,7 +124,7 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
     Ok(Instances {
         typed: name(program, cond, search.found),
         failed,
-        inapplicable,
+        unmatchable,
     })
 }
 
@@ -158,8 +160,8 @@ struct Primary {
     admitted: bool,
     typed: bool,
     error: Option<Diagnostic>,
-    /// A term of the pattern that had no signature to fit, if any.
-    unmatchable: Option<String>,
+    /// A term of the left-hand side none of whose signatures fits.
+    gap: Option<String>,
 }
 
 struct Search<'a> {
@@ -248,19 +250,25 @@ impl Search<'_> {
                 self.chosen.pop();
             }
         }
-        // No signature of a nested term fits. When the facts chosen so far
+        // No signature of a nested term fits, but the facts chosen so far
         // cannot hold anyway (`(ty_16_to_64 ty)` at i8, where no `uextend`
-        // produces an i8), this is no instantiation at all; when the term
-        // is an IR operation of the pattern, the pattern cannot match at
-        // this type, which is reported as inapplicable; otherwise the rule
-        // is ill-typed there, an error.
+        // produces an i8): inapplicable there, not an error.
         if !admitted && slot > 0 {
             if let Some(&i) = self.chosen.first() {
                 if inf.refutes_facts(graph, enums) {
                     self.primary[i].typed = true;
-                } else if occ.side == Side::Lhs {
-                    let name = self.program.term(s.term).name.clone();
-                    self.primary[i].unmatchable.get_or_insert(name);
+                } else if occ.side == Side::Lhs && !self.program.term(s.term).obligation {
+                    // An extractor macro whose expansion has signatures of
+                    // its own is no such term: its signatures leaving a type
+                    // out say nothing of what the expansion matches, and that
+                    // stays an error.
+                    //
+                    // A pattern term with no signature here: the input it
+                    // matches does not exist at this type (`(fits_in_64 ty)`
+                    // admits i8, but no `uextend` has an i8 result), so the
+                    // rule is inapplicable there, with that reason.
+                    let name = &self.program.term(s.term).name;
+                    self.primary[i].gap.get_or_insert_with(|| name.clone());
                 }
             }
         }
@@ -313,7 +321,7 @@ impl Search<'_> {
 
 /// `i8` when every width is 8; `i64->i8` and `i8,i64->i8` otherwise (the
 /// last width is the result); `default` without bitvectors.
-fn label_of(widths: &[u32]) -> String {
+pub(crate) fn label_of(widths: &[u32]) -> String {
     match widths {
         [] => "default".into(),
         [w, rest @ ..] if rest.iter().all(|x| x == w) => format!("i{w}"),

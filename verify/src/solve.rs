@@ -158,7 +158,7 @@ impl Queries<'_> {
             solver.assert(b);
         }
         let start = std::time::Instant::now();
-        let Some(result) = self.cancel.run(|| solver.check()) else {
+        let Some(result) = self.cancel.run(Some(time), || solver.check()) else {
             return Answer::Unknown(CANCELLED.into());
         };
         // z3 says "canceled" both when the time is up and when the budget
@@ -249,12 +249,17 @@ struct Encoded<'a> {
     encoder: Encoder<'a>,
     /// Every assumption.
     assumptions: Vec<Bool>,
-    /// The left-hand side's assumptions.
+    /// The left-hand side's assumptions, on their own (see
+    /// [`lhs_only_typing`]).
     lhs: Vec<Bool>,
     /// The left-hand side's assumptions but the priority ones.
     plain: Vec<Bool>,
     /// That a higher-priority rule does not match, with the rule's name.
     priority: Vec<(String, Bool)>,
+    /// That every value the left-hand side's assumptions mention is well
+    /// formed, and the logic of queries about them.
+    lhs_wellformed: Vec<Bool>,
+    lhs_logic: Option<&'static str>,
     /// The assumptions but those that select chained rules.
     defined: Vec<Bool>,
     /// What must be proved.
@@ -271,6 +276,14 @@ fn encode<'a>(
     inst: &'a Instance,
 ) -> Result<Encoded<'a>, Outcome> {
     let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
+    // Whether the left-hand side can match is judged on its own facts:
+    // integers that only the right-hand side's specs pin (`(= n 20)`) are
+    // free there, or a contradiction between the sides would be taken for
+    // a pattern that never matches.
+    let lhs_typing = lhs_only_typing(program, cond, &inst.typing);
+    let mut lhs_encoder = lhs_typing
+        .as_ref()
+        .map(|t| Encoder::new(&cond.graph, t, &program.enums));
     let mut assumptions = Vec::new();
     let mut lhs = Vec::new();
     // The left-hand side's assumptions that a higher-priority rule does
@@ -286,10 +299,15 @@ fn encode<'a>(
                     return Err(inapplicable(0));
                 }
                 if c.side == Side::Lhs {
-                    lhs.push(b.clone());
+                    let alone = match lhs_encoder.as_mut().map(|e| e.bool(c.node)) {
+                        None => b.clone(),
+                        Some(Ok(alone)) => alone,
+                        Some(Err(e)) => return Err(encode_error(cond, e)),
+                    };
+                    lhs.push(alone.clone());
                     match &c.origin {
-                        Origin::Priority(name) => priority.push((name.clone(), b.clone())),
-                        _ => plain.push(b.clone()),
+                        Origin::Priority(name) => priority.push((name.clone(), alone)),
+                        _ => plain.push(alone),
                     }
                 }
                 if c.side != Side::Select {
@@ -313,12 +331,24 @@ fn encode<'a>(
         }
     }
     let wellformed = encoder.wellformed();
+    let lhs_wellformed: Vec<Bool> = wellformed
+        .iter()
+        .cloned()
+        .chain(lhs_encoder.iter().flat_map(|e| e.wellformed()))
+        .collect();
+    let lhs_logic = match &lhs_encoder {
+        Some(e) if e.beyond_bv => None,
+        _ if encoder.beyond_bv => None,
+        _ => Some("QF_BV"),
+    };
     Ok(Encoded {
         encoder,
         assumptions,
         lhs,
         plain,
         priority,
+        lhs_wellformed,
+        lhs_logic,
         defined,
         obligations,
         wellformed,
@@ -410,10 +440,10 @@ pub fn check(
             // because the right-hand side's specs contradict each other,
             // which would make anything "verified" (an error)?
             Answer::Unsat => {
-                let again = |base: Vec<Bool>, count: u32| {
+                let again_with = |logic: Option<&'static str>, base: Vec<Bool>, count: u32| {
                     let mut q2 = Queries {
                         base,
-                        logic: q.logic,
+                        logic,
                         timeout,
                         cancel,
                         count,
@@ -421,8 +451,10 @@ pub fn check(
                     };
                     (q2.check(&[]), q2.count)
                 };
+                let again = |base: Vec<Bool>, count: u32| again_with(e.lhs_logic, base, count);
                 let wellformed = &e.wellformed;
-                let (selected_away, count) = again(
+                let (selected_away, count) = again_with(
+                    q.logic,
                     wellformed
                         .iter()
                         .cloned()
@@ -439,7 +471,7 @@ pub fn check(
                     ),
                     Answer::Unsat => {
                         let base = |extra: Vec<Bool>| -> Vec<Bool> {
-                            wellformed.iter().cloned().chain(extra).collect()
+                            e.lhs_wellformed.iter().cloned().chain(extra).collect()
                         };
                         match again(base(e.lhs.clone()), count) {
                             (Answer::Unsat, count) if e.priority.is_empty() => inapplicable(count),
@@ -464,6 +496,47 @@ pub fn check(
                 }
             }
         },
+    }
+}
+
+/// Whether the assumptions that say where the rule applies (its left-hand
+/// side and the choices of its expansion) that `keep` keeps can hold
+/// together at this instantiation: `Some(false)` when they cannot, `None`
+/// when the solver cannot tell.
+pub fn can_apply(
+    program: &Program,
+    cond: &Condition,
+    inst: &Instance,
+    timeout: Duration,
+    cancel: &Cancel,
+    keep: &dyn Fn(&crate::condition::Clause) -> bool,
+) -> Option<bool> {
+    let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
+    let mut base = Vec::new();
+    for c in &cond.assumptions {
+        if c.side == Side::Rhs || !keep(c) {
+            continue;
+        }
+        base.push(encoder.bool(c.node).ok()?);
+    }
+    let logic = if encoder.beyond_bv {
+        None
+    } else {
+        Some("QF_BV")
+    };
+    base.extend(encoder.wellformed());
+    let mut q = Queries {
+        base,
+        logic,
+        timeout,
+        cancel,
+        count: 0,
+        unknowns: 0,
+    };
+    match q.check(&[]) {
+        Answer::Sat(_) => Some(true),
+        Answer::Unsat => Some(false),
+        Answer::Unknown(_) => None,
     }
 }
 
@@ -512,6 +585,58 @@ pub fn replay(
         }
         Verdict::Unknown => None,
     }
+}
+
+/// The typing for judging the left-hand side on its own, when it differs
+/// from `typing`: only the integers that the left-hand side's equalities
+/// pin (from constants and from each other) stay fixed. `None` when every
+/// fixed integer is the left-hand side's own.
+fn lhs_only_typing(
+    program: &Program,
+    cond: &Condition,
+    typing: &loweq_semantics::infer::Typing,
+) -> Option<loweq_semantics::infer::Typing> {
+    use loweq_semantics::graph::NodeId;
+    use loweq_semantics::op::Op;
+    if typing.static_count() == 0 {
+        return None;
+    }
+    let graph = &cond.graph;
+    let mut equalities = Vec::new();
+    let mut stack: Vec<NodeId> = cond.assumptions_on(Side::Lhs).map(|c| c.node).collect();
+    while let Some(n) = stack.pop() {
+        let node = graph.node(n);
+        match node.kind {
+            NodeKind::Op(Op::And) => stack.extend(node.args.iter().copied()),
+            NodeKind::Op(Op::Eq) if node.args.len() == 2 => {
+                let (a, b) = (node.args[0], node.args[1]);
+                equalities.extend([(a, b), (b, a)]);
+            }
+            _ => {}
+        }
+    }
+    let mut pinned: std::collections::HashMap<VarId, Value> = Default::default();
+    let mut eval = loweq_semantics::eval::Evaluator::new(graph, typing, &program.enums);
+    loop {
+        let mut progress = false;
+        for &(a, b) in &equalities {
+            let Some(v) = graph.as_var(a) else { continue };
+            if pinned.contains_key(&v) || typing.static_var(v).is_none() {
+                continue;
+            }
+            let known = pinned.clone();
+            if let Ok(val @ (Value::Int(_) | Value::Bool(_))) =
+                eval.eval(b, &|u| known.get(&u).cloned())
+            {
+                pinned.insert(v, val);
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    (pinned.len() < typing.static_count()).then(|| typing.with_statics(pinned))
 }
 
 /// The left-hand side cannot hold with the priority assumptions: without

@@ -87,6 +87,21 @@ impl Typing {
         self.statics.get(&v)
     }
 
+    /// How many variables assumed equalities fix.
+    pub fn static_count(&self) -> usize {
+        self.statics.len()
+    }
+
+    /// The same typing with only `statics` fixed: for reasoning under
+    /// fewer facts than the ones inference assumed (the left-hand side's
+    /// alone), where a variable pinned by another fact is free again.
+    pub fn with_statics(&self, statics: HashMap<VarId, Value>) -> Typing {
+        Typing {
+            statics,
+            ..self.clone()
+        }
+    }
+
     /// Writes everything the typing decides, maps in key order, so that
     /// equal typings write equal text in every run (the result cache keys
     /// queries by it).
