@@ -387,7 +387,18 @@ pub fn group_macros(
             });
         }
     }
+    // By place, then width, as `loweq merge` orders the shards' entries.
+    out.sort_by_key(|m| (m.file.clone(), m.line, widths(&m.label)));
     out
+}
+
+/// The numbers in an instantiation's name (`i8,i16->i8` is 8, 16, 8), to
+/// order instantiations by width.
+pub fn widths(label: &str) -> Vec<u64> {
+    label
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|d| d.parse().ok())
+        .collect()
 }
 
 impl Doc {
