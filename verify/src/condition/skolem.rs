@@ -238,6 +238,7 @@ impl Builder<'_> {
             origin,
             span,
             side: Side::Lhs,
+            call: None,
         });
     }
 }
