@@ -112,12 +112,18 @@ pub fn run(arches: &[Arch], options: &Options) -> Result<ConformRun, String> {
 }
 
 fn observed(reg: &str, o: &Observed) -> String {
+    let hex = |v: u64| loweq_semantics::value::BitVec::from_u128(64, u128::from(v)).hex_grouped();
     match o {
         Observed::Trap(t) => format!("trap ({t})"),
-        Observed::Value(v) => format!(
-            "{reg} = {}",
-            loweq_semantics::value::BitVec::from_u128(64, u128::from(*v)).hex_grouped()
-        ),
+        Observed::Value(v) => format!("{reg} = {}", hex(*v)),
+        Observed::Memory {
+            value: Some(v),
+            writes,
+        } => format!("{reg} = {}; memory: {writes}", hex(*v)),
+        Observed::Memory {
+            value: None,
+            writes,
+        } => format!("memory: {writes}"),
         Observed::Flags(f) => format!("flags {f}"),
         Observed::Error(e) => format!("cannot be evaluated: {e}"),
     }
@@ -151,6 +157,9 @@ fn disagreement(out: &mut String, isa: Isa, r: &InstResult, d: &Disagreement) {
     }
     let _ = writeln!(out, "  = spec:    {}", observed(&d.result_reg, &d.spec));
     let _ = writeln!(out, "  = machine: {}", observed(&d.result_reg, &d.machine));
+    if let Some(n) = &d.note {
+        let _ = writeln!(out, "  = note:    {n}");
+    }
     let _ = writeln!(out, "  = {} of {} vectors agree", r.agreed, r.vectors);
 }
 
@@ -204,6 +213,13 @@ pub fn text(run: &ConformRun) -> String {
                 let _ = writeln!(out);
             }
         }
+        if !r.coverage.is_complete() {
+            let _ = writeln!(out, "error: [{name}] the mapping does not cover the specs:");
+            for l in r.coverage.to_string().lines() {
+                let _ = writeln!(out, "  {l}");
+            }
+            let _ = writeln!(out);
+        }
         if !r.not_run.is_empty() {
             let _ = writeln!(out, "[{name}] instruction terms not run:");
             for n in &r.not_run {
@@ -239,6 +255,10 @@ fn observed_json(o: &Observed) -> Json {
     match o {
         Observed::Trap(t) => json!({"trap": t}),
         Observed::Value(v) => json!({"value": format!("{v:#018x}")}),
+        Observed::Memory { value, writes } => json!({
+            "value": value.map(|v| format!("{v:#018x}")),
+            "memory": writes,
+        }),
         Observed::Flags(f) => json!({"flags": f}),
         Observed::Error(e) => json!({"error": e}),
     }
@@ -258,6 +278,11 @@ pub fn json(run: &ConformRun) -> Json {
                 "vectors": r.vectors(),
                 "disagreements": r.disagreements(),
                 "errors": r.errors(),
+                "unmapped": r.coverage.missing.iter().map(|t| json!({
+                    "term": t.name, "spec": t.location,
+                })).collect::<Vec<_>>(),
+                "stale": r.coverage.stale,
+                "duplicate": r.coverage.duplicate,
                 "results": r.results.iter().map(|x| json!({
                     "term": x.term,
                     "variant": x.variant,
@@ -274,6 +299,7 @@ pub fn json(run: &ConformRun) -> Json {
                         "register": d.result_reg,
                         "spec": observed_json(&d.spec),
                         "machine": observed_json(&d.machine),
+                        "note": d.note,
                     })),
                 })).collect::<Vec<_>>(),
                 "not_run": r.not_run.iter().map(|n| json!({

@@ -30,6 +30,12 @@ pub struct Doc {
     /// Rules not checked in this run (`--changed-since`), with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Left>,
+    /// Extractor macros whose specs rules relied on, one entry per
+    /// (macro, instantiation) checked against the macro's expansion; their
+    /// verdicts are already in the results of those rules, and are not
+    /// counted in the summary.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub macros: Vec<MacroEntry>,
     /// Problems of inputs that did not load, and of the run as a whole.
     pub diagnostics: Vec<Diag>,
     /// For a run of one shard (`--shard I/N`): which share it is, and the
@@ -103,6 +109,46 @@ pub struct Entry {
 
 fn one() -> usize {
     1
+}
+
+/// The obligation of one extractor macro at one instantiation: that its
+/// spec agrees with its expansion.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MacroEntry {
+    /// The macro's name.
+    #[serde(rename = "macro")]
+    pub name: String,
+    /// The file of its `extractor` definition.
+    pub file: String,
+    /// Its line.
+    pub line: usize,
+    /// The architecture (`None` for self-contained files).
+    pub arch: Option<String>,
+    /// The instantiation's name (`i8`).
+    #[serde(rename = "type")]
+    pub label: String,
+    /// The verdict.
+    #[serde(with = "verdict_name")]
+    pub verdict: Verdict,
+    /// Milliseconds spent.
+    pub millis: u64,
+    /// Solver queries made.
+    pub queries: u32,
+    /// Where the spec disagrees: the values (the text block is that of the
+    /// first rule relying on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterexample: Option<Map<String, Json>>,
+    /// For unknown and inapplicable verdicts: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// For errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Diag>,
+    /// The rules that rely on it.
+    pub relied_on_by: Vec<String>,
+    /// The macros whose expansions use it.
+    #[serde(default)]
+    pub inside: Vec<String>,
 }
 
 /// A counterexample: its values (schema in README.md) and its text block.
@@ -263,6 +309,10 @@ fn counterexample(sources: &SourceMap, program: &Program, c: &Counterexample) ->
             })
         }).collect::<Vec<_>>(),
         "notes": c.notes,
+        "macro": c.disagreement.as_ref().map(|d| {
+            let (file, line, _) = place(sources, d.span);
+            json!({"name": d.name, "type": d.label, "file": file, "line": line})
+        }),
     });
     match v {
         Json::Object(m) => m,
@@ -326,6 +376,56 @@ pub fn group_entries(
     (results, excluded)
 }
 
+/// The macro obligations of one verified group.
+pub fn group_macros(
+    arch: Option<&str>,
+    sources: &SourceMap,
+    program: &Program,
+    report: &Report,
+    files: &Files,
+) -> Vec<MacroEntry> {
+    let mut out = Vec::new();
+    for m in &report.macros {
+        let (file, line, _) = place(sources, m.span);
+        for i in &m.instances {
+            out.push(MacroEntry {
+                name: m.name.clone(),
+                file: file.clone(),
+                line,
+                arch: arch.map(str::to_string),
+                label: i.label.clone(),
+                verdict: i.verdict,
+                millis: i.millis,
+                queries: i.queries,
+                counterexample: i
+                    .counterexample
+                    .as_ref()
+                    .map(|c| counterexample(sources, program, c)),
+                reason: i.reason.clone(),
+                error: i.error.as_ref().map(|d| {
+                    let mut shown = d.clone();
+                    shown.message = format!("{}macro `{}`: {}", text::tag(arch), m.name, d.message);
+                    diag(sources, d, files.error(&shown))
+                }),
+                relied_on_by: m.used_by.clone(),
+                inside: m.inside.clone(),
+            });
+        }
+    }
+    // By place, then width, as `loweq merge` orders the shards' entries.
+    out.sort_by_key(|m| (m.file.clone(), m.line, widths(&m.label)));
+    out
+}
+
+/// The numbers in an instantiation's name (`i8,i16->i8` is 8, 16, 8), to
+/// order instantiations by width.
+pub fn widths(label: &str) -> Vec<u64> {
+    label
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|d| d.parse().ok())
+        .collect()
+}
+
 impl Doc {
     /// The report of a run.
     pub fn of(run: &Run) -> Doc {
@@ -352,6 +452,8 @@ impl Doc {
                     let (results, excluded) = group_entries(arch, &g.sources, program, r, &files);
                     doc.results.extend(results);
                     doc.excluded.extend(excluded);
+                    doc.macros
+                        .extend(group_macros(arch, &g.sources, program, r, &files));
                 }
             }
         }
@@ -420,6 +522,7 @@ impl Doc {
             .map(|e| e.arch.as_deref())
             .chain(self.excluded.iter().map(|e| e.arch.as_deref()))
             .chain(self.skipped.iter().map(|e| e.arch.as_deref()))
+            .chain(self.macros.iter().map(|e| e.arch.as_deref()))
             .chain(
                 self.diagnostics
                     .iter()

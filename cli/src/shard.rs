@@ -204,11 +204,52 @@ pub fn merge(reports: Vec<(String, Doc)>) -> Result<Doc, String> {
         results,
         excluded: reports[0].1.excluded.clone(),
         skipped: reports[0].1.skipped.clone(),
+        macros: merge_macros(&reports),
         diagnostics,
         ..Doc::default()
     };
     doc.summary = doc.count(seconds);
     Ok(doc)
+}
+
+/// The macro obligations of the shards: one entry per (macro,
+/// instantiation), relied on by the rules of every shard that checked it,
+/// in the order an unsharded run gives them.
+fn merge_macros(reports: &[(String, Doc)]) -> Vec<crate::doc::MacroEntry> {
+    let mut out: Vec<crate::doc::MacroEntry> = Vec::new();
+    for (_, d) in reports {
+        for m in &d.macros {
+            let same = |o: &&mut crate::doc::MacroEntry| {
+                o.arch == m.arch && o.file == m.file && o.line == m.line && o.label == m.label
+            };
+            match out.iter_mut().find(|o| same(o)) {
+                Some(o) => {
+                    for (list, more) in [
+                        (&mut o.relied_on_by, &m.relied_on_by),
+                        (&mut o.inside, &m.inside),
+                    ] {
+                        list.extend(
+                            more.iter()
+                                .filter(|u| !list.contains(u))
+                                .cloned()
+                                .collect::<Vec<_>>(),
+                        );
+                        list.sort();
+                    }
+                }
+                None => out.push(m.clone()),
+            }
+        }
+    }
+    out.sort_by_key(|m| {
+        (
+            crate::doc::group_rank(m.arch.as_deref()),
+            m.file.clone(),
+            m.line,
+            crate::doc::widths(&m.label),
+        )
+    });
+    out
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use loweq_semantics::span::SourceMap;
 use loweq_verify::report::{Counterexample, InstanceReport, RuleReport};
 use loweq_verify::{Report, Verdict};
 
-use crate::doc::{Doc, Entry, Summary};
+use crate::doc::{Doc, Entry, MacroEntry, Summary};
 use crate::render::Files;
 use crate::run::{Group, GroupOutcome, Run};
 use crate::values::{hex, show};
@@ -142,6 +142,23 @@ fn doc_rule_lines(out: &mut String, doc: &Doc, g: Option<&str>) {
         );
         let _ = writeln!(out, "{tag}{} ({}:{}): {verdicts}", e.rule, e.file, e.line);
     }
+    let macros: Vec<&MacroEntry> = doc
+        .macros
+        .iter()
+        .filter(|m| m.arch.as_deref() == g)
+        .collect();
+    for m in macros.chunk_by(|a, b| a.name == b.name && a.file == b.file && a.line == b.line) {
+        let e = m[0];
+        let verdicts = verdict_groups(m.iter().map(|i| (i.verdict, &[][..], i.label.as_str())));
+        let _ = writeln!(
+            out,
+            "{tag}macro {} ({}:{}): {verdicts} (its spec against its expansion; relied on by {})",
+            e.name,
+            e.file,
+            e.line,
+            relied_on_by(&e.relied_on_by, &e.inside)
+        );
+    }
     for (what, list) in [("excluded", &doc.excluded), ("skipped", &doc.skipped)] {
         for e in list.iter().filter(|e| e.arch.as_deref() == g) {
             let _ = writeln!(
@@ -220,8 +237,9 @@ fn failing_alike(rule: &[Entry]) -> Vec<Vec<&Entry>> {
                 .join(";")
         });
         Some(format!(
-            "{:?} {:?}",
+            "{:?} {:?} {:?}",
             c.data.get("through").map(|t| t.to_string()),
+            c.data.get("macro").map(|t| t.to_string()),
             failed
         ))
     };
@@ -275,6 +293,16 @@ fn grouped_block(group: &[&Entry]) -> String {
     )
 }
 
+/// `` `rule`, macro `m` ``: who relies on a macro's spec.
+fn relied_on_by(rules: &[String], macros: &[String]) -> String {
+    let names: Vec<String> = rules
+        .iter()
+        .map(|u| format!("`{u}`"))
+        .chain(macros.iter().map(|u| format!("macro `{u}`")))
+        .collect();
+    names.join(", ")
+}
+
 /// The `[arch] ` before a rule's name.
 pub fn tag(arch: Option<&str>) -> String {
     arch.map(|a| format!("[{a}] ")).unwrap_or_default()
@@ -295,6 +323,20 @@ pub fn rule_lines(out: &mut String, g: &Group, r: &Report) {
             rule.name,
             location(&g.sources, rule.span),
             verdicts(rule)
+        );
+    }
+    for m in &r.macros {
+        let _ = writeln!(
+            out,
+            "{tag}macro {} ({}): {} (its spec against its expansion; relied on by {})",
+            m.name,
+            location(&g.sources, m.span),
+            verdict_groups(
+                m.instances
+                    .iter()
+                    .map(|i| (i.verdict, &[][..], i.label.as_str()))
+            ),
+            relied_on_by(&m.used_by, &m.inside)
         );
     }
     for e in &r.excluded {
@@ -469,18 +511,39 @@ pub fn counterexample(
         notes.push(labelled("failed:  ", &lines));
     }
     notes.extend(cex.notes.iter().map(|n| format!("hint: {n}")));
+    let mut message = format!(
+        "{}rule `{}` is wrong for {}",
+        tag(arch),
+        rule.name,
+        inst.label
+    );
+    let mut labels = vec![
+        Label::primary(rule.span.file.0, rule.span.start..rule.span.end)
+            .with_message(format!("wrong for {}", inst.label)),
+    ];
+    if let Some(d) = &cex.disagreement {
+        let _ = write!(
+            message,
+            ": it relies on the spec of extractor macro `{}`, which disagrees with its expansion at {}",
+            d.name, d.label
+        );
+        labels.push(
+            Label::secondary(d.span.file.0, d.span.start..d.span.end).with_message(format!(
+                "its spec disagrees with this expansion at {}",
+                d.label
+            )),
+        );
+        notes.insert(
+            0,
+            format!(
+                "macro:   the proof takes the spec of `{}` as what the pattern means; the generated code matches its expansion, whose values below break that spec",
+                d.name
+            ),
+        );
+    }
     let d = Cs::error()
-        .with_message(format!(
-            "{}rule `{}` is wrong for {}",
-            tag(arch),
-            rule.name,
-            inst.label
-        ))
-        .with_labels(vec![Label::primary(
-            rule.span.file.0,
-            rule.span.start..rule.span.end,
-        )
-        .with_message(format!("wrong for {}", inst.label))])
+        .with_message(message)
+        .with_labels(labels)
         .with_notes(notes);
     files.render_raw(&d)
 }

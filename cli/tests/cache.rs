@@ -165,10 +165,10 @@ fn damaged_or_foreign_cache_files_are_ignored_and_rewritten() {
 #[test]
 fn unknowns_are_not_kept() {
     let dir = fresh("cache_unknown");
-    let hard = format!("{}/tests/data/hard.isle", env!("CARGO_MANIFEST_DIR"));
+    let hard = format!("{}/tests/data/ci/unknown.isle", env!("CARGO_MANIFEST_DIR"));
     let d = dir.to_string_lossy();
     for _ in 0..2 {
-        let o = loweq(&["verify", "--timeout", "0.01", &hard, "--cache-dir", &d]);
+        let o = loweq(&["verify", "--timeout", "0.3", &hard, "--cache-dir", &d]);
         assert_eq!(o.status.code(), Some(3));
         assert!(!String::from_utf8_lossy(&o.stderr).contains("from the cache"));
     }

@@ -150,6 +150,60 @@ fn json_has_the_documented_schema() {
 }
 
 #[test]
+fn json_lists_macro_obligations_and_names_the_macro_in_rule_counterexamples() {
+    let o = loweq(&[
+        "verify",
+        "--format",
+        "json",
+        "--arch",
+        "x64",
+        "tests/cases/wrong/extractor_macro_spec_wrong_at_i8.isle",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let macros = v["macros"].as_array().expect("macros");
+    let verdicts: Vec<(&str, &str)> = macros
+        .iter()
+        .map(|m| {
+            assert_eq!(m["macro"], "my_iadd", "{m}");
+            assert_eq!(
+                m["relied_on_by"],
+                serde_json::json!(["iadd_via_macro"]),
+                "{m}"
+            );
+            (
+                m["type"].as_str().expect("type"),
+                m["verdict"].as_str().expect("verdict"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("i8", "counterexample"),
+            ("i16", "verified"),
+            ("i32", "verified"),
+            ("i64", "verified")
+        ]
+    );
+    assert!(macros[0]["counterexample"]["failed"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty()));
+    let results = v["results"].as_array().expect("results");
+    let cex = results
+        .iter()
+        .find(|r| r["verdict"] == "counterexample")
+        .expect("a counterexample");
+    assert_eq!(cex["type"], "i8");
+    assert_eq!(cex["counterexample"]["macro"]["name"], "my_iadd");
+    assert_eq!(cex["counterexample"]["macro"]["type"], "i8");
+    assert_eq!(
+        v["summary"]["instantiations"], 4,
+        "obligations are not counted as instantiations"
+    );
+}
+
+#[test]
 fn help_explains_modes_and_exit_codes() {
     let o = loweq(&["verify", "--help"]);
     let out = stdout(&o);

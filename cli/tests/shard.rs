@@ -103,6 +103,42 @@ fn three_shards_merge_into_the_unsharded_report() {
 }
 
 #[test]
+fn shards_merge_the_macro_obligations_their_rules_relied_on() {
+    let dir = common::scratch("macro_shards");
+    let rules = format!(
+        "{}/../tests/cases/verify/extractor_macro_spec_agrees.isle",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let whole = verify(&dir, &rules, &["--format", "json"]);
+    assert_eq!(whole.status.code(), Some(0), "{}", stdout(&whole));
+    let doc: serde_json::Value = serde_json::from_slice(&whole.stdout).expect("JSON");
+    assert_eq!(doc["macros"].as_array().map(Vec::len), Some(4), "{doc}");
+    for i in 1..=2 {
+        let o = verify(
+            &dir,
+            &rules,
+            &[
+                "--shard",
+                &format!("{i}/2"),
+                "--output",
+                &format!("json=m{i}.json"),
+            ],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        // Each shard has one of the two rules, and the macro it relied on.
+        let shard: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("m{i}.json"))).expect("written"),
+        )
+        .expect("JSON");
+        let users = &shard["macros"][0]["relied_on_by"];
+        assert_eq!(users.as_array().map(Vec::len), Some(1), "{shard}");
+    }
+    let merged = loweq(&dir, &["merge", "--format", "json", "m2.json", "m1.json"]);
+    assert_eq!(merged.status.code(), Some(0), "{}", stderr(&merged));
+    assert_eq!(redact(&stdout(&merged)), redact(&stdout(&whole)));
+}
+
+#[test]
 fn a_shard_without_a_share_checks_nothing_and_passes() {
     let dir = common::scratch("empty_shard");
     let o = verify(

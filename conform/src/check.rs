@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use loweq_dsl::Program;
-use loweq_machine::{flags, Batch, Machine, MachineError, Outcomes};
+use loweq_machine::{flags, Batch, Machine, MachineError, Outcomes, MEMORY_BYTES, MEMORY_WINDOW};
 use loweq_semantics::ty::ModelType;
 use loweq_semantics::value::{BitVec, Value};
 use rayon::prelude::*;
@@ -13,8 +13,8 @@ use rayon::prelude::*;
 use crate::coverage;
 use crate::isa::Isa;
 use crate::map::Table;
-use crate::oracle::{Expected, Oracle};
-use crate::plan::{self, Job, Output, Param};
+use crate::oracle::{Access, Expected, Oracle, Seed};
+use crate::plan::{self, AccessKind, Job, Output, Param};
 use crate::report::{ArchReport, Disagreement, Input, InstResult, NotRun, Observed};
 use crate::vectors::{self, RegSpec, Rng};
 
@@ -45,17 +45,6 @@ pub enum ConformError {
     /// The mapping table does not parse.
     #[error("{0}")]
     Table(#[from] crate::map::TableError),
-    /// A mapping entry does not fit its term.
-    #[error("{0}")]
-    Plan(#[from] crate::plan::PlanError),
-    /// The table does not cover the architecture's spec terms.
-    #[error("{file}: {coverage}")]
-    Coverage {
-        /// The table.
-        file: String,
-        /// What is missing.
-        coverage: String,
-    },
     /// `--inst` named a term the table does not run.
     #[error("no instruction term `{0}` in the {1} mapping (see `loweq conform --list`)")]
     UnknownInst(String, &'static str),
@@ -145,7 +134,13 @@ struct Vector {
     regs: Vec<u64>,
     flags: u64,
     pool: usize,
+    /// The memory window before the code (empty without memory).
+    memory: Vec<u8>,
     expected: Result<Expected, String>,
+    /// The memory window after the code, as the spec says.
+    expected_memory: Vec<u8>,
+    /// Why the spec's access must fault (it runs past the window).
+    fault: Option<String>,
 }
 
 /// The machines of a run, shared by the worker threads.
@@ -183,20 +178,15 @@ pub fn run(
     let start = Instant::now();
     let table = Table::parse(file, text)?;
     let cov = coverage::check(program, &table, isa);
-    if !cov.is_complete() {
-        return Err(ConformError::Coverage {
-            file: file.to_string(),
-            coverage: cov.to_string().trim_end().to_string(),
-        });
-    }
-    let mut jobs = plan::jobs(program, &table, isa, file, text)?;
+    let (mut jobs, mut unplanned) = plan::jobs(program, &table, isa, file, text);
     for name in &options.insts {
-        if !jobs.iter().any(|j| &j.term == name) {
+        if !table.insts.iter().any(|i| i.term.get_ref() == name) {
             return Err(ConformError::UnknownInst(name.clone(), isa.name()));
         }
     }
     if !options.insts.is_empty() {
         jobs.retain(|j| options.insts.contains(&j.term));
+        unplanned.retain(|e| options.insts.contains(&e.term));
     }
     // Fail early, before any work, when the machine is missing.
     let first = make().map_err(ConformError::Unavailable)?;
@@ -206,10 +196,16 @@ pub fn run(
         make,
     };
     let used = coverage::rule_terms(program);
-    let results: Vec<InstResult> = jobs
+    let mut results: Vec<InstResult> = jobs
         .par_iter()
         .map(|job| run_job(program, &table, isa, job, options, &machines))
         .collect();
+    // Entries that do not fit their terms: listed, with why.
+    for e in unplanned {
+        let mut r = InstResult::new(&e.term, "-", Vec::new());
+        r.error = Some(e.to_string());
+        results.push(r);
+    }
     let not_run = table
         .unrunnable
         .iter()
@@ -223,6 +219,11 @@ pub fn run(
         isa,
         machine: machine_name,
         results,
+        coverage: if options.insts.is_empty() {
+            cov
+        } else {
+            coverage::Coverage::default()
+        },
         not_run,
         seconds: start.elapsed().as_secs_f64(),
     })
@@ -236,19 +237,7 @@ fn run_job(
     options: &Options,
     machines: &Machines<'_>,
 ) -> InstResult {
-    let mut result = InstResult {
-        term: job.term.clone(),
-        variant: job.label(),
-        code: job.code_text.clone(),
-        vectors: 0,
-        agreed: 0,
-        outside: 0,
-        first: None,
-        error: None,
-        slow: None,
-        spec_seconds: 0.0,
-        machine_seconds: 0.0,
-    };
+    let mut result = InstResult::new(&job.term, &job.label(), job.code_text.clone());
     let t0 = Instant::now();
     let prepared = prepare(program, table, isa, job, options);
     result.spec_seconds = t0.elapsed().as_secs_f64();
@@ -276,7 +265,11 @@ fn run_job(
         return result;
     }
     // The batch: one group per immediate, in pool order.
-    let mut batch = Batch::new(job.regs.clone());
+    let mut batch = if job.effects.is_empty() {
+        Batch::new(job.regs.clone())
+    } else {
+        Batch::with_memory(job.regs.clone())
+    };
     let mut order = Vec::new();
     let mut codes = Vec::new();
     for (p, imms) in pool.iter().enumerate() {
@@ -298,7 +291,8 @@ fn run_job(
         }
         batch.group(code);
         for &i in &members {
-            batch.push(&vectors[i].regs, vectors[i].flags);
+            let v = &vectors[i];
+            batch.push_with_memory(&v.regs, v.flags, &v.memory);
             order.push(i);
         }
     }
@@ -328,6 +322,76 @@ fn run_job(
     result
 }
 
+/// The bytes `after` changed from `before` (the window at
+/// [`MEMORY_WINDOW`]), as runs: `[0x…fc4] = cd ab`.
+fn writes(before: &[u8], after: &[u8]) -> String {
+    let mut runs: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < after.len() {
+        if before.get(i) == Some(&after[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < after.len() && before.get(i) != Some(&after[i]) {
+            i += 1;
+        }
+        let bytes: Vec<String> = after[start..i].iter().map(|b| format!("{b:02x}")).collect();
+        runs.push(format!(
+            "[{}] = {}",
+            BitVec::from_u128(64, u128::from(MEMORY_WINDOW + start as u64)).hex_grouped(),
+            bytes.join(" ")
+        ));
+    }
+    if runs.is_empty() {
+        "nothing written".into()
+    } else {
+        runs.join(", ")
+    }
+}
+
+/// The memory window's bytes, in groups of eight.
+fn window_text(bytes: &[u8]) -> String {
+    bytes
+        .chunks(8)
+        .map(|c| c.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What the spec says for a vector, as the report shows it.
+fn spec_observed(job: &Job, v: &Vector) -> Option<Observed> {
+    let memory = !job.effects.is_empty();
+    Some(match (&v.expected, &job.result) {
+        (Ok(Expected::Outside), _) => return None,
+        (Ok(Expected::Trap), _) => Observed::Trap("trap".into()),
+        (Err(e), _) => Observed::Error(e.clone()),
+        (Ok(_), _) if v.fault.is_some() => Observed::Trap(v.fault.clone().unwrap_or_default()),
+        (Ok(Expected::Value(Value::Bv(b))), Output::Reg(_)) if b.width() == 64 => {
+            let value = b.to_u128().unwrap_or(0) as u64;
+            if memory {
+                Observed::Memory {
+                    value: Some(value),
+                    writes: writes(&v.memory, &v.expected_memory),
+                }
+            } else {
+                Observed::Value(value)
+            }
+        }
+        (Ok(Expected::Value(Value::Unit)), Output::Nothing) => Observed::Memory {
+            value: None,
+            writes: writes(&v.memory, &v.expected_memory),
+        },
+        (Ok(Expected::Value(f)), Output::Flags(bits)) if flags_word(bits, f).is_some() => {
+            Observed::Flags(flags_text(bits, flags_word(bits, f).unwrap_or(0)))
+        }
+        (Ok(Expected::Value(other)), _) => Observed::Error(format!(
+            "the result is {}, not what the mapping reads",
+            hex(other)
+        )),
+    })
+}
+
 /// Compares the machine's outcomes with the spec's verdicts.
 #[allow(clippy::too_many_arguments)]
 fn compare(
@@ -341,38 +405,38 @@ fn compare(
     result: &mut InstResult,
 ) {
     result.vectors = order.len();
+    let memory = !job.effects.is_empty();
     for (k, &i) in order.iter().enumerate() {
         let v = &vectors[i];
         let out = outcomes.get(k);
+        let value = match &job.result {
+            Output::Reg(r) => Some(out.regs[*r]),
+            _ => None,
+        };
         let observed = match (out.fault, &job.result) {
             (Some(f), _) => Observed::Trap(f.to_string()),
+            (None, _) if memory => Observed::Memory {
+                value,
+                writes: writes(&v.memory, &out.memory_bytes()),
+            },
             (None, Output::Reg(r)) => Observed::Value(out.regs[*r]),
             (None, Output::Flags(bits)) => Observed::Flags(flags_text(bits, out.flags)),
+            (None, Output::Nothing) => Observed::Error("nothing to compare".into()),
         };
-        let spec = match (&v.expected, &job.result) {
-            (Ok(Expected::Trap), _) => Observed::Trap("trap".into()),
-            (Ok(Expected::Value(Value::Bv(b))), Output::Reg(_)) if b.width() == 64 => {
-                Observed::Value(b.to_u128().unwrap_or(0) as u64)
-            }
-            (Ok(Expected::Value(f)), Output::Flags(bits)) if flags_word(bits, f).is_some() => {
-                Observed::Flags(flags_text(bits, flags_word(bits, f).unwrap_or(0)))
-            }
-            (Ok(Expected::Value(other)), _) => Observed::Error(format!(
-                "the result is {}, not what the mapping reads",
-                hex(other)
-            )),
-            (Ok(Expected::Outside), _) => continue,
-            (Err(e), _) => Observed::Error(e.clone()),
+        let Some(spec) = spec_observed(job, v) else {
+            continue;
         };
         let agree = match (&spec, &observed) {
             (Observed::Trap(_), Observed::Trap(_)) => true,
-            (Observed::Value(a), Observed::Value(b)) => a == b,
-            (Observed::Flags(a), Observed::Flags(b)) => a == b,
-            _ => false,
+            (Observed::Error(_), _) => false,
+            (a, b) => a == b,
         };
         if agree {
             result.agreed += 1;
         } else if result.first.is_none() {
+            let note = memory
+                .then(|| access_note(job, v, &spec, &observed))
+                .flatten();
             let code = &codes[v.pool];
             result.first = Some(Disagreement {
                 listing: machine
@@ -382,12 +446,45 @@ fn compare(
                 result_reg: match &job.result {
                     Output::Reg(r) => job.regs[*r].clone(),
                     Output::Flags(_) => "flags".into(),
+                    Output::Nothing => "memory".into(),
                 },
                 spec,
                 machine: observed,
+                note,
             });
         }
     }
+}
+
+/// What a disagreement of an instruction that accesses memory means, when
+/// one side faulted.
+fn access_note(job: &Job, v: &Vector, spec: &Observed, machine: &Observed) -> Option<String> {
+    let base = job
+        .address
+        .map(|r| format!("`{}` ({})", address_path(job), job.regs[r]))
+        .unwrap_or_default();
+    match (spec, machine) {
+        (Observed::Memory { .. }, Observed::Trap(_)) => Some(format!(
+            "the machine faulted: its access left the vector's memory. The harness chose \
+             {base} so that the spec's access lands in it, so the machine accesses \
+             another address than the spec says, or more bytes"
+        )),
+        (Observed::Trap(_), Observed::Memory { .. }) if v.fault.is_some() => Some(
+            "the spec's access runs past the vector's memory, the machine's does not: \
+             the machine accesses fewer bytes than the spec says, or elsewhere"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+/// The path of the address register operand (`a.base`).
+fn address_path(job: &Job) -> String {
+    job.leaves()
+        .into_iter()
+        .find(|(_, p)| matches!(p, Param::Reg { reg, .. } if Some(*reg) == job.address))
+        .map(|(path, _)| path)
+        .unwrap_or_default()
 }
 
 type Prepared = (Vec<Vec<Value>>, Vec<Vector>, Option<String>);
@@ -401,41 +498,50 @@ fn prepare(
     options: &Options,
 ) -> Result<Prepared, String> {
     let fixed = job.fixed();
-    let mut oracle = Oracle::new(program, &job.term, fixed, table.trap.as_deref())?;
+    let mut oracle = Oracle::new(
+        program,
+        &job.term,
+        fixed,
+        table.trap.as_deref(),
+        &job.effects,
+    )?;
     let mut rng = Rng::new(options.seed, &format!("{} {}", job.term, job.label()));
     let pool = pool(job, &mut oracle, &mut rng)?;
     // Register operands (and the fresh destination), in `job.regs` order.
     let mut specs = vec![RegSpec { width: 64 }; job.regs.len()];
-    for p in &job.params {
+    let leaves = job.leaves();
+    for (_, p) in &leaves {
         if let Param::Reg { reg, width } = p {
             specs[*reg].width = (*width).min(64);
         }
     }
     let regs = vectors::registers(&specs, options.vectors, &mut rng);
+    let placeholders = oracle.placeholder_states();
     let mut out = Vec::with_capacity(regs.len());
-    let mut args = Vec::new();
-    for (i, r) in regs.into_iter().enumerate() {
+    for (i, mut r) in regs.into_iter().enumerate() {
         let p = i % pool.len();
         let flags = machine_flags(isa, vectors::flag_bits(i), rng.bits());
-        args.clear();
-        let mut imm = pool[p].iter();
-        for param in &job.params {
-            match param {
-                Param::Fixed(_) => {}
-                Param::Reg { reg, .. } => {
-                    args.push(Value::Bv(BitVec::from_u128(64, u128::from(r[*reg]))))
-                }
-                Param::Imm { .. } => args.push(imm.next().expect("one per immediate").clone()),
-                Param::Flags(bits) => args.push(flags_value(bits, flags)),
-            }
-        }
-        let expected = oracle.eval(&args);
-        out.push(Vector {
+        let mut v = Vector {
+            regs: Vec::new(),
             flags,
-            regs: r,
             pool: p,
-            expected,
-        });
+            memory: Vec::new(),
+            expected: Ok(Expected::Outside),
+            expected_memory: Vec::new(),
+            fault: None,
+        };
+        let args = |r: &[u64]| job.args(&leaf_values(&leaves, r, &pool[p], flags));
+        if oracle.has_effects() && !job.emitted {
+            // Only whether the require admits it matters.
+            v.expected = oracle.eval(&args(&r), &placeholders);
+        } else if oracle.has_effects() {
+            v.memory = vectors::memory(i, &mut rng);
+            v.expected = memory_vector(job, &mut oracle, &mut r, &args, &mut v, i, &mut rng);
+        } else {
+            v.expected = oracle.eval(&args(&r), &[]);
+        }
+        v.regs = r;
+        out.push(v);
     }
     let slow = if oracle.compiled() {
         None
@@ -450,6 +556,140 @@ fn prepare(
     Ok((pool, out, slow))
 }
 
+/// A value per leaf of the job: registers from `regs`, immediates from
+/// the pool entry, flags from the flags word.
+fn leaf_values(
+    leaves: &[(String, &Param)],
+    regs: &[u64],
+    imms: &[Value],
+    flags: u64,
+) -> Vec<Value> {
+    let mut imm = imms.iter();
+    leaves
+        .iter()
+        .map(|(_, p)| match p {
+            Param::Reg { reg, .. } => Value::Bv(BitVec::from_u128(64, u128::from(regs[*reg]))),
+            Param::Imm { .. } => imm.next().cloned().unwrap_or(Value::Unit),
+            Param::Flags(bits) => flags_value(bits, flags),
+            Param::Fixed(_) | Param::Variant { .. } => Value::Unit,
+        })
+        .collect()
+}
+
+/// The bytes an access of `bits` bits takes, if it is whole bytes and at
+/// most 64 bits.
+fn access_bytes(a: &Access, term: &str) -> Result<usize, String> {
+    if a.bits == 0 || a.bits > 64 || !a.bits.is_multiple_of(8) {
+        return Err(format!(
+            "the spec of `{term}` accesses {} bits of memory: not 1 to 8 whole bytes",
+            a.bits
+        ));
+    }
+    Ok(a.bits as usize / 8)
+}
+
+/// A vector of an instruction that accesses memory: points the address
+/// register into the memory window (where the spec's own address, with
+/// that register zero, says to), reads the spec's accesses, seeds a load
+/// with the window's bytes at its address (and junk above its bits),
+/// applies a store to the expected window, and evaluates the spec.
+#[allow(clippy::too_many_arguments)]
+fn memory_vector(
+    job: &Job,
+    oracle: &mut Oracle<'_>,
+    r: &mut [u64],
+    args: &dyn Fn(&[u64]) -> Vec<Value>,
+    v: &mut Vector,
+    i: usize,
+    rng: &mut Rng,
+) -> Result<Expected, String> {
+    let term = &job.term;
+    v.expected_memory = v.memory.clone();
+    let window_end = MEMORY_WINDOW + MEMORY_BYTES as u64;
+    // Placement: the address with the register zero, then the register
+    // set to land the access at the chosen offset.
+    let mut target = None;
+    if let Some(reg) = job.address {
+        r[reg] = 0;
+        let probe = oracle.accesses(&args(r))?;
+        if let Some(a) = probe.iter().find(|a| a.active) {
+            let bytes = access_bytes(a, term)?;
+            let at = MEMORY_WINDOW + vectors::placement(i, bytes, rng) as u64;
+            r[reg] = at.wrapping_sub(a.addr);
+            target = Some(at);
+        }
+    }
+    let args = args(r);
+    let accesses = oracle.accesses(&args)?;
+    let mut states = Vec::new();
+    for (k, a) in accesses.iter().enumerate() {
+        if !a.active {
+            states.push(Seed::of(a, 0));
+            continue;
+        }
+        let bytes = access_bytes(a, term)?;
+        let verb = match a.kind {
+            AccessKind::Load => "loads",
+            AccessKind::Store => "stores",
+        };
+        let start = a.addr.wrapping_sub(MEMORY_WINDOW) as usize;
+        if a.addr < MEMORY_WINDOW || a.addr >= window_end {
+            let hex = |x: u64| BitVec::from_u128(64, u128::from(x)).hex_grouped();
+            return Err(format!(
+                "the spec {verb} {bytes} bytes at {} ({}), outside the vector's memory \
+                 ({} to {}){}",
+                hex(a.addr),
+                oracle.state_name(k),
+                hex(MEMORY_WINDOW),
+                hex(window_end - 1),
+                target
+                    .map(|t| format!(
+                        "; its address with the base zero put the access at {}",
+                        hex(t)
+                    ))
+                    .unwrap_or_default()
+            ));
+        }
+        let end = (start + bytes).min(MEMORY_BYTES);
+        if start + bytes > MEMORY_BYTES && v.fault.is_none() {
+            v.fault = Some(format!(
+                "fault: the spec {verb} {bytes} bytes at {}, {} past the vector's memory,                  in the unmapped page",
+                BitVec::from_u128(64, u128::from(a.addr)).hex_grouped(),
+                start + bytes - MEMORY_BYTES
+            ));
+        }
+        let value = match a.kind {
+            AccessKind::Load => {
+                let mut le = [0u8; 8];
+                le[..end - start].copy_from_slice(&v.memory[start..end]);
+                let held = u64::from_le_bytes(le);
+                // Junk above the bits loaded: a spec that reads it is wrong.
+                let junk = if bytes == 8 {
+                    0
+                } else {
+                    rng.bits() << (8 * bytes)
+                };
+                held | junk
+            }
+            AccessKind::Store => {
+                let w = a.value.unwrap_or(0);
+                if bytes < 8 && w >> (8 * bytes) != 0 {
+                    return Err(format!(
+                        "the spec of `{term}` stores {}, which has bits set above its {}                          bits (a store's `value` is zero-extended: docs/memory.md)",
+                        BitVec::from_u128(64, u128::from(w)).hex_grouped(),
+                        a.bits
+                    ));
+                }
+                let le = w.to_le_bytes();
+                v.expected_memory[start..end].copy_from_slice(&le[..end - start]);
+                w
+            }
+        };
+        states.push(Seed::of(a, value));
+    }
+    oracle.eval(&args, &states)
+}
+
 /// Up to [`POOL`] tuples of immediates that the spec's `require` accepts
 /// (with every register zero); one empty tuple without immediates.
 fn pool(job: &Job, oracle: &mut Oracle<'_>, rng: &mut Rng) -> Result<Vec<Vec<Value>>, String> {
@@ -457,9 +697,11 @@ fn pool(job: &Job, oracle: &mut Oracle<'_>, rng: &mut Rng) -> Result<Vec<Vec<Val
     if imms.is_empty() {
         return Ok(vec![Vec::new()]);
     }
+    let leaves = job.leaves();
+    let placeholders = oracle.placeholder_states();
     let mut cands = Vec::new();
     for &i in &imms {
-        let Param::Imm { ty, values } = &job.params[i] else {
+        let (path, Param::Imm { ty, values }) = &leaves[i] else {
             unreachable!("an immediate")
         };
         let c = match values {
@@ -467,50 +709,55 @@ fn pool(job: &Job, oracle: &mut Oracle<'_>, rng: &mut Rng) -> Result<Vec<Vec<Val
                 .iter()
                 .map(|&v| imm_value(ty, v))
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| {
-                    format!("`values` for `{}` need a bitvector or Bool", job.names[i])
-                })?,
+                .ok_or_else(|| format!("`values` for `{path}` need a bitvector or Bool"))?,
             None => vectors::immediate_candidates(ty, POOL, rng)
-                .ok_or_else(|| format!("`{}` is not an immediate type", job.names[i]))?,
+                .ok_or_else(|| format!("`{path}` is not an immediate type"))?,
         };
         cands.push(c);
     }
     let total: usize = cands.iter().map(Vec::len).product();
     let tries = total.min(POOL * 64);
     let mut out: Vec<Vec<Value>> = Vec::new();
-    let mut args = Vec::new();
     for t in 0..tries {
         if out.len() >= POOL {
             break;
         }
         // Interleave like the register edges: every value of every
-        // immediate early.
-        let mut rest = t;
-        let mut sum = 0;
-        let tuple: Vec<Value> = cands
-            .iter()
-            .map(|c| {
-                sum += rest % c.len();
-                rest /= c.len();
-                c[sum % c.len()].clone()
-            })
-            .collect();
+        // immediate early; then, with several immediates, random
+        // combinations, so that a `require` that admits few values of one
+        // (a scale of 0 to 3) does not pair them with few of the others.
+        let interleave = cands.len() == 1 || (t < tries / 2 && out.len() < POOL / 2);
+        let tuple: Vec<Value> = if interleave {
+            let mut rest = t;
+            let mut sum = 0;
+            cands
+                .iter()
+                .map(|c| {
+                    sum += rest % c.len();
+                    rest /= c.len();
+                    c[sum % c.len()].clone()
+                })
+                .collect()
+        } else {
+            cands
+                .iter()
+                .map(|c| c[rng.below(c.len())].clone())
+                .collect()
+        };
         if out.contains(&tuple) {
             continue;
         }
-        args.clear();
-        let mut it = tuple.iter();
-        for p in &job.params {
-            match p {
-                Param::Fixed(_) => {}
-                Param::Reg { .. } => args.push(Value::Bv(BitVec::zero(64))),
-                Param::Imm { .. } => args.push(it.next().expect("one per immediate").clone()),
-                Param::Flags(bits) => args.push(flags_value(bits, 0)),
-            }
-        }
-        if !matches!(oracle.eval(&args), Ok(Expected::Outside)) {
+        let zeros = vec![0; job.regs.len()];
+        let args = job.args(&leaf_values(&leaves, &zeros, &tuple, 0));
+        if !matches!(oracle.eval(&args, &placeholders), Ok(Expected::Outside)) {
             out.push(tuple);
         }
+    }
+    if out.is_empty() && !job.emitted {
+        // A variant without code: the require should exclude everything,
+        // which the vectors then show with any immediates.
+        let first: Vec<Value> = cands.iter().map(|c| c[0].clone()).collect();
+        return Ok(vec![first]);
     }
     if out.is_empty() {
         return Err(
@@ -526,24 +773,24 @@ fn pool(job: &Job, oracle: &mut Oracle<'_>, rng: &mut Rng) -> Result<Vec<Vec<Val
 fn inputs(job: &Job, v: &Vector, imms: &[Value]) -> Vec<Input> {
     let mut out = Vec::new();
     let mut imm = imms.iter();
-    for (i, p) in job.params.iter().enumerate() {
+    for (path, p) in job.leaves() {
         match p {
-            Param::Fixed(_) => {}
             Param::Reg { reg, .. } => out.push(Input {
-                name: job.names[i].clone(),
+                name: path,
                 place: Some(job.regs[*reg].clone()),
                 value: BitVec::from_u128(64, u128::from(v.regs[*reg])).hex_grouped(),
             }),
             Param::Imm { .. } => out.push(Input {
-                name: job.names[i].clone(),
+                name: path,
                 place: Some("immediate".into()),
                 value: imm.next().map(hex).unwrap_or_default(),
             }),
             Param::Flags(bits) => out.push(Input {
-                name: job.names[i].clone(),
+                name: path,
                 place: Some("flags".into()),
                 value: flags_text(bits, v.flags),
             }),
+            Param::Fixed(_) | Param::Variant { .. } => {}
         }
     }
     if let (true, Output::Reg(r)) = (job.fresh_result, &job.result) {
@@ -551,6 +798,13 @@ fn inputs(job: &Job, v: &Vector, imms: &[Value]) -> Vec<Input> {
             name: "old value".into(),
             place: Some(job.regs[*r].clone()),
             value: BitVec::from_u128(64, u128::from(v.regs[*r])).hex_grouped(),
+        });
+    }
+    if !v.memory.is_empty() {
+        out.push(Input {
+            name: "memory".into(),
+            place: Some(BitVec::from_u128(64, u128::from(MEMORY_WINDOW)).hex_grouped()),
+            value: window_text(&v.memory),
         });
     }
     out.push(Input {

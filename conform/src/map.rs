@@ -40,6 +40,9 @@ pub struct Table {
     /// variants where an `OperandSize` parameter is `Size32`.
     #[serde(default)]
     pub enums: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
+    /// The states that record memory accesses (docs/memory.md): structs
+    /// with fields `active`, `addr`, `bits` and `value`.
+    pub memory: Option<MemoryStates>,
     /// The machine's condition flags: a field of the spec's flags struct
     /// to its bit in the machine's flags word (x86-64 RFLAGS; AArch64 NZCV
     /// as `mrs x, nzcv` reads it, N at bit 31).
@@ -53,22 +56,40 @@ pub struct Table {
     pub unrunnable: Vec<Unrunnable>,
 }
 
+/// The states that record the loads and stores an instruction makes.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryStates {
+    /// The state of a load (`isa_load`): the spec says where and how many
+    /// bits; its `value` is seeded with what the vector's memory holds.
+    pub load: Option<String>,
+    /// The state of a store (`isa_store`): the spec says where, how many
+    /// bits and what; the machine's memory must change exactly so.
+    pub store: Option<String>,
+}
+
 /// How one instruction term runs.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Inst {
     /// The term.
     pub term: toml::Spanned<String>,
-    /// Register operands: parameter name to the (64-bit name of the)
+    /// Register operands: parameter name (or `param.field` for a field of
+    /// an enum parameter's variant, `a.base`) to the (64-bit name of the)
     /// register that holds it. Parameters that are neither registers nor
     /// enums are immediates, written into the code.
     #[serde(default)]
     pub regs: BTreeMap<String, String>,
     /// The register the result is read from (its whole 64 bits), or
-    /// `flags` for a result that is the machine's flags. When the register
-    /// holds no operand, it is loaded with junk first (the destination's
-    /// old value).
-    pub result: String,
+    /// `flags` for a result that is the machine's flags; absent for an
+    /// instruction whose only outcome is its effect on memory (a store).
+    /// When the register holds no operand, it is loaded with junk first
+    /// (the destination's old value).
+    pub result: Option<String>,
+    /// For an instruction that accesses memory: the register operand that
+    /// the harness sets, per vector, so that the access lands in the
+    /// vector's memory (the base of the address, `a.base`).
+    pub address: Option<String>,
     /// The parameter the machine's flags hold before the code runs (a
     /// flags struct; its fields are the table's `flags`).
     pub flags: Option<String>,
@@ -95,8 +116,9 @@ pub enum Asm {
     Line(String),
     /// Several lines.
     Lines(Vec<String>),
-    /// Per variant (all its names joined by spaces, or one name);
-    /// `default` for the rest.
+    /// Per variant: a key is one or more variant names joined by spaces,
+    /// and applies to the variants that have all of them in that order
+    /// (parameter order); `default` for the rest.
     ByVariant(BTreeMap<String, Code>),
 }
 
@@ -123,16 +145,39 @@ impl Code {
 impl Asm {
     /// The template lines for a variant named by `names` (the variant
     /// names of its enum parameters), if the table has any for it: the
-    /// entry for all the names, else for one of them, else `default`.
-    pub fn lines(&self, names: &[String]) -> Option<Vec<String>> {
+    /// entry with the most names that the variant all has, in order, else
+    /// `default`. Two such entries with as many names are ambiguous (an
+    /// error naming them).
+    pub fn lines(&self, names: &[String]) -> Result<Option<Vec<String>>, String> {
         match self {
-            Asm::Line(l) => Some(vec![l.clone()]),
-            Asm::Lines(ls) => Some(ls.clone()),
-            Asm::ByVariant(m) => m
-                .get(&names.join(" "))
-                .or_else(|| names.iter().find_map(|n| m.get(n)))
-                .or_else(|| m.get("default"))
-                .map(Code::lines),
+            Asm::Line(l) => Ok(Some(vec![l.clone()])),
+            Asm::Lines(ls) => Ok(Some(ls.clone())),
+            Asm::ByVariant(m) => {
+                // The key's names, in order, among the variant's.
+                let fits = |key: &str| {
+                    let mut rest = names.iter();
+                    key.split_whitespace().all(|k| rest.any(|n| n == k))
+                };
+                let mut best: Vec<(usize, &String)> = m
+                    .keys()
+                    .filter(|k| *k != "default" && fits(k))
+                    .map(|k| (k.split_whitespace().count(), k))
+                    .collect();
+                best.sort_by_key(|b| std::cmp::Reverse(b.0));
+                if let [(n, a), (m2, b), ..] = best.as_slice() {
+                    if n == m2 {
+                        return Err(format!(
+                            "`asm` entries `{a}` and `{b}` both fit variant `{}`",
+                            names.join(" ")
+                        ));
+                    }
+                }
+                Ok(best
+                    .first()
+                    .map(|(_, k)| &m[*k])
+                    .or_else(|| m.get("default"))
+                    .map(Code::lines))
+            }
         }
     }
 }
@@ -195,11 +240,38 @@ mod tests {
         )
         .unwrap();
         let asm = &t.insts[0].asm;
-        assert_eq!(asm.lines(&["Size64".into()]), Some(vec!["A".into()]));
+        assert_eq!(asm.lines(&["Size64".into()]), Ok(Some(vec!["A".into()])));
         assert_eq!(
             asm.lines(&["Size8".into()]),
-            Some(vec!["B".into(), "C".into()])
+            Ok(Some(vec!["B".into(), "C".into()]))
         );
+    }
+
+    #[test]
+    fn the_most_specific_variant_code_applies() {
+        let t = Table::parse(
+            "t.toml",
+            "arch = \"x64\"\n[[inst]]\nterm = \"f\"\nresult = \"rax\"\n\
+             asm = { \"Size8 Size32\" = \"A\", Size8 = \"B\", Reg = \"C\" }\n",
+        )
+        .unwrap();
+        let asm = &t.insts[0].asm;
+        let names = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            asm.lines(&names("Size8 Size32 Imm")),
+            Ok(Some(vec!["A".into()]))
+        );
+        assert_eq!(
+            asm.lines(&names("Size8 Size64 Imm")),
+            Ok(Some(vec!["B".into()]))
+        );
+        assert_eq!(asm.lines(&names("Size16 Size64 Imm")), Ok(None));
+        assert_eq!(
+            asm.lines(&names("Size32 Size8 Imm")),
+            Ok(Some(vec!["B".into()]))
+        );
+        assert_eq!(asm.lines(&names("Size32 Size16 Imm")), Ok(None));
+        assert!(asm.lines(&names("Size8 Size64 Reg")).is_err());
     }
 
     #[test]

@@ -1,21 +1,24 @@
 //! Jobs: the mapping table checked against the program and expanded into
 //! one job per (instruction term, variant), a variant being a choice of
-//! every enum parameter (`x64_add` at `Size8`, ..., `Size64`).
+//! every enum parameter (`x64_add` at `Size8`, ..., `Size64`; a load at
+//! each operand size and each addressing mode).
 
 use std::collections::BTreeMap;
 
 use loweq_dsl::Program;
-use loweq_semantics::ty::ModelType;
+use loweq_semantics::ty::{EnumId, ModelType};
 use loweq_semantics::value::{BitVec, Value};
 
 use crate::isa::Isa;
 use crate::map::{Inst, Table};
 use crate::template::{Operand, Template};
 
-/// How one parameter of the term is given to the machine.
+/// How one parameter of the term (or one field of an enum parameter's
+/// variant) is given to the machine.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Param {
-    /// An enum parameter, fixed by the variant.
+    /// An enum parameter whose variants have no fields, fixed by the
+    /// variant.
     Fixed(Value),
     /// A register operand: the index of its register in [`Job::regs`] and
     /// the width the code reads of it (the rest of the register is junk).
@@ -35,6 +38,17 @@ pub enum Param {
         /// The values to draw from, if the table limits them.
         values: Option<Vec<i64>>,
     },
+    /// An enum parameter whose variants have fields (an addressing mode),
+    /// at the variant of the job: each field is a register or an
+    /// immediate, named `param.field` ([`Job::leaves`]).
+    Variant {
+        /// The enum.
+        enum_id: EnumId,
+        /// The variant's index.
+        variant: usize,
+        /// Its fields, by name, in order.
+        fields: Vec<(String, Param)>,
+    },
 }
 
 /// Where an instruction's result is.
@@ -44,6 +58,26 @@ pub enum Output {
     Reg(usize),
     /// The machine's flags: the spec's flags struct fields and their bits.
     Flags(Vec<(String, u32)>),
+    /// Nothing: the instruction's outcome is its effect on memory.
+    Nothing,
+}
+
+/// Which kind of memory access a state records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessKind {
+    /// A load: the spec's `value` is what memory holds.
+    Load,
+    /// A store: the spec's `value` is what is written.
+    Store,
+}
+
+/// A memory state the term modifies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Effect {
+    /// The state (`isa_load`).
+    pub state: String,
+    /// Load or store.
+    pub kind: AccessKind,
 }
 
 /// One instruction term at one variant.
@@ -64,14 +98,58 @@ pub struct Job {
     pub code: Vec<Template>,
     /// The template texts, for reports.
     pub code_text: Vec<String>,
-    /// The variant's substitutions.
+    /// The variant's substitutions (of its enum parameters without fields).
     pub subst: BTreeMap<String, String>,
+    /// The substitutions of each enum parameter with fields, by parameter:
+    /// templates over the variant's fields (`mem`).
+    pub variant_subst: BTreeMap<String, BTreeMap<String, String>>,
     /// The registers each vector loads and stores (64-bit names).
     pub regs: Vec<String>,
     /// Where the result is read from.
     pub result: Output,
     /// Whether the result register holds no operand (its old value is junk).
     pub fresh_result: bool,
+    /// The memory states the term modifies (empty for an instruction that
+    /// does not access memory).
+    pub effects: Vec<Effect>,
+    /// For an instruction that accesses memory, the register (an index
+    /// into [`Job::regs`]) the harness sets so that the access lands in
+    /// the vector's memory.
+    pub address: Option<usize>,
+}
+
+impl Param {
+    fn leaves<'a>(&'a self, path: String, out: &mut Vec<(String, &'a Param)>) {
+        match self {
+            Param::Fixed(_) => {}
+            Param::Variant { fields, .. } => {
+                for (f, p) in fields {
+                    p.leaves(format!("{path}.{f}"), out);
+                }
+            }
+            _ => out.push((path, self)),
+        }
+    }
+
+    /// The value of this parameter from the leaf values, consuming them.
+    fn build(&self, leaf: &mut std::slice::Iter<'_, Value>) -> Option<Value> {
+        match self {
+            Param::Fixed(_) => None,
+            Param::Variant {
+                enum_id,
+                variant,
+                fields,
+            } => Some(Value::Enum {
+                enum_id: *enum_id,
+                variant: *variant,
+                fields: fields
+                    .iter()
+                    .map(|(_, p)| p.build(leaf).unwrap_or(Value::Unit))
+                    .collect(),
+            }),
+            _ => Some(leaf.next().cloned().unwrap_or(Value::Unit)),
+        }
+    }
 }
 
 impl Job {
@@ -95,17 +173,42 @@ impl Job {
             .collect()
     }
 
-    /// The indices of the immediate parameters.
+    /// What each vector gives a value: the registers, flags and
+    /// immediates, with their paths (`k`, `a.base`), depth first in
+    /// parameter order.
+    pub fn leaves(&self) -> Vec<(String, &Param)> {
+        let mut out = Vec::new();
+        for (p, n) in self.params.iter().zip(&self.names) {
+            p.leaves(n.clone(), &mut out);
+        }
+        out
+    }
+
+    /// The indices (into [`Job::leaves`]) of the immediates.
     pub fn imms(&self) -> Vec<usize> {
-        (0..self.params.len())
-            .filter(|&i| matches!(self.params[i], Param::Imm { .. }))
+        self.leaves()
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, p))| matches!(p, Param::Imm { .. }))
+            .map(|(i, _)| i)
             .collect()
     }
 
-    /// The code for these immediates (one value per immediate parameter,
-    /// in order).
+    /// The values of the parameters the variant does not fix, in order,
+    /// from a value per leaf ([`Job::leaves`]).
+    pub fn args(&self, leaves: &[Value]) -> Vec<Value> {
+        let mut it = leaves.iter();
+        self.params
+            .iter()
+            .filter_map(|p| p.build(&mut it))
+            .collect()
+    }
+
+    /// The code for these immediates (one value per immediate leaf, in
+    /// order).
     pub fn render(&self, isa: Isa, imms: &[Value]) -> Result<Vec<String>, String> {
-        let operand = |name: &str| self.operand(name, imms);
+        let leaves = self.leaves();
+        let operand = |name: &str| self.operand(&leaves, name, imms);
         self.code
             .iter()
             .map(|t| t.render(isa, &self.subst, &operand))
@@ -113,22 +216,46 @@ impl Job {
     }
 
     /// What a template hole names, given the immediates.
-    fn operand<'a>(&'a self, name: &str, imms: &'a [Value]) -> Option<Operand<'a>> {
+    fn operand<'a>(
+        &'a self,
+        leaves: &[(String, &'a Param)],
+        name: &str,
+        imms: &'a [Value],
+    ) -> Option<Operand<'a>> {
         if name == "result" && !self.names.iter().any(|n| n == "result") {
             return match self.result {
                 Output::Reg(r) => Some(Operand::Reg(&self.regs[r])),
-                Output::Flags(_) => None,
+                Output::Flags(_) | Output::Nothing => None,
             };
         }
-        let i = self.names.iter().position(|n| n == name)?;
-        match &self.params[i] {
-            Param::Reg { reg, .. } => Some(Operand::Reg(&self.regs[*reg])),
-            Param::Imm { .. } => {
-                let k = self.imms().iter().position(|&j| j == i)?;
-                imms.get(k).map(Operand::Imm)
-            }
-            Param::Fixed(_) | Param::Flags(_) => None,
+        if let Some(texts) = self.variant_subst.get(name) {
+            return Some(Operand::Variant(texts));
         }
+        let mut k = 0;
+        for (path, p) in leaves {
+            let here = path == name;
+            match p {
+                Param::Reg { reg, .. } if here => return Some(Operand::Reg(&self.regs[*reg])),
+                Param::Imm { .. } if here => return imms.get(k).map(Operand::Imm),
+                Param::Imm { .. } => k += 1,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The width at which the code names each register operand (the
+    /// widest, 64 when it is not named).
+    fn register_width(&self, path: &str) -> u32 {
+        let leaves = self.leaves();
+        let operand = |name: &str| self.operand(&leaves, name, &[]);
+        self.code
+            .iter()
+            .flat_map(|t| t.register_widths(&self.subst, &operand))
+            .filter(|(n, _)| n == path)
+            .map(|(_, w)| w)
+            .max()
+            .unwrap_or(64)
     }
 }
 
@@ -163,6 +290,92 @@ pub fn zero(ty: &ModelType) -> Option<Value> {
     })
 }
 
+/// The fields a memory state must have (docs/memory.md).
+const EFFECT_FIELDS: [&str; 4] = ["active", "addr", "bits", "value"];
+
+/// Whether `model` has the shape of a memory state.
+fn effect_shaped(model: &ModelType) -> bool {
+    let ModelType::Struct(fields) = model else {
+        return false;
+    };
+    let mut names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    names == EFFECT_FIELDS
+        && fields.iter().all(|(n, t)| match n.as_str() {
+            "active" => *t == ModelType::Bool,
+            "bits" => matches!(t, ModelType::BitVec(Some(w)) if *w >= 7),
+            _ => *t == ModelType::BitVec(Some(64)),
+        })
+}
+
+/// The fields of a flags struct, each with its machine bit.
+fn flag_bits(
+    table: &Table,
+    model: &ModelType,
+    what: &str,
+    err: &dyn Fn(String) -> PlanError,
+) -> Result<Vec<(String, u32)>, PlanError> {
+    let ModelType::Struct(fields) = model else {
+        return Err(err(format!("{what} is not a flags struct")));
+    };
+    let mut out = Vec::new();
+    for (f, t) in fields {
+        let bit = table
+            .flags
+            .get(f)
+            .copied()
+            .filter(|_| *t == ModelType::Bool);
+        let bit = bit.ok_or_else(|| {
+            err(format!(
+                "{what}: field `{f}` is not a Bool that the table's `flags` place"
+            ))
+        })?;
+        out.push((f.clone(), bit));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// One choice for an enum parameter: the variant's name and how the
+/// parameter is given at it.
+type Choice = (String, Param, Option<BTreeMap<String, String>>);
+
+/// How a register or immediate operand at `path` of model `model` is
+/// given: a register if the table names it in `regs` (the width is
+/// settled once the code is known), else an immediate.
+fn operand(
+    inst: &Inst,
+    regs: &[String],
+    path: &str,
+    model: &ModelType,
+    program: &Program,
+    err: &dyn Fn(String) -> PlanError,
+) -> Result<Param, PlanError> {
+    if let Some(r) = inst.regs.get(path) {
+        if *model != ModelType::BitVec(Some(64)) {
+            return Err(err(format!(
+                "register operand `{path}` is {}, not (bv 64)",
+                model.display(&program.enums)
+            )));
+        }
+        return Ok(Param::Reg {
+            reg: regs.iter().position(|x| x == r).expect("added before"),
+            width: 64,
+        });
+    }
+    if zero(model).is_none() {
+        return Err(err(format!(
+            "`{path}` is {}: name it in `regs`, or it is an immediate, which must be a \
+             bitvector, a Bool or a struct of them",
+            model.display(&program.enums)
+        )));
+    }
+    Ok(Param::Imm {
+        ty: model.clone(),
+        values: inst.values.get(path).cloned(),
+    })
+}
+
 /// Expands one entry.
 fn expand(
     program: &Program,
@@ -186,22 +399,58 @@ fn expand(
         .iter()
         .map(|l| spec.locals[l.0].name.clone())
         .collect();
+    // Per parameter: its model.
+    let mut models = Vec::new();
+    for (i, &ty) in decl.arg_tys.iter().enumerate() {
+        let model = program.model(ty).cloned().ok_or_else(|| {
+            err(format!(
+                "parameter `{}` has type `{}`, which has no model",
+                names[i],
+                program.type_name(ty)
+            ))
+        })?;
+        models.push(model);
+    }
+    // The paths operands may have: parameters, and fields of enum
+    // parameters' variants.
+    let mut paths: Vec<String> = names.clone();
+    for (n, m) in names.iter().zip(&models) {
+        if let ModelType::Enum(id) = m {
+            for v in &program.enums.get(*id).variants {
+                for (f, _) in &v.fields {
+                    let p = format!("{n}.{f}");
+                    if !paths.contains(&p) {
+                        paths.push(p);
+                    }
+                }
+            }
+        }
+    }
     for k in inst
         .regs
         .keys()
         .chain(inst.variants.keys())
         .chain(inst.values.keys())
+        .chain(inst.address.iter())
     {
-        if !names.contains(k) {
+        if !paths.contains(k) {
             return Err(err(format!(
-                "`{k}` is not a parameter (the parameters are {})",
-                names.join(", ")
+                "`{k}` is not a parameter or a field of one (they are {})",
+                paths.join(", ")
             )));
         }
     }
+    for k in inst.regs.keys() {
+        if let Some(i) = names.iter().position(|n| n == k) {
+            if matches!(models[i], ModelType::Enum(_)) {
+                return Err(err(format!(
+                    "`{k}` is an enum: its variant is chosen per job, its fields may be registers"
+                )));
+            }
+        }
+    }
     let mut regs: Vec<String> = Vec::new();
-    let flags_result = inst.result == "flags";
-    let result_reg = (!flags_result).then_some(&inst.result);
+    let result_reg = inst.result.as_ref().filter(|r| *r != "flags");
     for r in inst.regs.values().chain(result_reg) {
         if isa.register(r, 64).as_deref() != Some(r.as_str()) {
             return Err(err(format!(
@@ -213,118 +462,146 @@ fn expand(
             regs.push(r.clone());
         }
     }
-    // The fields of a flags struct, each with its machine bit.
-    let flag_bits = |model: &ModelType, what: &str| -> Result<Vec<(String, u32)>, PlanError> {
-        let ModelType::Struct(fields) = model else {
-            return Err(err(format!("{what} is not a flags struct")));
-        };
-        let mut out = Vec::new();
-        for (f, t) in fields {
-            let bit = table
-                .flags
-                .get(f)
-                .copied()
-                .filter(|_| *t == ModelType::Bool);
-            let bit = bit.ok_or_else(|| {
-                err(format!(
-                    "{what}: field `{f}` is not a Bool that the table's `flags` place"
-                ))
-            })?;
-            out.push((f.clone(), bit));
+    // The memory states the spec modifies.
+    let mut effects = Vec::new();
+    for m in &spec.modifies {
+        let state = &program.states[m.state.0];
+        let kind = table.memory.as_ref().and_then(|t| {
+            if t.load.as_ref() == Some(&state.name) {
+                Some(AccessKind::Load)
+            } else if t.store.as_ref() == Some(&state.name) {
+                Some(AccessKind::Store)
+            } else {
+                None
+            }
+        });
+        let Some(kind) = kind else { continue };
+        if !effect_shaped(&state.ty) {
+            return Err(err(format!(
+                "memory state `{}` is {}, not a struct of `active` (Bool), `addr` (bv 64), \
+                 `bits` and `value` (bv 64)",
+                state.name,
+                state.ty.display(&program.enums)
+            )));
         }
-        out.sort();
-        Ok(out)
+        if !effects.iter().any(|e: &Effect| e.state == state.name) {
+            effects.push(Effect {
+                state: state.name.clone(),
+                kind,
+            });
+        }
+    }
+    let result = match inst.result.as_deref() {
+        Some("flags") => {
+            let model = program
+                .model(decl.ret_ty)
+                .cloned()
+                .ok_or_else(|| err("the result's type has no model".into()))?;
+            Output::Flags(flag_bits(table, &model, "the result", err)?)
+        }
+        Some(r) => Output::Reg(regs.iter().position(|x| x == r).expect("added above")),
+        None => {
+            if program.model(decl.ret_ty) != Some(&ModelType::Unit) || effects.is_empty() {
+                return Err(err(
+                    "no `result`: only an instruction whose result is Unit and that \
+                     accesses memory (a store) has none"
+                        .into(),
+                ));
+            }
+            Output::Nothing
+        }
     };
-    let result = if flags_result {
-        let model = program
-            .model(decl.ret_ty)
-            .cloned()
-            .ok_or_else(|| err("the result's type has no model".into()))?;
-        Output::Flags(flag_bits(&model, "the result")?)
-    } else {
-        Output::Reg(
-            regs.iter()
-                .position(|r| *r == inst.result)
-                .expect("added above"),
-        )
-    };
-    let fresh_result = !flags_result && !inst.regs.values().any(|r| *r == inst.result);
+    let fresh_result = matches!(result, Output::Reg(_))
+        && !inst.regs.values().any(|r| Some(r) == inst.result.as_ref());
     if let Some(f) = &inst.flags {
         if !names.contains(f) {
             return Err(err(format!("`{f}` is not a parameter")));
         }
     }
-    // Per parameter: its model, and the variants of enum parameters.
-    let mut models = Vec::new();
-    let mut choices: Vec<(usize, Vec<(String, Value)>)> = Vec::new();
-    for (i, &ty) in decl.arg_tys.iter().enumerate() {
-        let model = program.model(ty).cloned().ok_or_else(|| {
-            err(format!(
-                "parameter `{}` has type `{}`, which has no model",
-                names[i],
-                program.type_name(ty)
-            ))
-        })?;
+    match (&inst.address, effects.is_empty()) {
+        (None, false) => {
+            return Err(err(format!(
+                "the spec modifies `{}`: name the register the harness points into the \
+                 vector's memory in `address` (the base of the address)",
+                effects[0].state
+            )))
+        }
+        (Some(a), true) => {
+            return Err(err(format!(
+                "`address = \"{a}\"`, but the spec accesses no memory the table's \
+                 `memory` names"
+            )))
+        }
+        _ => {}
+    }
+    if let Some(a) = &inst.address {
+        if !inst.regs.contains_key(a) {
+            return Err(err(format!("`address` `{a}` is not a register operand")));
+        }
+    }
+    // Per parameter: the choices of its variant (enum parameters), or
+    // how it is given.
+    let mut choices: Vec<Vec<Choice>> = Vec::new();
+    for (i, model) in models.iter().enumerate() {
+        let name = &names[i];
+        let mut list = Vec::new();
         if let ModelType::Enum(id) = model {
-            let def = program.enums.get(id);
-            let allowed = inst.variants.get(&names[i]);
-            if let Some(list) = allowed {
-                for v in list {
+            let def = program.enums.get(*id);
+            let allowed = inst.variants.get(name);
+            if let Some(l) = allowed {
+                for v in l {
                     if def.variant_index(v).is_none() {
                         return Err(err(format!("`{}` has no variant `{v}`", def.name)));
                     }
                 }
             }
-            let vs = def
-                .variants
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| allowed.is_none_or(|l| l.contains(&v.name)))
-                .map(|(k, v)| {
-                    if !v.fields.is_empty() {
-                        return Err(err(format!(
-                            "enum parameter `{}` has variants with fields",
-                            names[i]
-                        )));
-                    }
-                    Ok((
-                        v.name.clone(),
-                        Value::Enum {
-                            enum_id: id,
-                            variant: k,
-                            fields: Vec::new(),
-                        },
-                    ))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            choices.push((i, vs));
-        } else if inst.flags.as_ref() == Some(&names[i]) {
-            flag_bits(&model, &format!("`{}`", names[i]))?;
-        } else if inst.regs.contains_key(&names[i]) {
-            if model != ModelType::BitVec(Some(64)) {
-                return Err(err(format!(
-                    "register operand `{}` is {}, not (bv 64)",
-                    names[i],
-                    model.display(&program.enums)
-                )));
+            let with_fields = def.variants.iter().any(|v| !v.fields.is_empty());
+            for (k, v) in def.variants.iter().enumerate() {
+                if allowed.is_some_and(|l| !l.contains(&v.name)) {
+                    continue;
+                }
+                let texts = table.enums.get(&def.name).and_then(|m| m.get(&v.name));
+                if !with_fields {
+                    let value = Value::Enum {
+                        enum_id: *id,
+                        variant: k,
+                        fields: Vec::new(),
+                    };
+                    list.push((v.name.clone(), Param::Fixed(value), texts.cloned()));
+                    continue;
+                }
+                let mut fields = Vec::new();
+                for (f, t) in &v.fields {
+                    let p = operand(inst, &regs, &format!("{name}.{f}"), t, program, err)?;
+                    fields.push((f.clone(), p));
+                }
+                let param = Param::Variant {
+                    enum_id: *id,
+                    variant: k,
+                    fields,
+                };
+                list.push((v.name.clone(), param, None));
             }
-        } else if zero(&model).is_none() {
-            return Err(err(format!(
-                "immediate `{}` is {}: an immediate is a bitvector, a Bool or a struct of them",
-                names[i],
-                model.display(&program.enums)
-            )));
+        } else if inst.flags.as_ref() == Some(name) {
+            let bits = flag_bits(table, model, &format!("`{name}`"), err)?;
+            list.push((String::new(), Param::Flags(bits), None));
+        } else {
+            list.push((
+                String::new(),
+                operand(inst, &regs, name, model, program, err)?,
+                None,
+            ));
         }
-        models.push(model);
+        choices.push(list);
     }
-    // The cartesian product of the enum choices.
-    let mut variants: Vec<Vec<(usize, String, Value)>> = vec![Vec::new()];
-    for (i, vs) in &choices {
+    // The cartesian product of the choices.
+    let mut variants: Vec<Vec<&Choice>> = vec![Vec::new()];
+    for list in &choices {
         let mut next = Vec::new();
         for prefix in &variants {
-            for (name, v) in vs {
+            for c in list {
                 let mut p = prefix.clone();
-                p.push((*i, name.clone(), v.clone()));
+                p.push(c);
                 next.push(p);
             }
         }
@@ -332,89 +609,125 @@ fn expand(
     }
     let mut jobs = Vec::new();
     for variant in variants {
-        let variant_names: Vec<String> = variant.iter().map(|(_, n, _)| n.clone()).collect();
+        let variant_names: Vec<String> = variant
+            .iter()
+            .map(|(n, _, _)| n.clone())
+            .filter(|n| !n.is_empty())
+            .collect();
         let mut subst = BTreeMap::new();
-        for (i, name, _) in &variant {
-            let ModelType::Enum(id) = &models[*i] else {
-                continue;
-            };
-            let enum_name = &program.enums.get(*id).name;
-            if let Some(s) = table.enums.get(enum_name).and_then(|m| m.get(name)) {
-                subst.extend(s.clone());
+        let mut variant_subst = BTreeMap::new();
+        for (i, (vname, param, texts)) in variant.iter().enumerate() {
+            match param {
+                Param::Fixed(_) => subst.extend(texts.clone().unwrap_or_default()),
+                Param::Variant { enum_id, .. } => {
+                    let def = program.enums.get(*enum_id);
+                    let texts = table
+                        .enums
+                        .get(&def.name)
+                        .and_then(|m| m.get(vname))
+                        .cloned()
+                        .unwrap_or_default();
+                    variant_subst.insert(names[i].clone(), texts);
+                }
+                _ => {}
             }
         }
-        let lines = inst.asm.lines(&variant_names);
+        let lines = inst.asm.lines(&variant_names).map_err(err)?;
         let emitted = lines.is_some();
         let lines = lines.unwrap_or_default();
         let code = lines
             .iter()
-            .map(|l| Template::parse(l).map_err(&err))
+            .map(|l| Template::parse(l).map_err(err))
             .collect::<Result<Vec<_>, _>>()?;
-        let is_reg = |n: &str| inst.regs.contains_key(n);
-        let mut params = Vec::new();
-        for (i, model) in models.iter().enumerate() {
-            let p = if let Some((_, _, v)) = variant.iter().find(|(k, _, _)| *k == i) {
-                Param::Fixed(v.clone())
-            } else if inst.flags.as_ref() == Some(&names[i]) {
-                Param::Flags(flag_bits(model, "flags")?)
-            } else if let Some(r) = inst.regs.get(&names[i]) {
-                let width = code
-                    .iter()
-                    .flat_map(|t| t.register_widths(&subst, &is_reg))
-                    .filter(|(n, _)| *n == names[i])
-                    .map(|(_, w)| w)
-                    .max()
-                    .unwrap_or(64);
-                Param::Reg {
-                    reg: regs.iter().position(|x| x == r).expect("added above"),
-                    width,
-                }
-            } else {
-                Param::Imm {
-                    ty: model.clone(),
-                    values: inst.values.get(&names[i]).cloned(),
-                }
-            };
-            params.push(p);
-        }
-        let job = Job {
+        let mut job = Job {
             term: term.clone(),
             variant: variant_names,
             emitted,
-            params,
+            params: variant.iter().map(|(_, p, _)| p.clone()).collect(),
             names: names.clone(),
             code,
             code_text: lines,
             subst,
+            variant_subst,
             regs: regs.clone(),
             result: result.clone(),
             fresh_result,
+            effects: effects.clone(),
+            address: None,
         };
+        // Register widths, from the code.
+        let widths: Vec<(String, u32)> = job
+            .leaves()
+            .iter()
+            .filter(|(_, p)| matches!(p, Param::Reg { .. }))
+            .map(|(path, _)| (path.clone(), job.register_width(path)))
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            let mut p = std::mem::replace(&mut job.params[i], Param::Fixed(Value::Unit));
+            set_widths(&mut p, n, &widths);
+            job.params[i] = p;
+        }
+        if let Some(a) = &inst.address {
+            let leaves = job.leaves();
+            let Some((_, Param::Reg { reg, width })) = leaves.iter().find(|(p, _)| p == a) else {
+                return Err(err(format!(
+                    "variant {} has no `{a}` for the harness to point into the vector's memory",
+                    job.label()
+                )));
+            };
+            if *width != 64 {
+                return Err(err(format!(
+                    "`address` `{a}` is read at {width} bits; the harness needs all 64"
+                )));
+            }
+            job.address = Some(*reg);
+        }
         // The templates must render; immediates at zero.
+        let leaves = job.leaves();
         let zeros: Vec<Value> = job
             .imms()
             .iter()
-            .filter_map(|&i| match &job.params[i] {
+            .filter_map(|&i| match leaves[i].1 {
                 Param::Imm { ty, .. } => zero(ty),
                 _ => None,
             })
             .collect();
-        job.render(isa, &zeros).map_err(&err)?;
+        job.render(isa, &zeros).map_err(err)?;
         jobs.push(job);
     }
     Ok(jobs)
 }
 
-/// Every job of a table, in table order; `file` and `text` are the table's
-/// name and text, for the lines of errors.
+/// Sets the width of the register operands under `p` (at `path`).
+fn set_widths(p: &mut Param, path: &str, widths: &[(String, u32)]) {
+    match p {
+        Param::Reg { width, .. } => {
+            if let Some((_, w)) = widths.iter().find(|(n, _)| n == path) {
+                *width = *w;
+            }
+        }
+        Param::Variant { fields, .. } => {
+            for (f, q) in fields {
+                set_widths(q, &format!("{path}.{f}"), widths);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every job of a table, in table order, and the entries that do not fit
+/// their terms (each stands for all its variants, which are not run);
+/// `file` and `text` are the table's name and text, for the lines of
+/// errors.
 pub fn jobs(
     program: &Program,
     table: &Table,
     isa: Isa,
     file: &str,
     text: &str,
-) -> Result<Vec<Job>, PlanError> {
+) -> (Vec<Job>, Vec<PlanError>) {
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     for inst in &table.insts {
         let line = Table::line_of(text, inst.term.span().start);
         let err = |message: String| PlanError {
@@ -423,7 +736,10 @@ pub fn jobs(
             term: inst.term.get_ref().clone(),
             message,
         };
-        out.extend(expand(program, table, isa, inst, &err)?);
+        match expand(program, table, isa, inst, &err) {
+            Ok(jobs) => out.extend(jobs),
+            Err(e) => errors.push(e),
+        }
     }
-    Ok(out)
+    (out, errors)
 }

@@ -1,5 +1,6 @@
 //! What a conformance run found. Data only: the CLI prints it.
 
+use crate::coverage::Coverage;
 use crate::isa::Isa;
 
 /// One input of a vector, as shown in a disagreement.
@@ -23,6 +24,15 @@ pub enum Observed {
     Value(u64),
     /// The flags, by field (`c=1 n=0 v=0 z=1`).
     Flags(String),
+    /// For an instruction that accesses memory: the destination register
+    /// (if the mapping reads one) and what was written to the vector's
+    /// memory (`[0x…0fc4] = cd ab`, or `nothing written`).
+    Memory {
+        /// The destination register.
+        value: Option<u64>,
+        /// The bytes written.
+        writes: String,
+    },
     /// The spec could not be evaluated (an inconsistent or incomplete spec).
     Error(String),
 }
@@ -34,12 +44,16 @@ pub struct Disagreement {
     pub listing: String,
     /// The inputs.
     pub inputs: Vec<Input>,
-    /// The register the result was read from.
+    /// The register the result was read from (`flags`, or `memory` for a
+    /// store).
     pub result_reg: String,
     /// What the spec says.
     pub spec: Observed,
     /// What the machine did.
     pub machine: Observed,
+    /// What the disagreement means, where the harness can tell (a memory
+    /// access the machine made elsewhere than the spec says).
+    pub note: Option<String>,
 }
 
 /// One instruction term at one variant.
@@ -72,6 +86,23 @@ pub struct InstResult {
 }
 
 impl InstResult {
+    /// A result with nothing run yet.
+    pub fn new(term: &str, variant: &str, code: Vec<String>) -> InstResult {
+        InstResult {
+            term: term.to_string(),
+            variant: variant.to_string(),
+            code,
+            vectors: 0,
+            agreed: 0,
+            outside: 0,
+            first: None,
+            error: None,
+            slow: None,
+            spec_seconds: 0.0,
+            machine_seconds: 0.0,
+        }
+    }
+
     /// Whether spec and machine agreed on every vector.
     pub fn ok(&self) -> bool {
         self.error.is_none() && self.first.is_none() && self.agreed == self.vectors
@@ -96,8 +127,12 @@ pub struct ArchReport {
     pub isa: Isa,
     /// The machine (`x86-64 (native)`).
     pub machine: String,
-    /// Per (term, variant), in table order.
+    /// Per (term, variant), in table order; then the mapping entries that
+    /// do not fit their terms, each with the error.
     pub results: Vec<InstResult>,
+    /// Spec terms the mapping does not cover, and its entries for terms
+    /// without a spec (each an error; empty when `--inst` chose terms).
+    pub coverage: Coverage,
     /// Instruction terms that cannot run, with the reason.
     pub not_run: Vec<NotRun>,
     /// Wall-clock seconds.
@@ -115,9 +150,13 @@ impl ArchReport {
         self.results.iter().filter(|r| r.first.is_some()).count()
     }
 
-    /// (term, variant) pairs that could not be checked.
+    /// (term, variant) pairs that could not be checked, and terms the
+    /// mapping does not cover as it must.
     pub fn errors(&self) -> usize {
         self.results.iter().filter(|r| r.error.is_some()).count()
+            + self.coverage.missing.len()
+            + self.coverage.stale.len()
+            + self.coverage.duplicate.len()
     }
 
     /// Instruction terms used by shipped rules that were not exercised.

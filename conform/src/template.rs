@@ -16,6 +16,12 @@
 //!   or `0` (`lsl #{k.shift12:12}`);
 //! - `result` (unless a parameter has that name) is the register the
 //!   result is read from, named like a register operand;
+//! - `{a.base}` names field `base` of enum parameter `a`'s variant (a
+//!   register or an immediate, as the mapping says);
+//! - an enum parameter whose variants have fields, with a format, is the
+//!   variant's substitution of that name rendered as a template over the
+//!   variant's fields: `{a:mem}` with `ImmReg = { mem = "[{base}+{disp:s32}]" }`
+//!   renders field `base` of `a` as a register, `disp` as an immediate;
 //! - any other name is a substitution key of the variant (`{w}`).
 
 use std::collections::BTreeMap;
@@ -47,6 +53,25 @@ pub enum Operand<'a> {
     Reg(&'a str),
     /// An immediate operand's value.
     Imm(&'a Value),
+    /// An enum operand at a variant with fields: the variant's
+    /// substitutions, templates over its fields.
+    Variant(&'a BTreeMap<String, String>),
+}
+
+/// A hole's operand, found by its path (`a.base`) first, then by its name
+/// (a struct immediate's field is taken by the caller).
+fn resolve<'a>(
+    name: &str,
+    field: &Option<String>,
+    operand: &dyn Fn(&str) -> Option<Operand<'a>>,
+) -> (String, bool, Option<Operand<'a>>) {
+    if let Some(f) = field {
+        let path = format!("{name}.{f}");
+        if let Some(op) = operand(&path) {
+            return (path, true, Some(op));
+        }
+    }
+    (name.to_string(), false, operand(name))
 }
 
 impl Template {
@@ -90,20 +115,41 @@ impl Template {
         Ok(Template { pieces })
     }
 
-    /// The widths at which each register operand is named, by operand.
-    pub fn register_widths(
+    /// The widths at which each register operand is named, by operand
+    /// path (`a`, `a.base`), through the templates of enum operands.
+    pub fn register_widths<'a>(
         &self,
         subst: &BTreeMap<String, String>,
-        is_reg: &dyn Fn(&str) -> bool,
+        operand: &dyn Fn(&str) -> Option<Operand<'a>>,
     ) -> Vec<(String, u32)> {
         let mut out = Vec::new();
         for p in &self.pieces {
-            if let Piece::Hole { name, format, .. } = p {
-                if is_reg(name) {
-                    let f = format.as_ref().map(|f| subst.get(f).unwrap_or(f));
-                    let w = f.and_then(|f| f.parse().ok()).unwrap_or(64);
-                    out.push((name.clone(), w));
+            let Piece::Hole {
+                name,
+                field,
+                format,
+            } = p
+            else {
+                continue;
+            };
+            let format = format.as_ref().map(|f| subst.get(f).unwrap_or(f));
+            match resolve(name, field, operand) {
+                (path, _, Some(Operand::Reg(_))) => {
+                    let w = format.and_then(|f| f.parse().ok()).unwrap_or(64);
+                    out.push((path, w));
                 }
+                (path, _, Some(Operand::Variant(texts))) => {
+                    let inner = format
+                        .and_then(|f| texts.get(f))
+                        .and_then(|t| Template::parse(t).ok());
+                    if let Some(t) = inner {
+                        let nested = |n: &str| operand(&format!("{path}.{n}"));
+                        for (p, w) in t.register_widths(subst, &nested) {
+                            out.push((format!("{path}.{p}"), w));
+                        }
+                    }
+                }
+                _ => {}
             }
         }
         out
@@ -126,7 +172,26 @@ impl Template {
                     format,
                 } => {
                     let format = format.as_ref().map(|f| subst.get(f).unwrap_or(f).as_str());
-                    match operand(name) {
+                    let (path, by_path, op) = resolve(name, field, operand);
+                    let field = if by_path { &None } else { field };
+                    match op {
+                        Some(Operand::Variant(texts)) => {
+                            let Some(f) = format else {
+                                return Err(format!(
+                                    "`{{{path}}}`: an enum operand needs a format, the name of \
+                                     one of its variant's substitutions"
+                                ));
+                            };
+                            if field.is_some() {
+                                return Err(format!("enum operand `{path}` has no such field"));
+                            }
+                            let text = texts.get(f).ok_or_else(|| {
+                                format!("`{{{path}:{f}}}`: the variant has no substitution `{f}`")
+                            })?;
+                            let inner = Template::parse(text)?;
+                            let nested = |n: &str| operand(&format!("{path}.{n}"));
+                            out.push_str(&inner.render(isa, subst, &nested)?);
+                        }
                         Some(Operand::Reg(reg)) => {
                             if field.is_some() {
                                 return Err(format!("register operand `{name}` has no fields"));
@@ -268,8 +333,57 @@ mod tests {
                 .unwrap(),
             "add w0, w1, #0xfff, lsl #12"
         );
-        let widths = t.register_widths(&subst(&[("w", "32")]), &|n| n == "d" || n == "a");
+        let widths = t.register_widths(&subst(&[("w", "32")]), &|n| match n {
+            "d" | "a" => Some(Operand::Reg("x0")),
+            _ => None,
+        });
         assert_eq!(widths, vec![("d".to_string(), 32), ("a".to_string(), 32)]);
+    }
+
+    #[test]
+    fn enum_operands_render_their_variant_over_its_fields() {
+        let mut texts = BTreeMap::new();
+        texts.insert(
+            "mem".to_string(),
+            "[{base}+{index:32}*{shift:scale}+{disp:s32}]".to_string(),
+        );
+        let disp = Value::Bv(BitVec::from_u128(32, 0xffff_fff8));
+        let shift = Value::Bv(BitVec::from_u128(8, 3));
+        let ops = |n: &str| match n {
+            "a" => Some(Operand::Variant(&texts)),
+            "a.base" => Some(Operand::Reg("rcx")),
+            "a.index" => Some(Operand::Reg("rdx")),
+            "a.disp" => Some(Operand::Imm(&disp)),
+            "a.shift" => Some(Operand::Imm(&shift)),
+            "d" => Some(Operand::Reg("rax")),
+            _ => None,
+        };
+        let t = Template::parse("Mov_r64_rm64 {d}, {a:mem}").unwrap();
+        assert_eq!(
+            t.render(Isa::X64, &subst(&[]), &ops).unwrap(),
+            "Mov_r64_rm64 rax, [rcx+edx*8+-8]"
+        );
+        assert_eq!(
+            t.register_widths(&subst(&[]), &ops),
+            vec![
+                ("d".to_string(), 64),
+                ("a.base".to_string(), 64),
+                ("a.index".to_string(), 32)
+            ]
+        );
+        let t = Template::parse("lea {d}, {a.base}").unwrap();
+        assert_eq!(
+            t.render(Isa::X64, &subst(&[]), &ops).unwrap(),
+            "lea rax, rcx"
+        );
+        assert!(Template::parse("x {a}")
+            .unwrap()
+            .render(Isa::X64, &subst(&[]), &ops)
+            .is_err());
+        assert!(Template::parse("x {a:nope}")
+            .unwrap()
+            .render(Isa::X64, &subst(&[]), &ops)
+            .is_err());
     }
 
     #[test]

@@ -174,6 +174,41 @@ pub fn registers(specs: &[RegSpec], n: usize, rng: &mut Rng) -> Vec<Vec<u64>> {
     out
 }
 
+/// The memory window's bytes before vector `i` runs: random bytes, and
+/// now and then all zero, all ones, or every byte with only its sign bit
+/// or all but its sign bit (so that extensions see both signs).
+pub fn memory(i: usize, rng: &mut Rng) -> Vec<u8> {
+    let fill = match i % 16 {
+        3 => Some(0x00),
+        5 => Some(0xff),
+        7 => Some(0x80),
+        11 => Some(0x7f),
+        _ => None,
+    };
+    match fill {
+        Some(b) => vec![b; loweq_machine::MEMORY_BYTES],
+        None => (0..loweq_machine::MEMORY_BYTES.div_ceil(8))
+            .flat_map(|_| rng.bits().to_le_bytes())
+            .take(loweq_machine::MEMORY_BYTES)
+            .collect(),
+    }
+}
+
+/// Where in the memory window vector `i` places an access of `bytes`
+/// bytes: an offset into the window. Mostly anywhere it fits (aligned or
+/// not); one vector in eight flush against the window's end, and one in
+/// eight running past it into the unmapped page by 1 to `bytes - 1`
+/// bytes, so that a spec that says one byte more or less than the machine
+/// accesses disagrees on whether it faults.
+pub fn placement(i: usize, bytes: usize, rng: &mut Rng) -> usize {
+    let last = loweq_machine::MEMORY_BYTES - bytes;
+    match i % 8 {
+        0 => last,
+        1 if bytes > 1 => last + 1 + rng.below(bytes - 1),
+        _ => rng.below(last + 1),
+    }
+}
+
 /// Four condition flags (bits 0..3) for vector `i`: every combination in
 /// each run of sixteen, in a shuffled order.
 pub fn flag_bits(i: usize) -> u8 {
@@ -289,6 +324,22 @@ mod tests {
         assert_ne!(a, c);
         // SplitMix64's published first output for state 0.
         assert_eq!(Rng(0).bits(), 0xe220_a839_7b1d_cdaf);
+    }
+
+    #[test]
+    fn placements_fit_touch_and_cross_the_window_end() {
+        let mut rng = Rng::new(0, "p");
+        let n = loweq_machine::MEMORY_BYTES;
+        for bytes in [1, 2, 4, 8] {
+            let at: Vec<usize> = (0..64).map(|i| placement(i, bytes, &mut rng)).collect();
+            assert!(at.iter().all(|&o| o < n));
+            assert!(at.contains(&(n - bytes)), "flush at {bytes}");
+            assert_eq!(at.iter().any(|&o| o + bytes > n), bytes > 1, "{bytes}");
+            assert!(at.iter().any(|&o| o % bytes != 0) || bytes == 1);
+        }
+        let m = memory(0, &mut rng);
+        assert_eq!(m.len(), n);
+        assert_eq!(memory(7, &mut rng), vec![0x80; n]);
     }
 
     #[test]

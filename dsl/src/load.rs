@@ -155,7 +155,7 @@ pub fn analyze(
     let defs = &with_probes[..originals];
     stage(crate::Stage::Analysing);
     let (types, mut terms) = sema(false, &with_probes)?;
-    let templates = read_templates(&types, &terms, &probes);
+    let templates = read_templates(sources, &types, &terms, &probes);
     remove_probes(&types, &mut terms, &probes);
     let overlaps = priority_overlaps(defs, &types, &terms, &rule_sets);
     Ok(Analysis {
@@ -179,6 +179,8 @@ struct Probe {
     term: String,
     /// Its arity.
     arity: usize,
+    /// Its parameters' names.
+    params: Vec<String>,
     /// The synthetic `decl` and `rule`.
     defs: Vec<Def>,
 }
@@ -250,6 +252,7 @@ fn template_probes(defs: &[Def]) -> Vec<Probe> {
             name: name.clone(),
             term: term.to_string(),
             arity: ex.args.len(),
+            params: ex.args.iter().map(|a| a.0.clone()).collect(),
             defs: vec![
                 Def::Decl(Decl {
                     term: ident(&name),
@@ -286,7 +289,12 @@ fn probe_id(types: &TypeEnv, terms: &TermEnv, name: &str) -> Option<TermId> {
 }
 
 /// Reads each probe's resolved pattern back as the macro's [`Template`].
-fn read_templates(types: &TypeEnv, terms: &TermEnv, probes: &[Probe]) -> HashMap<TermId, Template> {
+fn read_templates(
+    sources: &SourceMap,
+    types: &TypeEnv,
+    terms: &TermEnv,
+    probes: &[Probe],
+) -> HashMap<TermId, Template> {
     let mut out = HashMap::new();
     for probe in probes {
         let Some(root) = probe_id(types, terms, &probe.name) else {
@@ -313,12 +321,26 @@ fn read_templates(types: &TypeEnv, terms: &TermEnv, probes: &[Probe]) -> HashMap
                     .map(|v| v.id)
             })
             .collect();
+        // The probe's variables at the parameters are named as the macro
+        // names them.
+        let names = rule
+            .vars
+            .iter()
+            .map(|v| {
+                let name = &types.syms[v.name.index()];
+                (0..probe.arity)
+                    .find(|&i| *name == probe_arg(i))
+                    .map_or_else(|| name.clone(), |i| probe.params[i].clone())
+            })
+            .collect();
         out.insert(
             macro_id,
             Template {
                 pattern,
                 args,
                 vars: rule.vars.len(),
+                names,
+                span: crate::pass::rule_span(sources, rule.pos),
             },
         );
     }

@@ -39,6 +39,13 @@ pub struct TermInfo {
     pub converter: bool,
     /// For an extractor macro with a spec: what it expands to.
     pub template: Option<Template>,
+    /// For an extractor macro with a spec whose expansion applies terms
+    /// that have specs (`(iadd x y)` for `(extractor (my_iadd x y) (iadd x
+    /// y))`): the spec must agree with its expansion, an obligation the
+    /// verifier proves before any rule relies on the spec. Where the
+    /// expansion has no term with a spec (`inst_data`, enum variants), the
+    /// spec is what the macro means, and there is nothing to agree with.
+    pub obligation: bool,
 }
 
 /// The expansion of an extractor macro that has a spec, one level deep, as
@@ -59,6 +66,11 @@ pub struct Template {
     pub args: Vec<Option<VarId>>,
     /// How many variables `pattern` binds.
     pub vars: usize,
+    /// Their names (the macro's parameter names at its arguments), by
+    /// variable.
+    pub names: Vec<String>,
+    /// The macro's `extractor` definition.
+    pub span: Span,
 }
 
 /// What the spec pass knows about one rule.

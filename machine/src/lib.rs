@@ -69,6 +69,23 @@ impl fmt::Display for Fault {
     }
 }
 
+/// The memory vectors may access: [`MEMORY_BYTES`] bytes at this address,
+/// the last bytes of a page that the next page, unmapped, follows, so that
+/// an access running past the end of the window faults. Before each vector
+/// the machine copies the vector's memory image into the window, and after
+/// the code it copies the window back (see [`Batch::with_memory`]). The
+/// address is fixed, so vectors can point registers into the window.
+pub const MEMORY_WINDOW: u64 = MEMORY_PAGE + 4096 - MEMORY_BYTES as u64;
+
+/// The page that holds [`MEMORY_WINDOW`]; the page after it is unmapped.
+pub const MEMORY_PAGE: u64 = 0x0000_1e57_0000_0000;
+
+/// The size of the memory window in bytes (a multiple of 8).
+pub const MEMORY_BYTES: usize = 64;
+
+/// Words of the memory window.
+const MEMORY_WORDS: usize = MEMORY_BYTES / 8;
+
 /// One group of vectors: they all run the same code.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
@@ -83,8 +100,9 @@ pub struct Group {
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
     regs: Vec<String>,
+    memory: bool,
     groups: Vec<Group>,
-    /// Per vector: the register values, then the flags.
+    /// Per vector: the register values, the flags, the memory image.
     inputs: Vec<u64>,
 }
 
@@ -98,9 +116,26 @@ impl Batch {
         }
     }
 
+    /// A batch whose vectors also have a memory image: the
+    /// [`MEMORY_BYTES`] bytes of the window at [`MEMORY_WINDOW`] before
+    /// the code runs ([`Batch::push_with_memory`]), read back after it
+    /// ([`Outcome::memory`]).
+    pub fn with_memory(regs: Vec<String>) -> Batch {
+        Batch {
+            regs,
+            memory: true,
+            ..Batch::default()
+        }
+    }
+
     /// The registers.
     pub fn regs(&self) -> &[String] {
         &self.regs
+    }
+
+    /// Whether vectors have a memory image.
+    pub fn has_memory(&self) -> bool {
+        self.memory
     }
 
     /// The groups, in order.
@@ -108,9 +143,18 @@ impl Batch {
         &self.groups
     }
 
-    /// Words of input per vector: the registers and the flags.
+    /// Words of input per vector: the registers, the flags and the memory
+    /// image.
     pub fn input_words(&self) -> usize {
-        self.regs.len() + 1
+        self.regs.len() + 1 + self.memory_words()
+    }
+
+    fn memory_words(&self) -> usize {
+        if self.memory {
+            MEMORY_WORDS
+        } else {
+            0
+        }
     }
 
     /// The inputs, [`Batch::input_words`] per vector, in group order.
@@ -124,18 +168,39 @@ impl Batch {
     }
 
     /// Adds a vector to the last group: a value per register, and the
-    /// flags in the machine's own layout (see [`Flags`]).
+    /// flags in the machine's own layout (see [`flags`]). In a batch with
+    /// memory, the memory image is all zero.
     ///
     /// # Panics
     ///
     /// When no group was started or `regs` has the wrong length: both are
     /// bugs of the caller.
     pub fn push(&mut self, regs: &[u64], flags: u64) {
+        self.push_with_memory(regs, flags, &[]);
+    }
+
+    /// Adds a vector with a memory image: the window's bytes, little-endian
+    /// (zero past the end of `memory`; ignored in a batch without memory).
+    ///
+    /// # Panics
+    ///
+    /// As [`Batch::push`], and when `memory` is longer than the window.
+    pub fn push_with_memory(&mut self, regs: &[u64], flags: u64, memory: &[u8]) {
         assert_eq!(regs.len(), self.regs.len(), "a value per register");
+        assert!(memory.len() <= MEMORY_BYTES, "at most the window");
         let g = self.groups.last_mut().expect("a group was started");
         g.count += 1;
         self.inputs.extend_from_slice(regs);
         self.inputs.push(flags);
+        if self.memory {
+            let mut bytes = [0u8; MEMORY_BYTES];
+            bytes[..memory.len()].copy_from_slice(memory);
+            self.inputs.extend(
+                bytes
+                    .chunks_exact(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))),
+            );
+        }
     }
 
     /// The number of vectors.
@@ -148,52 +213,69 @@ impl Batch {
         self.len() == 0
     }
 
+    /// The record layout of this batch.
+    fn layout(&self) -> Layout {
+        Layout::of(self.regs.len(), self.memory_words())
+    }
+
     /// The memory image the generated code reads and writes: per vector
-    /// the inputs, then room for the outputs (registers, flags, fault),
-    /// with the fault word set to [`NOT_RUN`].
+    /// the inputs, then room for the outputs (registers, flags, memory,
+    /// fault), with the fault word set to [`NOT_RUN`].
     fn records(&self) -> Vec<u64> {
-        let n = self.regs.len();
-        let stride = record_words(n);
+        let words = self.input_words();
+        let stride = self.layout().words();
         let mut out = vec![0u64; stride * self.len()];
         for (i, rec) in out.chunks_exact_mut(stride).enumerate() {
-            let input = &self.inputs[i * (n + 1)..(i + 1) * (n + 1)];
-            rec[..=n].copy_from_slice(input);
+            rec[..words].copy_from_slice(&self.inputs[i * words..(i + 1) * words]);
             rec[stride - 1] = NOT_RUN;
         }
         out
     }
 }
 
-/// Words per vector in the memory image: registers and flags in, registers
-/// and flags out, the fault.
-fn record_words(regs: usize) -> usize {
-    2 * regs + 3
-}
-
-/// Byte offsets in a record of `n` registers, for the generated code.
+/// Byte offsets in a record of `n` registers and `m` words of memory, for
+/// the generated code. A record is: registers, flags and memory in;
+/// registers, flags and memory out; the fault word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Layout {
     /// Bytes per record.
     stride: usize,
     /// The flags going in.
     flags_in: usize,
+    /// The memory image going in (as long as `memory` words).
+    memory_in: usize,
     /// The first register coming out.
     out: usize,
     /// The flags coming out.
     flags_out: usize,
+    /// The memory coming out.
+    memory_out: usize,
     /// The fault word.
     fault: usize,
+    /// Words of memory image (0 without memory).
+    memory: usize,
+    /// Registers.
+    regs: usize,
 }
 
 impl Layout {
-    fn of(n: usize) -> Layout {
+    fn of(n: usize, m: usize) -> Layout {
         Layout {
-            stride: record_words(n) * 8,
+            stride: 8 * (2 * n + 3 + 2 * m),
             flags_in: 8 * n,
-            out: 8 * (n + 1),
-            flags_out: 8 * (2 * n + 1),
-            fault: 8 * (2 * n + 2),
+            memory_in: 8 * (n + 1),
+            out: 8 * (n + 1 + m),
+            flags_out: 8 * (2 * n + 1 + m),
+            memory_out: 8 * (2 * n + 2 + m),
+            fault: 8 * (2 * n + 2 + 2 * m),
+            memory: m,
+            regs: n,
         }
+    }
+
+    /// Words per record.
+    fn words(&self) -> usize {
+        self.stride / 8
     }
 }
 
@@ -237,22 +319,33 @@ pub struct Outcome<'a> {
     pub regs: &'a [u64],
     /// The flags after the code ran, in the machine's layout.
     pub flags: u64,
+    /// The memory window after the code ran, 8 bytes per word,
+    /// little-endian (empty in a batch without memory; meaningless when
+    /// the code faulted).
+    pub memory: &'a [u64],
     /// The fault, if the code faulted.
     pub fault: Option<Fault>,
+}
+
+impl Outcome<'_> {
+    /// The memory window after the code ran, as bytes.
+    pub fn memory_bytes(&self) -> Vec<u8> {
+        self.memory.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
 }
 
 /// What a batch gave: an [`Outcome`] per vector.
 #[derive(Clone, Debug)]
 pub struct Outcomes {
-    regs: usize,
+    layout: Layout,
     records: Vec<u64>,
 }
 
 impl Outcomes {
     /// Reads the memory image back; a vector that never finished is an
     /// error (the machine stopped in the middle).
-    fn from_records(regs: usize, records: Vec<u64>) -> Result<Outcomes, MachineError> {
-        let stride = record_words(regs);
+    fn from_records(layout: Layout, records: Vec<u64>) -> Result<Outcomes, MachineError> {
+        let stride = layout.words();
         if let Some(i) = records
             .chunks_exact(stride)
             .position(|r| r[stride - 1] == NOT_RUN)
@@ -261,12 +354,12 @@ impl Outcomes {
                 "the machine stopped before vector {i} finished"
             )));
         }
-        Ok(Outcomes { regs, records })
+        Ok(Outcomes { layout, records })
     }
 
     /// The number of vectors.
     pub fn len(&self) -> usize {
-        self.records.len() / record_words(self.regs)
+        self.records.len() / self.layout.words()
     }
 
     /// Whether there are none.
@@ -276,16 +369,19 @@ impl Outcomes {
 
     /// The outcome of vector `i`.
     pub fn get(&self, i: usize) -> Outcome<'_> {
-        let n = self.regs;
-        let stride = record_words(n);
+        let l = self.layout;
+        let stride = l.words();
         let rec = &self.records[i * stride..(i + 1) * stride];
         let fault = match rec[stride - 1] {
             0 => None,
             sig => Some(Fault(sig as i32)),
         };
+        let out = l.out / 8;
+        let mem = l.memory_out / 8;
         Outcome {
-            regs: &rec[n + 1..2 * n + 1],
-            flags: rec[2 * n + 1],
+            regs: &rec[out..out + l.regs],
+            flags: rec[l.flags_out / 8],
+            memory: &rec[mem..mem + l.memory],
             fault,
         }
     }
@@ -318,16 +414,40 @@ mod tests {
         assert_eq!(recs.len(), 2 * 7);
         assert_eq!(&recs[..3], &[1, 2, 3]);
         assert_eq!(recs[6], NOT_RUN);
-        assert!(Outcomes::from_records(2, recs.clone()).is_err());
+        assert!(Outcomes::from_records(b.layout(), recs.clone()).is_err());
         let mut done = recs;
         done[6] = 0;
         done[13] = libc::SIGFPE as u64;
         done[3] = 10;
         done[5] = 7;
-        let out = Outcomes::from_records(2, done).unwrap();
+        let out = Outcomes::from_records(b.layout(), done).unwrap();
         assert_eq!(out.get(0).regs, &[10, 0]);
         assert_eq!(out.get(0).flags, 7);
         assert_eq!(out.get(0).fault, None);
+        assert!(out.get(0).memory.is_empty());
         assert_eq!(out.get(1).fault, Some(Fault(libc::SIGFPE)));
+    }
+
+    #[test]
+    fn records_with_memory_hold_the_image_in_and_out() {
+        let mut b = Batch::with_memory(vec!["a".into()]);
+        b.group(vec!["nop".into()]);
+        b.push_with_memory(&[1], 2, &[0x11, 0x22]);
+        let l = b.layout();
+        assert_eq!(b.input_words(), 1 + 1 + MEMORY_WORDS);
+        let mut recs = b.records();
+        assert_eq!(recs.len(), l.words());
+        assert_eq!(&recs[..3], &[1, 2, 0x2211]);
+        assert!(recs[3..2 + MEMORY_WORDS].iter().all(|&w| w == 0));
+        recs[l.memory_out / 8] = 0x4433;
+        recs[l.out / 8] = 5;
+        recs[l.fault / 8] = 0;
+        let out = Outcomes::from_records(l, recs).unwrap();
+        let o = out.get(0);
+        assert_eq!(o.regs, &[5]);
+        assert_eq!(o.memory.len(), MEMORY_WORDS);
+        assert_eq!(&o.memory_bytes()[..3], &[0x33, 0x44, 0]);
+        assert_eq!(l.fault, l.stride - 8);
+        assert_eq!(MEMORY_WINDOW % 4096, 4096 - MEMORY_BYTES as u64);
     }
 }

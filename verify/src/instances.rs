@@ -257,7 +257,12 @@ impl Search<'_> {
             if let Some(&i) = self.chosen.first() {
                 if inf.refutes_facts(graph, enums) {
                     self.primary[i].typed = true;
-                } else if occ.side == Side::Lhs {
+                } else if occ.side == Side::Lhs && !self.program.term(s.term).obligation {
+                    // An extractor macro whose expansion has signatures of
+                    // its own is no such term: its signatures leaving a type
+                    // out say nothing of what the expansion matches, and that
+                    // stays an error.
+                    //
                     // A pattern term with no signature here: the input it
                     // matches does not exist at this type (`(fits_in_64 ty)`
                     // admits i8, but no `uextend` has an i8 result), so the
@@ -316,7 +321,7 @@ impl Search<'_> {
 
 /// `i8` when every width is 8; `i64->i8` and `i8,i64->i8` otherwise (the
 /// last width is the result); `default` without bitvectors.
-fn label_of(widths: &[u32]) -> String {
+pub(crate) fn label_of(widths: &[u32]) -> String {
     match widths {
         [] => "default".into(),
         [w, rest @ ..] if rest.iter().all(|x| x == w) => format!("i{w}"),

@@ -4,6 +4,7 @@
 //!
 //! This is the only crate that links z3.
 
+mod agreement;
 pub mod cache;
 pub mod cancel;
 pub mod condition;
@@ -21,7 +22,9 @@ use loweq_dsl::{Diagnostic, Program};
 use rayon::prelude::*;
 
 pub use cancel::Cancel;
-pub use report::{Counterexample, Excluded, InstanceReport, Report, RuleReport, Verdict};
+pub use report::{
+    Counterexample, Excluded, InstanceReport, MacroReport, Report, RuleReport, Verdict,
+};
 
 /// Receives each verification query in SMT-LIB: `(rule, instantiation, text)`.
 pub type SmtSink = std::sync::Arc<dyn Fn(&str, &str, &str) + Send + Sync>;
@@ -141,12 +144,15 @@ pub fn verify(
         selected.retain(|r| subset.contains(r));
     }
     let pool = pool(options, selected.len())?;
-    let (rules, checked, from_cache) = pool.install(|| run(program, &selected, options, progress));
+    let agreements = agreement::Agreements::new(program, options);
+    let (rules, checked, from_cache) =
+        pool.install(|| run(program, &selected, options, &agreements, progress));
     Ok(Report {
         rules,
         excluded,
         checked,
         from_cache,
+        macros: agreements.report(),
     })
 }
 
@@ -378,6 +384,7 @@ fn check_expansion(
     index: usize,
     plan: &expand::Plan,
     options: &Options,
+    agreements: &agreement::Agreements<'_>,
     counts: &Counts<'_>,
 ) -> Vec<Found> {
     let built = condition::build(program, rule, plan)
@@ -395,56 +402,28 @@ fn check_expansion(
         format!("{rule_name}.{index}")
     };
     counts.found(found.typed.len());
-    let store = options.cache.as_ref().filter(|_| options.smt.is_none());
     let mut out: Vec<Found> = found
         .typed
         .par_iter()
         .map(|inst| {
             let start = Instant::now();
-            let key = store.map(|_| cache::key(&counts.program, &cond, inst, options.timeout));
-            let kept = store.zip(key).and_then(|(s, k)| s.get(&k));
-            let replayed = kept.and_then(|kept| {
-                solve::replay(
-                    program,
-                    &cond,
-                    &chain,
-                    inst,
-                    options.timeout,
-                    &options.cancel,
-                    &kept,
-                )
-            });
-            let hit = replayed.is_some();
-            let outcome = replayed.unwrap_or_else(|| {
-                solve::check(
-                    program,
-                    &cond,
-                    &chain,
-                    inst,
-                    options.timeout,
-                    &options.cancel,
-                    &name,
-                    options.smt.as_ref(),
-                )
-            });
+            let (mut outcome, hit) = check_cached(
+                program,
+                &cond,
+                &chain,
+                inst,
+                options,
+                &counts.program,
+                &name,
+            );
             let millis = start.elapsed().as_millis() as u64;
             if hit {
                 counts.hit();
-            } else if let (Some(s), Some(k)) = (store, key) {
-                if cache::keepable(&outcome) && !options.cancel.is_cancelled() {
-                    s.put(
-                        &k,
-                        &cache::Kept {
-                            verdict: outcome.verdict,
-                            queries: outcome.queries,
-                            millis,
-                            reason: outcome.reason.clone(),
-                            shadowed_by: outcome.shadowed_by.clone(),
-                            model: outcome.model.clone(),
-                        },
-                    );
-                }
             }
+            // The specs of extractor macros this instantiation relied on
+            // must agree with their expansions (after the cache, which
+            // keeps the outcome of this query alone).
+            agreements.settle(&cond, inst, &mut outcome, agreement::User::Rule(rule_name));
             counts.done();
             Found::Checked {
                 label: inst.label.clone(),
@@ -467,6 +446,65 @@ fn check_expansion(
             .map(|(label, why)| Found::Unmatchable(label, why)),
     );
     out
+}
+
+/// Checks one instantiation of a condition through the result cache, when
+/// there is one (and no SMT sink, which wants every query): the outcome,
+/// and whether the cache answered. `digest` is the program's part of the
+/// key ([`cache::program_digest`]).
+pub(crate) fn check_cached(
+    program: &Program,
+    cond: &condition::Condition,
+    chain: &[String],
+    inst: &instances::Instance,
+    options: &Options,
+    digest: &[u8; 32],
+    name: &str,
+) -> (solve::Outcome, bool) {
+    let start = Instant::now();
+    let store = options.cache.as_ref().filter(|_| options.smt.is_none());
+    let key = store.map(|_| cache::key(digest, cond, inst, options.timeout));
+    let kept = store.zip(key).and_then(|(s, k)| s.get(&k));
+    let replayed = kept.and_then(|kept| {
+        solve::replay(
+            program,
+            cond,
+            chain,
+            inst,
+            options.timeout,
+            &options.cancel,
+            &kept,
+        )
+    });
+    if let Some(o) = replayed {
+        return (o, true);
+    }
+    let outcome = solve::check(
+        program,
+        cond,
+        chain,
+        inst,
+        options.timeout,
+        &options.cancel,
+        name,
+        options.smt.as_ref(),
+    );
+    if let (Some(s), Some(k)) = (store, key) {
+        if cache::keepable(&outcome) && !options.cancel.is_cancelled() {
+            s.put(
+                &k,
+                &cache::Kept {
+                    verdict: outcome.verdict,
+                    queries: outcome.queries,
+                    millis: start.elapsed().as_millis() as u64,
+                    reason: outcome.reason.clone(),
+                    shadowed_by: outcome.shadowed_by.clone(),
+                    model: outcome.model.clone(),
+                },
+            );
+        }
+    }
+    (outcome, false)
 }
 
 /// Counts instantiations found, done and answered from the cache, for
@@ -513,6 +551,7 @@ fn run(
     program: &Program,
     selected: &[RuleId],
     options: &Options,
+    agreements: &agreement::Agreements<'_>,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> (Vec<RuleReport>, usize, usize) {
     let counts = Counts {
@@ -535,7 +574,7 @@ fn run(
         .par_bridge()
         .flat_map_iter(|(w, rule, e, plan)| {
             let results = match plan {
-                Ok(plan) => check_expansion(program, rule, e, &plan, options, &counts),
+                Ok(plan) => check_expansion(program, rule, e, &plan, options, agreements, &counts),
                 Err(d) => vec![Found::Broken(d)],
             };
             results

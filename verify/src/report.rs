@@ -122,6 +122,39 @@ pub struct Counterexample {
     pub failures: Vec<Failure>,
     /// Hints and caveats.
     pub notes: Vec<String>,
+    /// Set when this is the counterexample of an extractor macro whose
+    /// spec disagrees with its expansion, given to a rule that relies on
+    /// that spec: then the inputs are the macro's arguments, the left-hand
+    /// side its expansion, and the failures the parts of its spec that do
+    /// not hold.
+    pub disagreement: Option<Disagreement>,
+}
+
+/// An extractor macro whose spec disagrees with its expansion.
+#[derive(Clone, Debug)]
+pub struct Disagreement {
+    /// The macro.
+    pub name: String,
+    /// The instantiation at which it disagrees (`i8`).
+    pub label: String,
+    /// Its `extractor` definition.
+    pub span: Span,
+}
+
+/// The obligation of an extractor macro whose spec rules relied on: that
+/// the spec agrees with the macro's expansion, per instantiation.
+#[derive(Clone, Debug)]
+pub struct MacroReport {
+    /// The macro's name.
+    pub name: String,
+    /// Its `extractor` definition.
+    pub span: Span,
+    /// One entry per instantiation checked; `shadowed_by` is always empty.
+    pub instances: Vec<InstanceReport>,
+    /// The rules that rely on it.
+    pub used_by: Vec<String>,
+    /// The macros whose expansions use it, whose own obligations rely on it.
+    pub inside: Vec<String>,
 }
 
 /// The result for one (rule, instantiation).
@@ -181,6 +214,9 @@ pub struct Report {
     pub checked: usize,
     /// Of those, how many were answered from the result cache.
     pub from_cache: usize,
+    /// Extractor macros whose specs the rules relied on, checked against
+    /// their expansions. Their verdicts are already folded into the rules'.
+    pub macros: Vec<MacroReport>,
 }
 
 impl Report {
@@ -196,9 +232,14 @@ impl Report {
         self.instances().filter(|(_, i)| i.verdict == v).count()
     }
 
-    /// Total solver queries.
+    /// Total solver queries, the macros' included.
     pub fn queries(&self) -> u64 {
-        self.instances().map(|(_, i)| u64::from(i.queries)).sum()
+        let macros = self.macros.iter().flat_map(|m| &m.instances);
+        self.instances()
+            .map(|(_, i)| i)
+            .chain(macros)
+            .map(|i| u64::from(i.queries))
+            .sum()
     }
 
     /// The slowest instance.

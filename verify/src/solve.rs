@@ -418,6 +418,47 @@ pub fn check(
     }
 }
 
+/// Whether the assumptions that say where the rule applies (its left-hand
+/// side and the choices of its expansion) that `keep` keeps can hold
+/// together at this instantiation: `Some(false)` when they cannot, `None`
+/// when the solver cannot tell.
+pub fn can_apply(
+    program: &Program,
+    cond: &Condition,
+    inst: &Instance,
+    timeout: Duration,
+    cancel: &Cancel,
+    keep: &dyn Fn(&crate::condition::Clause) -> bool,
+) -> Option<bool> {
+    let mut encoder = Encoder::new(&cond.graph, &inst.typing, &program.enums);
+    let mut base = Vec::new();
+    for c in &cond.assumptions {
+        if c.side == Side::Rhs || !keep(c) {
+            continue;
+        }
+        base.push(encoder.bool(c.node).ok()?);
+    }
+    let logic = if encoder.beyond_bv {
+        None
+    } else {
+        Some("QF_BV")
+    };
+    base.extend(encoder.wellformed());
+    let mut q = Queries {
+        base,
+        logic,
+        timeout,
+        cancel,
+        count: 0,
+        unknowns: 0,
+    };
+    match q.check(&[]) {
+        Answer::Sat(_) => Some(true),
+        Answer::Unsat => Some(false),
+        Answer::Unknown(_) => None,
+    }
+}
+
 /// The outcome of an instantiation from what the result cache kept of an
 /// earlier check of the same query ([`crate::cache::Kept`]): verdicts as
 /// kept, the contradiction error drawn again from the condition, and a

@@ -29,16 +29,17 @@ const RULES: &str = "
 (rule minus_is_or (minus a b) (or a b))
 ";
 
-/// A hard identity: with a tiny timeout, unknown.
+/// A mixed boolean-arithmetic identity at 64 bits, slow in the SAT search
+/// (which honours the timeout): with a short timeout, unknown.
 const HARD: &str = "
 (type Value (primitive Value))
 (model Value (type (bv 64)))
 (decl test (Value Value) Value)
-(spec (test x y) (provide (=> (not (= y #x0000000000000000)) (= result x))))
-(decl recombine (Value Value) Value)
-(extern constructor recombine recombine)
-(spec (recombine x y) (provide (= result (bvadd (bvmul (bvudiv x y) y) (bvurem x y)))))
-(rule division_identity (test x y) (recombine x y))
+(spec (test a b) (provide (= result (bvmul a b))))
+(decl mba (Value Value) Value)
+(extern constructor mba mba)
+(spec (mba a b) (provide (= result (bvadd (bvmul (bvor a b) (bvand a b)) (bvmul (bvand a (bvnot b)) (bvand (bvnot a) b))))))
+(rule mba_identity (test a b) (mba a b))
 ";
 
 fn program(text: &str) -> loweq_dsl::Program {
@@ -103,7 +104,9 @@ fn a_second_run_answers_from_the_cache_and_reports_the_same() {
 fn unknowns_and_cancelled_runs_are_never_kept() {
     let store = Arc::new(Memory::default());
     let mut opts = options(&store);
-    opts.timeout = Duration::from_millis(10);
+    // Not shorter: z3 may miss a timer that fires while it sets a query
+    // up, and then run on.
+    opts.timeout = Duration::from_millis(300);
     let report = verify(&program(HARD), &opts, &|_| {}).expect("verifies");
     assert_eq!(report.count(Verdict::Unknown), 1);
     let cancel = Cancel::new();

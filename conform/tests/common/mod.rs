@@ -103,6 +103,8 @@ pub fn run(program: &Program, isa: Isa, options: &Options) -> ArchReport {
 
 /// A report's failures, one line each.
 pub fn failures(report: &ArchReport) -> Vec<String> {
+    let coverage = report.coverage.to_string();
+    let coverage = coverage.lines().map(String::from);
     report
         .results
         .iter()
@@ -124,5 +126,6 @@ pub fn failures(report: &ArchReport) -> Vec<String> {
                     .unwrap_or_default()
             )
         })
+        .chain(coverage)
         .collect()
 }

@@ -9,6 +9,7 @@
 
 mod check;
 mod globals;
+mod macros;
 mod rules;
 mod terms;
 
@@ -131,8 +132,13 @@ pub fn spec_pass(
     terms::specs(&mut cx, &globals, &mut resolver, &mut term_info);
     terms::signatures(&mut cx, &mut resolver, &mut term_info);
     for (tid, template) in templates.drain() {
-        term_info[tid.index()].template = Some(template);
+        let obligation =
+            term_info[tid.index()].spec.is_some() && uses_specified(&template.pattern, &term_info);
+        let info = &mut term_info[tid.index()];
+        info.template = Some(template);
+        info.obligation = obligation;
     }
+    macros::check(&sources, &types, &terms, &term_info, &mut cx.diags);
     let mut rule_info = rules::rule_infos(&cx);
     for (low, high) in overlaps {
         rule_info[low.index()].overlapped_by.push(high);
@@ -158,6 +164,22 @@ pub fn spec_pass(
         Ok(program)
     } else {
         Err(diags)
+    }
+}
+
+/// Whether a pattern applies a term that has a spec, other than an
+/// implicit conversion (`def_inst` between two instructions, which says
+/// nothing of the values).
+fn uses_specified(p: &cranelift_isle::sema::Pattern, info: &[crate::TermInfo]) -> bool {
+    use cranelift_isle::sema::Pattern;
+    match p {
+        Pattern::Term(_, tid, args) => {
+            let t = &info[tid.index()];
+            (t.spec.is_some() && !t.converter) || args.iter().any(|a| uses_specified(a, info))
+        }
+        Pattern::BindPattern(_, _, sub) => uses_specified(sub, info),
+        Pattern::And(_, subs) => subs.iter().any(|a| uses_specified(a, info)),
+        _ => false,
     }
 }
 

@@ -4,7 +4,10 @@
 //! (`aarch64-linux-gnu-as`) and cut to its `.text` bytes by `objcopy`: for
 //! each group a loop over its vectors that loads NZCV and the registers from
 //! the vector's record, runs the group's instructions, and stores the
-//! registers, NZCV and "no fault" back. A small static runner (`runner.c`,
+//! registers, NZCV and "no fault" back; in a batch with memory, the
+//! vector's memory image is copied into the window at
+//! [`crate::MEMORY_WINDOW`] first (the runner maps it) and back out
+//! after. A small static runner (`runner.c`,
 //! built once with `aarch64-linux-gnu-gcc` and cached in the temporary
 //! directory) runs in one `qemu-aarch64` process for the machine's whole
 //! life: it reads a batch (code and records) from a pipe, runs it, and
@@ -21,7 +24,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use crate::{flags, record_words, Batch, Layout, Machine, MachineError, Outcomes};
+use crate::{flags, Batch, Layout, Machine, MachineError, Outcomes, MEMORY_PAGE, MEMORY_WINDOW};
 
 /// The runner's source.
 const RUNNER: &str = include_str!("runner.c");
@@ -195,10 +198,21 @@ fn source(batch: &Batch) -> Result<(String, Vec<(usize, String)>), MachineError>
     let Layout {
         stride,
         flags_in,
+        memory_in,
         out,
         flags_out,
+        memory_out,
         fault,
-    } = Layout::of(regs.len());
+        memory,
+        ..
+    } = batch.layout();
+    // x25 := the memory window's address.
+    let mut window = String::new();
+    for k in 0..4 {
+        let part = (MEMORY_WINDOW >> (16 * k)) & 0xffff;
+        let op = if k == 0 { "movz" } else { "movk" };
+        let _ = writeln!(window, "\t{op} x25, #{part}, lsl #{}", 16 * k);
+    }
     let mut s = String::new();
     let mut lines = Vec::new();
     s.push_str(
@@ -219,6 +233,19 @@ fn source(batch: &Batch) -> Result<(String, Vec<(usize, String)>), MachineError>
             let top = format!(".Lg{gi}_{count}_top");
             let resume = format!(".Lg{gi}_{count}_resume");
             let _ = writeln!(s, "\tmovz x27, #{now}\n\tadr x26, {resume}\n{top}:");
+            // The memory image into the window, through x0 (loaded from
+            // the record afterwards).
+            if memory > 0 {
+                s.push_str(&window);
+                for k in 0..memory {
+                    let _ = writeln!(
+                        s,
+                        "\tldr x0, [x28, #{}]\n\tstr x0, [x25, #{}]",
+                        memory_in + 8 * k,
+                        8 * k
+                    );
+                }
+            }
             let _ = writeln!(s, "\tldr x25, [x28, #{flags_in}]\n\tmsr nzcv, x25");
             for (j, r) in regs.iter().enumerate() {
                 let _ = writeln!(s, "\tldr x{r}, [x28, #{}]", 8 * j);
@@ -236,6 +263,18 @@ fn source(batch: &Batch) -> Result<(String, Vec<(usize, String)>), MachineError>
             let _ = writeln!(s, "\tmrs x25, nzcv\n\tstr x25, [x28, #{flags_out}]");
             for (j, r) in regs.iter().enumerate() {
                 let _ = writeln!(s, "\tstr x{r}, [x28, #{}]", out + 8 * j);
+            }
+            // The window back into the record.
+            if memory > 0 {
+                s.push_str(&window);
+                for k in 0..memory {
+                    let _ = writeln!(
+                        s,
+                        "\tldr x0, [x25, #{}]\n\tstr x0, [x28, #{}]",
+                        8 * k,
+                        memory_out + 8 * k
+                    );
+                }
             }
             let _ = writeln!(
                 s,
@@ -330,6 +369,7 @@ impl Qemu {
         code: &[u8],
         records: &mut [u64],
         stride: usize,
+        memory: bool,
     ) -> Result<(), MachineError> {
         let emu = self.emulator()?;
         let header = [
@@ -338,8 +378,9 @@ impl Qemu {
             (records.len() / stride) as u64,
             stride as u64,
             (stride - 1) as u64,
+            if memory { MEMORY_PAGE } else { 0 },
         ];
-        let mut bytes = Vec::with_capacity(40 + code.len() + records.len() * 8);
+        let mut bytes = Vec::with_capacity(8 * header.len() + code.len() + records.len() * 8);
         for w in header {
             bytes.extend_from_slice(&w.to_le_bytes());
         }
@@ -409,19 +450,20 @@ impl Machine for Qemu {
     fn run(&mut self, batch: &Batch) -> Result<Outcomes, MachineError> {
         let (text, lines) = source(batch)?;
         let code = self.assemble(&text, &lines)?;
-        let n = batch.regs().len();
-        let stride = record_words(n);
+        let layout = batch.layout();
+        let stride = layout.words();
+        let (flags_in, flags_out) = (layout.flags_in / 8, layout.flags_out / 8);
         let mut records = batch.records();
         for rec in records.chunks_exact_mut(stride) {
-            rec[n] &= flags::A64_NZCV;
+            rec[flags_in] &= flags::A64_NZCV;
         }
         if !records.is_empty() {
-            self.exchange(&code, &mut records, stride)?;
+            self.exchange(&code, &mut records, stride, batch.has_memory())?;
         }
         for rec in records.chunks_exact_mut(stride) {
-            rec[2 * n + 1] &= flags::A64_NZCV;
+            rec[flags_out] &= flags::A64_NZCV;
         }
-        Outcomes::from_records(n, records)
+        Outcomes::from_records(layout, records)
     }
 
     fn listing(&mut self, code: &[String]) -> Result<String, MachineError> {
@@ -507,5 +549,21 @@ mod tests {
         assert_eq!(out.get(2).fault, Some(crate::Fault(libc::SIGILL)));
         let l = m.listing(&["add w0, w1, w2".into()]).unwrap();
         assert_eq!(l, "add w0, w1, w2  (0b020020)");
+        // Memory: a sign-extending byte load, a halfword store, and a
+        // store running into the page after the window.
+        let w = MEMORY_WINDOW;
+        let mut b = Batch::with_memory(vec!["x0".into(), "x1".into()]);
+        b.group(vec!["ldrsb x0, [x1, #1]".into()]);
+        b.push_with_memory(&[0, w], 0, &[0, 0x80]);
+        b.group(vec!["strh w0, [x1, #-2]".into()]);
+        b.push_with_memory(&[0xabcd, w + 4], 0, &[1, 2, 3, 4, 5, 6, 7, 8]);
+        b.push_with_memory(&[0xabcd, w + crate::MEMORY_BYTES as u64 + 1], 0, &[]);
+        let out = m.run(&b).unwrap();
+        assert_eq!(out.get(0).regs[0], 0xffff_ffff_ffff_ff80);
+        assert_eq!(
+            &out.get(1).memory_bytes()[..8],
+            &[1, 2, 0xcd, 0xab, 5, 6, 7, 8]
+        );
+        assert_eq!(out.get(2).fault, Some(crate::Fault(libc::SIGSEGV)));
     }
 }

@@ -1,11 +1,14 @@
 /*
  * The AArch64 side of loweq's conformance runner, run under qemu-aarch64.
  *
- * Reads batches from stdin until end of input. A batch is a header of five
+ * Reads batches from stdin until end of input. A batch is a header of six
  * little-endian 64-bit words (magic, code bytes, records, words per record,
- * index of the fault word), the code, and the records. The code is a
- * function taking the records' address; it is copied into an executable
- * mapping and called, and the records are written back to stdout.
+ * index of the fault word, the page of the memory window or 0), the code,
+ * and the records. The code is a function taking the records' address; it
+ * is copied into an executable mapping and called, and the records are
+ * written back to stdout. The memory window's page is mapped read-write,
+ * and the page after it mapped without access (so that an access running
+ * past the window faults), the first time a batch asks for it.
  *
  * While the code runs, x28 points at the current record and x26 holds the
  * address to resume at when the code faults: the handler stores the signal
@@ -38,6 +41,19 @@ static void on_fault(int sig, siginfo_t *info, void *ctx) {
     uint64_t *rec = (uint64_t *)uc->uc_mcontext.regs[28];
     rec[fault_word] = (uint64_t)sig;
     uc->uc_mcontext.pc = uc->uc_mcontext.regs[26];
+}
+
+/* Maps the window's page and the inaccessible page after it at `page`. */
+static int map_window(uint64_t page) {
+    void *want = (void *)page;
+    void *p = mmap(want, 2 * 4096, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED)
+        /* An emulator that does not know MAP_FIXED_NOREPLACE: a hint. */
+        p = mmap(want, 2 * 4096, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p != want) return -1;
+    return mprotect((uint8_t *)want + 4096, 4096, PROT_NONE);
 }
 
 static int read_all(void *p, size_t n) {
@@ -74,14 +90,23 @@ int main(void) {
     }
     uint64_t *records = 0;
     size_t records_cap = 0;
+    uint64_t window = 0;
     for (;;) {
-        uint64_t hdr[5];
+        uint64_t hdr[6];
         ssize_t first = read(0, hdr, 1);
         if (first == 0) return 0;
         if (first < 0 || read_all((uint8_t *)hdr + 1, sizeof hdr - 1) != 0) return 4;
         if (hdr[0] != MAGIC) return 5;
         size_t len = hdr[1], n = hdr[2] * hdr[3];
         fault_word = hdr[4];
+        if (hdr[5] != 0 && hdr[5] != window) {
+            if (window != 0 || map_window(hdr[5]) != 0) {
+                static const char msg[] = "cannot map the memory window\n";
+                if (write(2, msg, sizeof msg - 1) < 0) return 11;
+                return 10;
+            }
+            window = hdr[5];
+        }
         if (len > code_cap) {
             if (code) munmap(code, code_cap);
             code_cap = (len + 65535) & ~(size_t)65535;

@@ -13,7 +13,10 @@
 //! current record (r15 points at it) and resumes at the address in r13 (the
 //! group's resume point, which skips to the next vector). A fault outside
 //! the generated code restores the default action, so the child dies and
-//! the parent reports it; an alarm bounds the child's run time. Between
+//! the parent reports it; an alarm bounds the child's run time. A batch
+//! with memory has the child map the window's page and reserve the page
+//! after it (`MAP_FIXED_NOREPLACE`, so nothing of the parent's is
+//! replaced) before it runs the code. Between
 //! `fork` and `_exit` the child only calls async-signal-safe functions and
 //! allocates nothing, as a child of a multi-threaded process must.
 
@@ -101,12 +104,43 @@ extern "C" fn on_fault(sig: libc::c_int, _info: *mut libc::siginfo_t, ctx: *mut 
     }
 }
 
-/// In the child: handlers, alarm, run, exit. Never returns.
+/// The child's exit status when the memory window cannot be mapped.
+const NO_WINDOW: i32 = 4;
+
+/// In the child: maps the memory window's page (read-write) and reserves
+/// the page after it (no access), at their fixed addresses; false if
+/// either is taken.
+///
+/// # Safety
+///
+/// Only system calls: async-signal-safe.
+unsafe fn map_window() -> bool {
+    let page = crate::MEMORY_PAGE as *mut libc::c_void;
+    let p = libc::mmap(
+        page,
+        2 * 4096,
+        libc::PROT_READ | libc::PROT_WRITE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+        -1,
+        0,
+    );
+    if p != page {
+        return false;
+    }
+    libc::mprotect(
+        (crate::MEMORY_PAGE + 4096) as *mut libc::c_void,
+        4096,
+        libc::PROT_NONE,
+    ) == 0
+}
+
+/// In the child: handlers, alarm, the memory window if asked for, run,
+/// exit. Never returns.
 ///
 /// # Safety
 ///
 /// `code` must hold the generated function and `records` its records.
-unsafe fn child(code: &Mapping, records: &Mapping, fault_word: usize) -> ! {
+unsafe fn child(code: &Mapping, records: &Mapping, fault_word: usize, memory: bool) -> ! {
     CODE_START.store(code.ptr as usize, Ordering::Relaxed);
     CODE_END.store(code.ptr as usize + code.len, Ordering::Relaxed);
     FAULT_WORD.store(fault_word, Ordering::Relaxed);
@@ -123,6 +157,9 @@ unsafe fn child(code: &Mapping, records: &Mapping, fault_word: usize) -> ! {
         libc::sigaddset(&mut set, sig);
     }
     libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+    if memory && !map_window() {
+        libc::_exit(NO_WINDOW);
+    }
     libc::alarm(ALARM_SECS);
     let f: extern "C" fn(*mut u64) = std::mem::transmute(code.ptr);
     f(records.ptr as *mut u64);
@@ -130,8 +167,14 @@ unsafe fn child(code: &Mapping, records: &Mapping, fault_word: usize) -> ! {
 }
 
 /// Runs `code` (a function taking the records' address) over `records` in
-/// a child process and copies the records back.
-pub(crate) fn run(code: &[u8], records: &mut [u64], fault_word: usize) -> Result<(), MachineError> {
+/// a child process and copies the records back; with `memory`, the child
+/// maps the memory window first.
+pub(crate) fn run(
+    code: &[u8],
+    records: &mut [u64],
+    fault_word: usize,
+    memory: bool,
+) -> Result<(), MachineError> {
     let exec = Mapping::new(code.len(), false)?;
     let shared = Mapping::new(std::mem::size_of_val(records), true)?;
     // SAFETY: both mappings are at least as large as what is copied in,
@@ -156,7 +199,7 @@ pub(crate) fn run(code: &[u8], records: &mut [u64], fault_word: usize) -> Result
     }
     if pid == 0 {
         // SAFETY: the mappings hold the code and its records.
-        unsafe { child(&exec, &shared, fault_word) }
+        unsafe { child(&exec, &shared, fault_word, memory) }
     }
     let mut status = 0;
     loop {
@@ -188,6 +231,11 @@ pub(crate) fn run(code: &[u8], records: &mut [u64], fault_word: usize) -> Result
         } else {
             format!("died of {}", crate::Fault(sig))
         }
+    } else if libc::WEXITSTATUS(status) == NO_WINDOW {
+        return Err(MachineError::Crashed(format!(
+            "the memory window cannot be mapped at {:#x} (something else is there)",
+            crate::MEMORY_PAGE
+        )));
     } else {
         format!("exited with status {}", libc::WEXITSTATUS(status))
     };

@@ -3,7 +3,9 @@
 //! A batch becomes one function, encoded by `iced-x86`: for each group a
 //! loop over its vectors that loads RFLAGS and the registers from the
 //! vector's record, runs the group's instructions, and stores the
-//! registers, RFLAGS and "no fault" back. The function runs in a child
+//! registers, RFLAGS and "no fault" back; in a batch with memory, the
+//! vector's memory image is copied into the window at
+//! [`crate::MEMORY_WINDOW`] first and back out after. The function runs in a child
 //! process (`child`): a fault in the code under test (`#DE` from `div`,
 //! a stray memory access) is caught there by a signal handler that marks
 //! the vector as faulted and resumes at the next one, and anything worse
@@ -18,10 +20,10 @@
 mod child;
 mod syntax;
 
-use iced_x86::code_asm::{ptr, r12, r13, r14, r15, rbp, rbx, CodeAssembler};
+use iced_x86::code_asm::{ptr, qword_ptr, r12, r13, r14, r15, rax, rbp, rbx, CodeAssembler};
 use iced_x86::{Code, Encoder, Formatter, Instruction, IntelFormatter, MemoryOperand, Register};
 
-use crate::{flags, record_words, Batch, Layout, Machine, MachineError, Outcomes};
+use crate::{flags, Batch, Layout, Machine, MachineError, Outcomes, MEMORY_WINDOW};
 
 /// The registers vectors may load.
 const USABLE: [Register; 12] = [
@@ -104,10 +106,14 @@ fn assemble(batch: &Batch) -> Result<Vec<u8>, MachineError> {
     let Layout {
         stride,
         flags_in,
+        memory_in,
         out,
         flags_out,
+        memory_out,
         fault,
-    } = Layout::of(regs.len());
+        memory,
+        ..
+    } = batch.layout();
     let mut a = CodeAssembler::new(64).map_err(iced)?;
     let saved = [rbx, rbp, r12, r13, r14, r15];
     for r in saved {
@@ -131,8 +137,17 @@ fn assemble(batch: &Batch) -> Result<Vec<u8>, MachineError> {
         a.mov(r14, g.count as u64).map_err(iced)?;
         a.lea(r13, ptr(resume)).map_err(iced)?;
         a.set_label(&mut top).map_err(iced)?;
-        a.push(iced_x86::code_asm::qword_ptr(r15 + flags_in as i32))
-            .map_err(iced)?;
+        // The memory image into the window, through rax and rbx (loaded
+        // from the record afterwards).
+        if memory > 0 {
+            a.mov(rbx, MEMORY_WINDOW).map_err(iced)?;
+            for k in 0..memory {
+                a.mov(rax, qword_ptr(r15 + (memory_in + 8 * k) as i32))
+                    .map_err(iced)?;
+                a.mov(qword_ptr(rbx + (8 * k) as i32), rax).map_err(iced)?;
+            }
+        }
+        a.push(qword_ptr(r15 + flags_in as i32)).map_err(iced)?;
         a.popfq().map_err(iced)?;
         for (j, &r) in regs.iter().enumerate() {
             a.add_instruction(mov_load(r, 8 * j)?).map_err(iced)?;
@@ -145,13 +160,19 @@ fn assemble(batch: &Batch) -> Result<Vec<u8>, MachineError> {
                 .map_err(iced)?;
         }
         a.pushfq().map_err(iced)?;
-        a.pop(iced_x86::code_asm::qword_ptr(r15 + flags_out as i32))
-            .map_err(iced)?;
-        a.mov(iced_x86::code_asm::qword_ptr(r15 + fault as i32), 0i32)
-            .map_err(iced)?;
+        a.pop(qword_ptr(r15 + flags_out as i32)).map_err(iced)?;
+        // The window back into the record.
+        if memory > 0 {
+            a.mov(rbx, MEMORY_WINDOW).map_err(iced)?;
+            for k in 0..memory {
+                a.mov(rax, qword_ptr(rbx + (8 * k) as i32)).map_err(iced)?;
+                a.mov(qword_ptr(r15 + (memory_out + 8 * k) as i32), rax)
+                    .map_err(iced)?;
+            }
+        }
+        a.mov(qword_ptr(r15 + fault as i32), 0i32).map_err(iced)?;
         a.set_label(&mut resume).map_err(iced)?;
-        a.lea(r15, iced_x86::code_asm::qword_ptr(r15 + stride as i32))
-            .map_err(iced)?;
+        a.lea(r15, qword_ptr(r15 + stride as i32)).map_err(iced)?;
         a.dec(r14).map_err(iced)?;
         a.jne(top).map_err(iced)?;
     }
@@ -170,17 +191,18 @@ impl Machine for Native {
 
     fn run(&mut self, batch: &Batch) -> Result<Outcomes, MachineError> {
         let code = assemble(batch)?;
-        let n = batch.regs().len();
+        let layout = batch.layout();
         let mut records = batch.records();
-        let stride = record_words(n);
+        let stride = layout.words();
+        let (flags_in, flags_out) = (layout.flags_in / 8, layout.flags_out / 8);
         for rec in records.chunks_exact_mut(stride) {
-            rec[n] = (rec[n] & flags::X64_STATUS) | 2;
+            rec[flags_in] = (rec[flags_in] & flags::X64_STATUS) | 2;
         }
-        child::run(&code, &mut records, stride - 1)?;
+        child::run(&code, &mut records, stride - 1, batch.has_memory())?;
         for rec in records.chunks_exact_mut(stride) {
-            rec[2 * n + 1] &= flags::X64_STATUS;
+            rec[flags_out] &= flags::X64_STATUS;
         }
-        Outcomes::from_records(n, records)
+        Outcomes::from_records(layout, records)
     }
 
     fn listing(&mut self, code: &[String]) -> Result<String, MachineError> {
@@ -253,6 +275,26 @@ mod tests {
             &[(&[5], flags::X64_CF)],
         );
         assert_eq!(carried.get(0).regs, &[6]);
+    }
+
+    #[test]
+    fn loads_and_stores_see_the_memory_window() {
+        let mut b = Batch::with_memory(vec!["rax".into(), "rcx".into()]);
+        b.group(vec!["Movsx_r64_rm8 rax, [rcx+1]".into()]);
+        let w = crate::MEMORY_WINDOW;
+        b.push_with_memory(&[0, w], 0, &[0, 0x80]);
+        b.group(vec!["Mov_rm16_r16 [rcx-2], ax".into()]);
+        b.push_with_memory(&[0xabcd, w + 4], 0, &[1, 2, 3, 4, 5, 6, 7, 8]);
+        // Two bytes where one is left: the page after the window faults.
+        b.push_with_memory(&[0xabcd, w + crate::MEMORY_BYTES as u64 + 1], 0, &[]);
+        let out = Native::new().run(&b).unwrap();
+        assert_eq!(out.get(0).regs[0], 0xffff_ffff_ffff_ff80);
+        assert_eq!(out.get(0).fault, None);
+        assert_eq!(
+            &out.get(1).memory_bytes()[..8],
+            &[1, 2, 0xcd, 0xab, 5, 6, 7, 8]
+        );
+        assert_eq!(out.get(2).fault, Some(crate::Fault(libc::SIGSEGV)));
     }
 
     #[test]

@@ -118,7 +118,16 @@ fn memory(s: &str) -> Result<MemoryOperand, String> {
         }
     }
     let disp = i64::try_from(disp).map_err(|_| "displacement out of range".to_string())?;
-    let disp_size = if disp == 0 { 0 } else { 4 };
+    // 64-bit addressing: an 8-bit displacement where it fits (as
+    // assemblers choose), else a 32-bit one (iced's size 8 for 64-bit
+    // addresses), both sign-extended by the processor.
+    let disp_size = if disp == 0 {
+        0
+    } else if i8::try_from(disp).is_ok() {
+        1
+    } else {
+        8
+    };
     Ok(MemoryOperand::with_base_index_scale_displ_size(
         base, index, scale, disp, disp_size,
     ))
@@ -225,6 +234,11 @@ mod tests {
             [0x48, 0x8d, 0x04, 0x91]
         );
         assert_eq!(bytes("Add_rm8_r8 sil, r8b"), [0x44, 0x00, 0xc6]);
+        assert_eq!(bytes("Mov_r64_rm64 rax, [rcx+8]"), [0x48, 0x8b, 0x41, 0x08]);
+        assert_eq!(
+            bytes("Mov_r64_rm64 rax, [rcx-0x80000000]"),
+            [0x48, 0x8b, 0x81, 0, 0, 0, 0x80]
+        );
     }
 
     #[test]

@@ -297,8 +297,9 @@ impl Builder<'_> {
         let span = self.rule_span(rule);
         let template = self.p.term(tid).template.clone().expect("caller checked");
         let mut tvars: Vars = vec![None; template.vars];
-        // The macro's own application goes before those of its expansion:
-        // it is the one that names the instantiations.
+        // The macro's own application goes before those of its expansion
+        // where that has no term with a spec (over `inst_data`): it is the
+        // one that names the instantiations.
         let marks = (self.c.occurrences.len(), self.c.slots.len());
         let outer = self.template.replace(tid);
         let walked = self.pattern(rule, &template.pattern, value, &mut tvars);
@@ -315,6 +316,14 @@ impl Builder<'_> {
                     outs.push(self.fresh_typed(name, ty, span)?);
                 }
             }
+        }
+        if self.p.term(tid).obligation {
+            // Its spec stands for its expansion here: an obligation.
+            self.c.trusted.push(super::Trusted {
+                term: tid,
+                args: outs.clone(),
+                result: value,
+            });
         }
         if self.in_condition() {
             // Whether the macro matches is its expansion's business; its
@@ -334,7 +343,14 @@ impl Builder<'_> {
                 Role::Callee,
                 span,
             )?;
-            self.hoist(marks);
+            // Where the expansion applies terms with signatures (`iadd`),
+            // the first of those names the instantiations: every type the
+            // generated code matches the expansion at is checked, and one
+            // the macro's signatures leave out is an error ("no signature
+            // of `my_iadd` fits"), never dropped.
+            if !self.p.term(tid).obligation {
+                self.hoist(marks);
+            }
         }
         for (sub, &o) in args.iter().zip(&outs) {
             self.pattern(rule, sub, o, vars)?;

@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
-use cranelift_isle::sema::{Expr, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId};
+use cranelift_isle::sema::{
+    Expr, ExtractorKind, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId,
+};
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::expr::StateId;
 use loweq_semantics::graph::{Graph, NodeId, NodeKind};
@@ -16,12 +18,14 @@ use loweq_semantics::Literal;
 
 use crate::expand::{Choice, Plan};
 
+mod agreement;
 mod guards;
 mod identity;
 mod skolem;
 mod states;
 mod text;
 
+pub use agreement::agreement;
 pub use identity::Structure;
 
 /// Which side of the rule a term occurrence, or an assumption, is on.
@@ -91,6 +95,9 @@ pub enum Origin {
     StateUpdate(String),
     /// Some rule of a chained term matches its arguments.
     Coverage(String),
+    /// Part of an extractor macro's spec agreeing with its expansion (see
+    /// [`agreement`]): what must hold, and where.
+    Agreement(String),
 }
 
 /// A boolean node with its origin.
@@ -137,6 +144,20 @@ pub struct Input {
     pub node: NodeId,
 }
 
+/// An application of an extractor macro whose spec the condition uses in
+/// place of its expansion (a pattern, or a pattern in a condition about
+/// another rule): the spec must agree with the expansion at the types the
+/// application gets ([`agreement`]).
+#[derive(Clone, Debug)]
+pub struct Trusted {
+    /// The macro.
+    pub term: TermId,
+    /// Its argument nodes.
+    pub args: Vec<NodeId>,
+    /// Its result node (the value matched).
+    pub result: NodeId,
+}
+
 /// The verification condition of one expansion of a rule.
 #[derive(Clone, Debug, Default)]
 pub struct Condition {
@@ -166,6 +187,8 @@ pub struct Condition {
     /// rules (a priority rule that excludes nothing here, a chained rule
     /// that cannot be shown to match).
     pub notes: Vec<String>,
+    /// The extractor macros whose specs stand for their expansions here.
+    pub trusted: Vec<Trusted>,
 }
 
 impl Condition {
@@ -197,33 +220,7 @@ enum Role {
 
 /// Builds the condition for `rule` following `plan`.
 pub fn build(program: &Program, rule: RuleId, plan: &Plan) -> Result<Condition, Diagnostic> {
-    let mut b = Builder {
-        p: program,
-        c: Condition::default(),
-        states: Vec::new(),
-        modifies: Vec::new(),
-        plan: plan.choices.iter().copied().collect(),
-        covering: false,
-        counter: 0,
-        collect: None,
-        conversions: Vec::new(),
-        phase: Side::Lhs,
-        in_guard: false,
-        covering_collect: false,
-        inexpressible: false,
-        structural: HashMap::new(),
-        applied: HashMap::new(),
-        ir_parent: HashMap::new(),
-        template: None,
-        unmatchable: None,
-        chain_depth: 0,
-        about: None,
-        call: None,
-    };
-    for s in &program.states {
-        let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
-        b.states.push(n);
-    }
+    let mut b = Builder::new(program, plan.choices.iter().copied().collect());
     b.root(rule)?;
     b.finish_states()?;
     if b.covering {
@@ -248,8 +245,9 @@ struct Builder<'p> {
     counter: usize,
     /// When building a priority condition: where its clauses go.
     collect: Option<Vec<NodeId>>,
-    /// Implicit conversions already applied, by (term, argument): a value
-    /// converted twice is one register, with one set of upper bits.
+    /// Implicit conversions of IR values already applied, by (term, the
+    /// argument's IR entity): a value converted twice, or under two names,
+    /// is one register, with one set of upper bits.
     conversions: Vec<((TermId, NodeId), NodeId)>,
     /// Which side the clauses being built belong to.
     phase: Side,
@@ -281,6 +279,9 @@ struct Builder<'p> {
     /// The right-hand-side call being applied: what its `require` and its
     /// coverage obligations are about.
     call: Option<Call>,
+    /// Walking a macro's expansion on its own (see `agreement`), not a
+    /// rule: where clauses are, and the names of its variables.
+    context: Option<agreement::Context>,
 }
 
 /// One term's modification of a state.
@@ -294,8 +295,45 @@ struct Modification {
 
 type Vars = Vec<Option<NodeId>>;
 
+impl<'p> Builder<'p> {
+    fn new(program: &'p Program, plan: std::collections::VecDeque<Choice>) -> Builder<'p> {
+        let mut b = Builder {
+            p: program,
+            c: Condition::default(),
+            states: Vec::new(),
+            modifies: Vec::new(),
+            plan,
+            covering: false,
+            counter: 0,
+            collect: None,
+            conversions: Vec::new(),
+            phase: Side::Lhs,
+            in_guard: false,
+            covering_collect: false,
+            inexpressible: false,
+            structural: HashMap::new(),
+            applied: HashMap::new(),
+            ir_parent: HashMap::new(),
+            template: None,
+            unmatchable: None,
+            chain_depth: 0,
+            about: None,
+            context: None,
+            call: None,
+        };
+        for s in &program.states {
+            let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
+            b.states.push(n);
+        }
+        b
+    }
+}
+
 impl Builder<'_> {
     fn rule_span(&self, rule: &Rule) -> Span {
+        if let Some(c) = &self.context {
+            return c.span;
+        }
         self.p.rule(rule.id).span
     }
 
@@ -407,6 +445,14 @@ impl Builder<'_> {
         }
     }
 
+    /// Whether a clause is `(= n n)`.
+    fn tautology(&self, n: NodeId) -> bool {
+        let node = self.c.graph.node(n);
+        matches!(node.kind, NodeKind::Op(Op::Eq))
+            && node.args.len() == 2
+            && node.args[0] == node.args[1]
+    }
+
     fn eq(&mut self, a: NodeId, b: NodeId, span: Span) -> NodeId {
         self.c.graph.op(Op::Eq, vec![a, b], span)
     }
@@ -491,7 +537,21 @@ impl Builder<'_> {
                 ..
             }
         );
-        let match_is_obligation = role == Role::Callee && side == Side::Rhs && !partial;
+        // An extractor declared `infallible` never fails in the generated
+        // code: its `match` is not where the rule applies but an
+        // obligation wherever the rule uses it.
+        let infallible = matches!(
+            term.kind,
+            TermKind::Decl {
+                extractor_kind: Some(ExtractorKind::ExternalExtractor {
+                    infallible: true,
+                    ..
+                }),
+                ..
+            }
+        );
+        let match_is_obligation = role == Role::Callee
+            && ((side == Side::Rhs && !partial) || (side == Side::Lhs && infallible));
         // On the left-hand side a `match` says where the rule applies; a
         // partial constructor's says whether this expansion does.
         let match_side = if side == Side::Lhs && self.phase == Side::Lhs {
@@ -513,6 +573,14 @@ impl Builder<'_> {
             }
             Role::Callee | Role::Condition => {
                 for n in inst.provides {
+                    if self.tautology(n) {
+                        // `(= result inst)` of an output that is its input
+                        // (`def_inst`) says nothing, and would make the
+                        // entity need a width that nothing else may give
+                        // it (an operand between two instructions of an
+                        // extractor macro written over `inst_data`).
+                        continue;
+                    }
                     self.assume(n, Origin::Provide(name.clone()), spec.span);
                 }
                 for n in inst.matches {
@@ -853,8 +921,19 @@ impl Builder<'_> {
                     self.c.required.push((n, m));
                     return Ok(n);
                 }
-                let key = (*tid, arg_nodes.first().copied().unwrap_or(NodeId(0)));
-                if info.converter && arg_nodes.len() == 1 && self.collect.is_none() {
+                // Converting an IR value (`put_in_reg`) gives its one
+                // register, however often and under whatever name the
+                // rule converts it; any other converter is a call of its
+                // own each time (cranelift-isle shares only pure calls).
+                let shared = info.converter
+                    && arg_nodes.len() == 1
+                    && self.collect.is_none()
+                    && self.is_ir_type(self.p.terms.terms[tid.index()].arg_tys[0]);
+                let key = (
+                    *tid,
+                    self.ir_root(arg_nodes.first().copied().unwrap_or(NodeId(0))),
+                );
+                if shared {
                     if let Some(&(_, n)) = self.conversions.iter().find(|(k, _)| *k == key) {
                         return Ok(n);
                     }
@@ -887,7 +966,7 @@ impl Builder<'_> {
                     self.apply(*tid, arg_nodes, result, Side::Rhs, text, Role::Callee, span);
                 self.call = outer;
                 applied?;
-                if info.converter && self.collect.is_none() {
+                if shared {
                     self.conversions.push((key, result));
                 }
                 Ok(result)

@@ -6,6 +6,9 @@ use super::Builder;
 
 impl Builder<'_> {
     pub(super) fn var_name(&self, rule: &Rule, v: IsleVar) -> String {
+        if let Some(c) = &self.context {
+            return c.names.get(v.index()).cloned().unwrap_or_default();
+        }
         self.p.sym(rule.vars[v.index()].name).to_string()
     }
 
