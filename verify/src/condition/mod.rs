@@ -903,7 +903,7 @@ impl Builder<'_> {
                         .with_note("priority conditions must be expressible through specs"));
                     }
                     let call = self.call_of(rule, *tid, e, args, &arg_nodes);
-                    let outer = std::mem::replace(&mut self.call, Some(call));
+                    let outer = self.call.replace(call);
                     let r = self.chain(*tid, arg_nodes, span);
                     self.call = outer;
                     return r;
@@ -961,7 +961,7 @@ impl Builder<'_> {
                 }
                 let text = self.show_expr(rule, e);
                 let call = self.call_of(rule, *tid, e, args, &arg_nodes);
-                let outer = std::mem::replace(&mut self.call, Some(call));
+                let outer = self.call.replace(call);
                 let applied =
                     self.apply(*tid, arg_nodes, result, Side::Rhs, text, Role::Callee, span);
                 self.call = outer;
