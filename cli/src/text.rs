@@ -119,7 +119,7 @@ pub fn render(doc: &Doc) -> String {
         doc_rule_lines(&mut out, doc, g);
     }
     for &g in &groups {
-        blocks(&mut out, doc, g);
+        blocks(&mut out, doc, g, true);
     }
     for d in doc.diagnostics.iter().filter(|d| d.run) {
         out.push('\n');
@@ -173,7 +173,7 @@ fn doc_rule_lines(out: &mut String, doc: &Doc, g: Option<&str>) {
 /// A group's blocks: the diagnostics of its files, if they did not load;
 /// else every counterexample in full, then its errors (once per rule and
 /// diagnostic) and unknowns.
-fn blocks(out: &mut String, doc: &Doc, g: Option<&str>) {
+fn blocks(out: &mut String, doc: &Doc, g: Option<&str>, grouped: bool) {
     for d in doc
         .diagnostics
         .iter()
@@ -189,8 +189,15 @@ fn blocks(out: &mut String, doc: &Doc, g: Option<&str>) {
         .collect();
     for rule in &rules {
         for group in failing_alike(rule) {
-            out.push('\n');
-            out.push_str(&grouped_block(&group));
+            if grouped {
+                out.push('\n');
+                out.push_str(&grouped_block(&group));
+            } else {
+                for e in group {
+                    out.push('\n');
+                    out.push_str(&grouped_block(&[e]));
+                }
+            }
         }
     }
     for rule in &rules {
@@ -350,16 +357,34 @@ pub fn rule_lines(out: &mut String, g: &Group, r: &Report) {
     }
 }
 
-/// Every counterexample of a group's report in full, then its errors and
-/// unknowns (the text report's middle, for one group).
+/// Every counterexample of a group's report in full (one block for those
+/// that fail alike), then its errors and unknowns (the text report's
+/// middle, for one group).
 pub fn details(out: &mut String, g: &Group, program: &Program, r: &Report, files: &Files) {
+    details_as(out, g, program, r, files, true);
+}
+
+/// [`details`] with a block of its own for every counterexample, also
+/// those that fail alike (the REPL's `:why`).
+pub fn every_detail(out: &mut String, g: &Group, program: &Program, r: &Report, files: &Files) {
+    details_as(out, g, program, r, files, false);
+}
+
+fn details_as(
+    out: &mut String,
+    g: &Group,
+    program: &Program,
+    r: &Report,
+    files: &Files,
+    grouped: bool,
+) {
     let arch = g.arch.map(|a| a.name());
     let (results, _) = crate::doc::group_entries(arch, &g.sources, program, r, files);
     let doc = Doc {
         results,
         ..Doc::default()
     };
-    blocks(out, &doc, arch);
+    blocks(out, &doc, arch, grouped);
 }
 
 /// Collapses whitespace and shortens long source text for one-line display.
