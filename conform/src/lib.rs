@@ -16,6 +16,7 @@ pub mod check;
 pub mod coverage;
 pub mod isa;
 pub mod map;
+mod memory;
 pub mod oracle;
 pub mod plan;
 pub mod report;
