@@ -284,7 +284,12 @@ fn grouped_block(group: &[&Entry]) -> String {
     labels.sort_by_key(|l| !plain(l));
     let plains = labels.iter().filter(|l| plain(l)).count();
     let shown = if plains > 0 { plains } else { labels.len() };
-    let named = &labels[..shown.min(NAMED_IN_TITLE)];
+    // "and 1 more" says less than the one label it stands for.
+    let mut shown = shown.min(NAMED_IN_TITLE);
+    if labels.len() - shown == 1 {
+        shown = labels.len();
+    }
+    let named = &labels[..shown];
     let rest = labels.len() - named.len();
     let list = match rest {
         0 => {
