@@ -13,7 +13,7 @@ use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::graph::{NodeKind, VarId};
 use loweq_semantics::value::Value;
 use z3::ast::{Bool, BV};
-use z3::{Model, Params, SatResult, Solver};
+use z3::{Model, Params, SatResult, Solver, Tactic};
 
 use crate::cancel::Cancel;
 use crate::condition::{Condition, Origin, Side};
@@ -56,7 +56,7 @@ impl Outcome {
         o
     }
 
-    /// An inapplicable outcome, decided without a query.
+    /// An inapplicable outcome, with its reason, decided without a query.
     pub fn inapplicable(reason: String) -> Outcome {
         Outcome::new(Verdict::Inapplicable, 0, Some(reason))
     }
@@ -98,17 +98,58 @@ struct Queries<'c> {
 
 impl Queries<'_> {
     /// Checks the base facts together with `extra`, on a fresh solver.
+    /// Pure bitvector queries try two strategies in turn (see
+    /// [`QF_BV_STRATEGIES`]), each on a fresh solver, the last with the
+    /// rest of the time.
     fn check(&mut self, extra: &[Bool]) -> Answer {
         self.count += 1;
-        let solver = self
-            .logic
-            .and_then(Solver::new_for_logic)
-            .unwrap_or_default();
+        let answer = self.answer(extra);
+        if matches!(answer, Answer::Unknown(_)) {
+            self.unknowns += 1;
+        }
+        answer
+    }
+
+    /// The answer of [`Queries::check`].
+    fn answer(&self, extra: &[Bool]) -> Answer {
+        if self.logic != Some("QF_BV") {
+            let solver = self
+                .logic
+                .and_then(Solver::new_for_logic)
+                .unwrap_or_default();
+            return self.run(&solver, extra, self.timeout, None);
+        }
+        let start = std::time::Instant::now();
+        let mut answer = Answer::Unknown(String::new());
+        for (i, (strategy, budget)) in QF_BV_STRATEGIES.iter().enumerate() {
+            let left = self.timeout.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            let last = i + 1 == QF_BV_STRATEGIES.len();
+            answer = self.run(&strategy(), extra, left, *budget);
+            match &answer {
+                Answer::Unknown(r) if !last && r == OVER_BUDGET => continue,
+                _ => break,
+            }
+        }
+        if let Answer::Unknown(r) = &answer {
+            if r.is_empty() || r == OVER_BUDGET {
+                return Answer::Unknown(format!("the solver timed out after {:?}", self.timeout));
+            }
+        }
+        answer
+    }
+
+    /// One check of the base facts and `extra` on `solver`, stopped after
+    /// `time` or, with a budget, after that many of z3's resource units.
+    fn run(&self, solver: &Solver, extra: &[Bool], time: Duration, budget: Option<u32>) -> Answer {
         let mut params = Params::new();
-        let ms = u32::try_from(self.timeout.as_millis())
-            .unwrap_or(u32::MAX)
-            .max(1);
+        let ms = u32::try_from(time.as_millis()).unwrap_or(u32::MAX).max(1);
         params.set_u32("timeout", ms);
+        if let Some(units) = budget {
+            params.set_u32("rlimit", units);
+        }
         // z3 would otherwise take SIGINT for itself during a check, stopping
         // that one query; Ctrl-C belongs to the caller (see `Cancel`).
         params.set_bool("ctrl_c", false);
@@ -116,10 +157,13 @@ impl Queries<'_> {
         for b in self.base.iter().chain(extra) {
             solver.assert(b);
         }
-        let Some(result) = self.cancel.run(Some(self.timeout), || solver.check()) else {
-            self.unknowns += 1;
+        let start = std::time::Instant::now();
+        let Some(result) = self.cancel.run(Some(time), || solver.check()) else {
             return Answer::Unknown(CANCELLED.into());
         };
+        // z3 says "canceled" both when the time is up and when the budget
+        // is used up; the time tells which.
+        let in_time = start.elapsed() < time;
         match result {
             SatResult::Unsat => Answer::Unsat,
             SatResult::Sat => match solver.get_model() {
@@ -127,10 +171,14 @@ impl Queries<'_> {
                 None => Answer::Unknown("the solver found a model but did not return it".into()),
             },
             SatResult::Unknown => {
-                self.unknowns += 1;
                 let r = solver.get_reason_unknown().unwrap_or_default();
                 Answer::Unknown(if self.cancel.is_cancelled() {
                     CANCELLED.into()
+                } else if budget.is_some()
+                    && in_time
+                    && (r.contains("resource") || r.contains("canceled"))
+                {
+                    OVER_BUDGET.into()
                 } else if r.contains("timeout") || r.contains("canceled") {
                     format!("the solver timed out after {:?}", self.timeout)
                 } else if r.is_empty() {
@@ -141,6 +189,43 @@ impl Queries<'_> {
             }
         }
     }
+}
+
+/// A way to make a solver.
+type Strategy = fn() -> Solver;
+
+/// The reason of an unknown answer from a strategy that used up its
+/// budget (not reported: the next strategy runs).
+const OVER_BUDGET: &str = "over budget";
+
+/// The strategies a pure bitvector query tries, in turn, each with its
+/// budget of z3's resource units (the last without one); all within the
+/// query's timeout. Budgets count work, not time, so that the choice does
+/// not depend on how loaded the machine is.
+///
+/// First z3's `qfbv` tactic after substituting away every variable that an
+/// equation defines (`solve-eqs`). A rule's two sides often compute the
+/// same term over different variables that the facts equate (a register
+/// and the value it holds); substituting first makes the terms identical,
+/// where `qfbv`'s own preprocessing (which solves only equations of
+/// variables that occur rarely) may leave the solver to prove two 128-bit
+/// multipliers equal: seconds against microseconds for a signed 64-bit
+/// `smulhi`. Some queries go the other way (a narrow remainder: a third of
+/// a second with `qfbv` alone, far longer after the substitution), hence
+/// `qfbv` alone next. Two million units are about a second of z3's work.
+const QF_BV_STRATEGIES: &[(Strategy, Option<u32>)] =
+    &[(substituted_qf_bv, Some(2_000_000)), (plain_qf_bv, None)];
+
+fn substituted_qf_bv() -> Solver {
+    Tactic::new("simplify")
+        .and_then(&Tactic::new("propagate-values"))
+        .and_then(&Tactic::new("solve-eqs"))
+        .and_then(&Tactic::new("qfbv"))
+        .solver()
+}
+
+fn plain_qf_bv() -> Solver {
+    Solver::new_for_logic("QF_BV").unwrap_or_default()
 }
 
 fn encode_error(cond: &Condition, e: EncodeError) -> Outcome {
@@ -797,6 +882,7 @@ fn shrink(
             for leaf in leaves {
                 let kept = match leaf {
                     Leaf::Bv(x) => shrink_bv(q, &mut fixed, &mut model, x, &keep),
+                    Leaf::Variant(x, n) => shrink_variant(q, &mut fixed, &mut model, x, n, &keep),
                     // Booleans prefer false.
                     Leaf::Bool(b) => keep(q, &mut fixed, b.not(), &mut model).is_some(),
                 };
@@ -820,6 +906,8 @@ type Keep = dyn Fn(&mut Queries, &mut Vec<Bool>, Bool, &mut Model) -> Option<boo
 enum Leaf {
     Bv(BV),
     Bool(Bool),
+    /// An enum's variant index, with the number of variants.
+    Variant(BV, usize),
 }
 
 /// The bitvectors and booleans a variable is made of: itself, or the
@@ -835,7 +923,14 @@ fn leaves_of(z: &Z, out: &mut Vec<Leaf>) {
     match z {
         Z::Bv(b) => out.push(Leaf::Bv(b.clone())),
         Z::Struct(fs) => fs.iter().for_each(|(_, f)| fields(f, out)),
-        Z::Enum { fields: fs, .. } => fs.iter().flatten().for_each(|f| fields(f, out)),
+        // The variant first (the earliest variant that still gives a
+        // counterexample), then its fields.
+        Z::Enum {
+            disc, fields: fs, ..
+        } => {
+            out.push(Leaf::Variant(disc.clone(), fs.len()));
+            fs.iter().flatten().for_each(|f| fields(f, out));
+        }
         Z::Bool(_) | Z::Int(_) | Z::Unit => {}
     }
 }
@@ -893,6 +988,34 @@ fn shrink_bv(
         }
         keep(q, fixed, x.eq(bit(lo - 1, w)), model).is_some()
     }
+}
+
+/// Makes an enum's variant the earliest that still gives a
+/// counterexample (see [`shrink`]); false when the solver gave up.
+fn shrink_variant(
+    q: &mut Queries,
+    fixed: &mut Vec<Bool>,
+    model: &mut Model,
+    x: BV,
+    variants: usize,
+    keep: &Keep,
+) -> bool {
+    let w = x.get_size();
+    let Some(Value::Bv(cur)) = read(model, &Z::Bv(x.clone())) else {
+        return true;
+    };
+    let Some(cur) = cur.to_u128() else {
+        return true;
+    };
+    for i in 0..(variants as u128).min(cur) {
+        match keep(q, fixed, x.eq(BV::from_u64(i as u64, w)), model) {
+            Some(true) => return true,
+            None => return false,
+            Some(false) => {}
+        }
+    }
+    fixed.push(x.eq(BV::from_u64(cur as u64, w)));
+    true
 }
 
 /// The bitvector `1 << i` of width `w`.
