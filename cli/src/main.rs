@@ -177,7 +177,7 @@ struct ConformArgs {
     /// Only this instruction term (repeatable).
     #[arg(long = "inst", value_name = "NAME")]
     insts: Vec<String>,
-    /// Vectors per (instruction, variant).
+    /// Vectors run per (instruction, variant); where the spec's require excludes some, more are drawn (at most four times as many).
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     vectors: usize,
     /// Seed of the random vectors.
