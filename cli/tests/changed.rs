@@ -339,9 +339,17 @@ fn a_rec_decl_and_a_name_after_a_number_are_dependencies() {
     git(&dir, &["commit", "-q", "-m", "rules"]);
     for (from, to, rule) in [
         // No longer partial: its `match` becomes an obligation, which fails.
-        ("(decl pure partial rec foo", "(decl pure rec foo", "rec_rule"),
+        (
+            "(decl pure partial rec foo",
+            "(decl pure rec foo",
+            "rec_rule",
+        ),
         // The constant the rule adds is no longer 0.
-        ("(model $K (const #x00))", "(model $K (const #x01))", "glued"),
+        (
+            "(model $K (const #x00))",
+            "(model $K (const #x01))",
+            "glued",
+        ),
     ] {
         std::fs::write(dir.join("r.isle"), TEXT.replacen(from, to, 1)).expect("written");
         let (verified, _, _) = changed(&dir, &["r.isle"]);

@@ -417,7 +417,9 @@ mod tests {
             assert!(n.mentions.contains(&m.to_string()), "{m}: {:?}", n.mentions);
         }
         assert!(
-            !n.mentions.iter().any(|m| m.starts_with(|c: char| c.is_ascii_digit() || c == '-')),
+            !n.mentions
+                .iter()
+                .any(|m| m.starts_with(|c: char| c.is_ascii_digit() || c == '-')),
             "{:?}",
             n.mentions
         );
