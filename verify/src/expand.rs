@@ -1,6 +1,9 @@
 //! Expansion plans: which rule of each `(veri chain)` term a verification
 //! condition inlines. A rule that calls chained terms is verified once per
-//! combination of their rules; each combination is a [`Plan`].
+//! combination of their rules; each combination is a [`Plan`]. Every call
+//! of a term with rules that is not partial (chained, or with a spec the
+//! callers assume) also gets a plan of its own that proves the call
+//! covered by some rule of the term.
 
 use cranelift_isle::sema::{Expr, RuleId, TermId};
 use loweq_dsl::{Diagnostic, Program};
