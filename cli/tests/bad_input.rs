@@ -274,6 +274,39 @@ fn deep_nesting_ends_in_a_located_error_within_the_limits() {
 }
 
 #[test]
+fn a_wrong_rule_nested_just_inside_the_limit_is_shrunk_in_linear_queries() {
+    // 250 `bnot`s (an even count, so the pattern is `x`) lowered to one
+    // NOT: wrong at every type. Shrinking the counterexample tried every
+    // earlier opcode of each level's instruction, about 19 queries per
+    // level (49 s); a variant the pattern fixes now takes one.
+    let n = 250;
+    let rule = format!(
+        "(rule deep (lower (has_type (fits_in_64 ty) {}x{}))\n      (x64_not (operand_size_of_type_32_64 ty) x))\n",
+        "(bnot ".repeat(n),
+        ")".repeat(n)
+    );
+    let path = file("deep", "deep_x64_wrong.isle", rule.as_bytes());
+    let o = loweq_limited(&[
+        "verify",
+        "--no-cache",
+        "--format",
+        "json",
+        "--arch",
+        "x64",
+        &path,
+    ]);
+    assert_eq!(o.code(), Some(1), "{}", o.stderr());
+    let report: serde_json::Value = serde_json::from_str(&o.stdout()).expect("a JSON report");
+    let results = report["results"].as_array().expect("results");
+    assert_eq!(results.len(), 4, "{report}");
+    for r in results {
+        assert_eq!(r["verdict"], "counterexample", "{r}");
+        let queries = r["queries"].as_u64().expect("queries");
+        assert!(queries <= 2 * n as u64, "{queries} queries for {n} levels");
+    }
+}
+
+#[test]
 fn doubling_macros_end_in_an_error_naming_the_macro() {
     // 23 levels were killed for memory at 24 GB; 20 took 35 s and 3.4 GB.
     let o = loweq_limited(&[

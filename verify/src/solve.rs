@@ -1042,6 +1042,24 @@ fn shrink_variant(
     let Some(cur) = cur.to_u128() else {
         return true;
     };
+    let fix = |fixed: &mut Vec<Bool>| fixed.push(x.eq(BV::from_u64(cur as u64, w)));
+    if cur == 0 {
+        fix(fixed);
+        return true;
+    }
+    // Determined by the others (a pattern that matches one variant)? Then
+    // one query says so, where trying the earlier variants takes one each.
+    fixed.push(x.eq(BV::from_u64(cur as u64, w)).not());
+    let free = q.check(fixed);
+    fixed.pop();
+    match free {
+        Answer::Unsat => {
+            fix(fixed);
+            return true;
+        }
+        Answer::Unknown(_) => return false,
+        Answer::Sat(_) => {}
+    }
     for i in 0..(variants as u128).min(cur) {
         match keep(q, fixed, x.eq(BV::from_u64(i as u64, w)), model) {
             Some(true) => return true,
@@ -1049,7 +1067,7 @@ fn shrink_variant(
             Some(false) => {}
         }
     }
-    fixed.push(x.eq(BV::from_u64(cur as u64, w)));
+    fix(fixed);
     true
 }
 
