@@ -179,7 +179,11 @@ impl Queries<'_> {
                     && (r.contains("resource") || r.contains("canceled"))
                 {
                     OVER_BUDGET.into()
-                } else if r.contains("timeout") || r.contains("canceled") {
+                } else if r.contains("timeout")
+                    || r.contains("canceled")
+                    // The watchdog stopped a query whose timer z3 missed.
+                    || r.contains("interrupted")
+                {
                     format!("the solver timed out after {:?}", self.timeout)
                 } else if r.is_empty() {
                     "the solver gave up".into()
