@@ -82,7 +82,10 @@ pub fn header(text: &str) -> Header {
             let n = m.trim().parse().expect("`max-expansions:` takes a number");
             h.max_expansions = Some(n);
         } else if let Some(t) = rest.strip_prefix("timeout:") {
-            let n = t.trim().parse().expect("`timeout:` takes a number of seconds");
+            let n = t
+                .trim()
+                .parse()
+                .expect("`timeout:` takes a number of seconds");
             h.timeout = Some(n);
         } else if let Some(r) = rest.strip_prefix("rule:") {
             h.rules.push(r.trim().to_string());
