@@ -39,26 +39,9 @@ fn run(dir: &Path, format: &str) -> (Option<i32>, String, String) {
     ]);
     (
         o.status.code(),
-        redact(&String::from_utf8_lossy(&o.stdout)),
+        common::redact(&String::from_utf8_lossy(&o.stdout)),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
-}
-
-/// Timings out: `"millis": N`, `"seconds": N` and ` in N.NN s`.
-fn redact(s: &str) -> String {
-    s.lines()
-        .map(|l| {
-            let t = l.trim_start();
-            if t.starts_with("\"millis\":") || t.starts_with("\"seconds\":") {
-                return String::from("(time)");
-            }
-            match l.rfind(" errors in ") {
-                Some(at) => format!("{} errors in (time)", &l[..at]),
-                None => l.to_string(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Every cache file under `dir`.
@@ -101,7 +84,7 @@ fn warm_cold_and_uncached_runs_print_the_same() {
             format,
             "--no-cache",
         ]);
-        let none = redact(&String::from_utf8_lossy(&o.stdout));
+        let none = common::redact(&String::from_utf8_lossy(&o.stdout));
         assert_eq!(cold.0, Some(1));
         assert_eq!(warm.0, Some(1));
         assert_eq!(o.status.code(), Some(1));
@@ -199,7 +182,7 @@ fn concurrent_runs_share_a_cache_safely() {
         .collect();
     let outs: Vec<String> = runs
         .into_iter()
-        .map(|o| redact(&String::from_utf8_lossy(&o.expect("runs").stdout)))
+        .map(|o| common::redact(&String::from_utf8_lossy(&o.expect("runs").stdout)))
         .collect();
     assert_eq!(outs[0], outs[1]);
     assert_eq!(outs[0], outs[2]);

@@ -29,23 +29,6 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Timings out: `"millis": N`, `"seconds": N` and ` in N.NN s`.
-fn redact(s: &str) -> String {
-    s.lines()
-        .map(|l| {
-            let t = l.trim_start();
-            if t.starts_with("\"millis\":") || t.starts_with("\"seconds\":") {
-                return String::from("(time)");
-            }
-            match l.rfind(" errors in ") {
-                Some(at) => format!("{} errors in (time)", &l[..at]),
-                None => l.to_string(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// `verify --arch x64 FILE --no-cache` with more arguments.
 fn verify(dir: &Path, file: &str, more: &[&str]) -> Output {
     let mut args = vec!["verify", "--arch", "x64", file, "--no-cache"];
@@ -96,10 +79,16 @@ fn three_shards_merge_into_the_unsharded_report() {
     args.extend(names.iter().map(String::as_str));
     let merged = loweq(&dir, &args);
     assert_eq!(merged.status.code(), whole.status.code());
-    assert_eq!(redact(&stdout(&merged)), redact(&stdout(&whole)));
+    assert_eq!(
+        common::redact(&stdout(&merged)),
+        common::redact(&stdout(&whole))
+    );
     // In any order, and in text.
     let merged = loweq(&dir, &["merge", &names[2], &names[0], &names[1]]);
-    assert_eq!(redact(&stdout(&merged)), redact(&stdout(&whole_text)));
+    assert_eq!(
+        common::redact(&stdout(&merged)),
+        common::redact(&stdout(&whole_text))
+    );
 }
 
 #[test]
@@ -135,7 +124,10 @@ fn shards_merge_the_macro_obligations_their_rules_relied_on() {
     }
     let merged = loweq(&dir, &["merge", "--format", "json", "m2.json", "m1.json"]);
     assert_eq!(merged.status.code(), Some(0), "{}", stderr(&merged));
-    assert_eq!(redact(&stdout(&merged)), redact(&stdout(&whole)));
+    assert_eq!(
+        common::redact(&stdout(&merged)),
+        common::redact(&stdout(&whole))
+    );
 }
 
 #[test]

@@ -88,6 +88,14 @@ pub struct SpecInstance {
     pub modifies: Vec<(crate::expr::StateId, NodeId)>,
 }
 
+impl SpecInstance {
+    /// Every fact it states: its provides, matches and requires.
+    pub fn facts(&self) -> Vec<NodeId> {
+        let clauses = [&self.provides, &self.matches, &self.requires];
+        clauses.into_iter().flatten().copied().collect()
+    }
+}
+
 /// The graph.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {

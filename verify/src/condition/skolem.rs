@@ -136,13 +136,7 @@ impl Builder<'_> {
             list.extend(inst.requires);
             return Ok(());
         }
-        let holds: Vec<NodeId> = inst
-            .provides
-            .iter()
-            .chain(&inst.matches)
-            .chain(&inst.requires)
-            .copied()
-            .collect();
+        let holds = inst.facts();
         let holds = self.c.graph.op(Op::And, holds, span);
         // Some outputs satisfy the spec: then the Skolem outputs do.
         let (other, bound) = self.instantiate_fresh(tid, spec, bindings, free, span)?;
@@ -216,13 +210,7 @@ impl Builder<'_> {
             outs.push(o);
         }
         let inst = self.instantiate_bound(tid, spec, &b)?;
-        let all: Vec<NodeId> = inst
-            .provides
-            .iter()
-            .chain(&inst.matches)
-            .chain(&inst.requires)
-            .copied()
-            .collect();
+        let all = inst.facts();
         let conj = self.c.graph.op(Op::And, all, span);
         let bound = (first..self.c.graph.vars.len())
             .map(|i| VarId(i as u32))
@@ -238,6 +226,7 @@ impl Builder<'_> {
             origin,
             span,
             side: Side::Lhs,
+            call: None,
         });
     }
 }
