@@ -673,9 +673,9 @@ fn rotate(a: &BV, b: &BV, left: bool) -> BV {
     let n = b.bvand(&mask);
     let m = n.bvneg().bvand(&mask);
     if left {
-        a.bvshl(&n).bvor(&a.bvlshr(&m))
+        a.bvshl(&n).bvor(a.bvlshr(&m))
     } else {
-        a.bvlshr(&n).bvor(&a.bvshl(&m))
+        a.bvlshr(&n).bvor(a.bvshl(&m))
     }
 }
 
