@@ -283,6 +283,9 @@ pub fn json(run: &ConformRun) -> Json {
                 })).collect::<Vec<_>>(),
                 "stale": r.coverage.stale,
                 "duplicate": r.coverage.duplicate,
+                "misfiled": r.coverage.misfiled.iter().map(|m| json!({
+                    "term": m.name, "type": m.ty,
+                })).collect::<Vec<_>>(),
                 "results": r.results.iter().map(|x| json!({
                     "term": x.term,
                     "variant": x.variant,

@@ -257,6 +257,27 @@ pub fn diag(sources: &SourceMap, d: &Diagnostic, text: String) -> Diag {
     }
 }
 
+/// A term application of a counterexample: its value, whether it
+/// trapped, and the values inside an IR operation's spec.
+fn term(
+    sources: &SourceMap,
+    e: &loweq_semantics::ty::Enums,
+    t: &loweq_verify::report::TermValue,
+) -> Json {
+    let mut v = json!({"term": t.text, "value": show(&t.value, e, false)});
+    if t.traps {
+        v["traps"] = json!(true);
+    }
+    if !t.parts.is_empty() {
+        v["parts"] = t
+            .parts
+            .iter()
+            .map(|(s, x)| json!({"expr": sources.snippet(*s), "value": show(x, e, false)}))
+            .collect();
+    }
+    v
+}
+
 fn counterexample(sources: &SourceMap, program: &Program, c: &Counterexample) -> Map<String, Json> {
     let e = &program.enums;
     let v = json!({
@@ -272,8 +293,8 @@ fn counterexample(sources: &SourceMap, program: &Program, c: &Counterexample) ->
             "value": show(&p.value, e, false),
             "operand_bits": p.operand_bits,
         })).collect::<Vec<_>>(),
-        "lhs": c.lhs.iter().map(|t| json!({"term": t.text, "value": show(&t.value, e, false)})).collect::<Vec<_>>(),
-        "rhs": c.rhs.iter().map(|t| json!({"term": t.text, "value": show(&t.value, e, false)})).collect::<Vec<_>>(),
+        "lhs": c.lhs.iter().map(|t| term(sources, e, t)).collect::<Vec<_>>(),
+        "rhs": c.rhs.iter().map(|t| term(sources, e, t)).collect::<Vec<_>>(),
         "failed": c.failures.iter().map(|f| {
             let (file, line, column) = place(sources, f.span);
             json!({
@@ -281,6 +302,10 @@ fn counterexample(sources: &SourceMap, program: &Program, c: &Counterexample) ->
                 "source": sources.snippet(f.span),
                 "file": file, "line": line, "column": column,
                 "parts": f.parts.iter().map(|(s, v)| json!({"expr": sources.snippet(*s), "value": show(v, e, false)})).collect::<Vec<_>>(),
+                "call": f.call.as_ref().map(|c| json!({
+                    "text": c.text,
+                    "args": c.args.iter().map(|(t, v)| json!({"expr": t, "value": show(v, e, false)})).collect::<Vec<_>>(),
+                })),
             })
         }).collect::<Vec<_>>(),
         "notes": c.notes,

@@ -119,7 +119,7 @@ pub fn render(doc: &Doc) -> String {
         doc_rule_lines(&mut out, doc, g);
     }
     for &g in &groups {
-        blocks(&mut out, doc, g);
+        blocks(&mut out, doc, g, true);
     }
     for d in doc.diagnostics.iter().filter(|d| d.run) {
         out.push('\n');
@@ -173,7 +173,7 @@ fn doc_rule_lines(out: &mut String, doc: &Doc, g: Option<&str>) {
 /// A group's blocks: the diagnostics of its files, if they did not load;
 /// else every counterexample in full, then its errors (once per rule and
 /// diagnostic) and unknowns.
-fn blocks(out: &mut String, doc: &Doc, g: Option<&str>) {
+fn blocks(out: &mut String, doc: &Doc, g: Option<&str>, grouped: bool) {
     for d in doc
         .diagnostics
         .iter()
@@ -187,10 +187,17 @@ fn blocks(out: &mut String, doc: &Doc, g: Option<&str>) {
         .into_iter()
         .filter(|r| r[0].arch.as_deref() == g)
         .collect();
-    for e in rules.iter().flat_map(|r| r.iter()) {
-        if let Some(c) = &e.counterexample {
-            out.push('\n');
-            out.push_str(&c.text);
+    for rule in &rules {
+        for group in failing_alike(rule) {
+            if grouped {
+                out.push('\n');
+                out.push_str(&grouped_block(&group));
+            } else {
+                for e in group {
+                    out.push('\n');
+                    out.push_str(&grouped_block(&[e]));
+                }
+            }
         }
     }
     for rule in &rules {
@@ -215,6 +222,87 @@ fn blocks(out: &mut String, doc: &Doc, g: Option<&str>) {
             );
         }
     }
+}
+
+/// The counterexamples of one rule's entries, grouped by how they fail:
+/// the same conditions violated, through the same chained rules. Groups in
+/// the order of their first entry.
+fn failing_alike(rule: &[Entry]) -> Vec<Vec<&Entry>> {
+    let key = |e: &Entry| -> Option<String> {
+        let c = e.counterexample.as_ref()?;
+        let failed = c.data.get("failed").map(|f| {
+            f.as_array()
+                .into_iter()
+                .flatten()
+                .map(|x| {
+                    format!(
+                        "{}|{}|{}|{}",
+                        x["condition"], x["file"], x["line"], x["column"]
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(";")
+        });
+        Some(format!(
+            "{:?} {:?} {:?}",
+            c.data.get("through").map(|t| t.to_string()),
+            c.data.get("macro").map(|t| t.to_string()),
+            failed
+        ))
+    };
+    let mut groups: Vec<(String, Vec<&Entry>)> = Vec::new();
+    for e in rule {
+        let Some(k) = key(e) else { continue };
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, members)) => members.push(e),
+            None => groups.push((k, vec![e])),
+        }
+    }
+    groups.into_iter().map(|(_, members)| members).collect()
+}
+
+/// At most this many instantiations are named in a grouped block's title.
+const NAMED_IN_TITLE: usize = 3;
+
+/// The block of a group of counterexamples that fail alike: the first
+/// one's, its title naming the others ("is wrong for i8, i16 and 6 more;
+/// shown for i8"), plain widths first.
+fn grouped_block(group: &[&Entry]) -> String {
+    let first = group[0];
+    let text = first
+        .counterexample
+        .as_ref()
+        .map(|c| c.text.clone())
+        .unwrap_or_default();
+    if group.len() == 1 {
+        return text;
+    }
+    // Plain widths (`i8`) say most: name those, or the first few labels
+    // when there are none.
+    let plain = |l: &str| !l.contains(',') && !l.contains('(') && !l.contains("->");
+    let mut labels: Vec<&str> = group.iter().map(|e| e.label.as_str()).collect();
+    labels.sort_by_key(|l| !plain(l));
+    let plains = labels.iter().filter(|l| plain(l)).count();
+    let shown = if plains > 0 { plains } else { labels.len() };
+    // "and 1 more" says less than the one label it stands for.
+    let mut shown = shown.min(NAMED_IN_TITLE);
+    if labels.len() - shown == 1 {
+        shown = labels.len();
+    }
+    let named = &labels[..shown];
+    let rest = labels.len() - named.len();
+    let list = match rest {
+        0 => {
+            let (last, init) = named.split_last().expect("two or more");
+            format!("{} and {last}", init.join(", "))
+        }
+        n => format!("{} and {n} more", named.join(", ")),
+    };
+    text.replacen(
+        &format!("is wrong for {}", first.label),
+        &format!("is wrong for {list}; shown for {}", first.label),
+        1,
+    )
 }
 
 /// `` `rule`, macro `m` ``: who relies on a macro's spec.
@@ -274,16 +362,34 @@ pub fn rule_lines(out: &mut String, g: &Group, r: &Report) {
     }
 }
 
-/// Every counterexample of a group's report in full, then its errors and
-/// unknowns (the text report's middle, for one group).
+/// Every counterexample of a group's report in full (one block for those
+/// that fail alike), then its errors and unknowns (the text report's
+/// middle, for one group).
 pub fn details(out: &mut String, g: &Group, program: &Program, r: &Report, files: &Files) {
+    details_as(out, g, program, r, files, true);
+}
+
+/// [`details`] with a block of its own for every counterexample, also
+/// those that fail alike (the REPL's `:why`).
+pub fn every_detail(out: &mut String, g: &Group, program: &Program, r: &Report, files: &Files) {
+    details_as(out, g, program, r, files, false);
+}
+
+fn details_as(
+    out: &mut String,
+    g: &Group,
+    program: &Program,
+    r: &Report,
+    files: &Files,
+    grouped: bool,
+) {
     let arch = g.arch.map(|a| a.name());
     let (results, _) = crate::doc::group_entries(arch, &g.sources, program, r, files);
     let doc = Doc {
         results,
         ..Doc::default()
     };
-    blocks(out, &doc, arch);
+    blocks(out, &doc, arch, grouped);
 }
 
 /// Collapses whitespace and shortens long source text for one-line display.
@@ -354,16 +460,32 @@ pub fn counterexample(
             .map(|t| one_line(&t.text, 56).chars().count())
             .max()
             .unwrap_or(0);
-        let lines = ts
-            .iter()
-            .map(|t| {
-                format!(
-                    "{:<width$} = {}",
-                    one_line(&t.text, 56),
-                    show(&t.value, enums, false)
-                )
-            })
-            .collect();
+        let mut lines = Vec::new();
+        for t in ts {
+            let value = if t.traps {
+                "traps".to_string()
+            } else {
+                show(&t.value, enums, false)
+            };
+            lines.push(format!("{:<width$} = {value}", one_line(&t.text, 56)));
+            // What the IR operation computes on the way (the effective
+            // shift amount of a shift).
+            let parts: Vec<String> = t
+                .parts
+                .iter()
+                .filter(|(s, _)| !is_literal(sources.snippet(*s)))
+                .map(|(s, v)| {
+                    format!(
+                        "{} = {}",
+                        one_line(sources.snippet(*s), 40),
+                        show(v, enums, false)
+                    )
+                })
+                .collect();
+            if !parts.is_empty() && !t.traps {
+                lines.push(format!("  where {}", parts.join(", ")));
+            }
+        }
         elide(lines)
     };
     if !cex.lhs.is_empty() {
@@ -372,10 +494,11 @@ pub fn counterexample(
     if !cex.rhs.is_empty() {
         let mut lines = terms(&cex.rhs);
         // The machine result: say which of its bits count.
-        if let (Some(last), Some(n), Some(Value::Bv(b))) = (
+        if let (Some(last), Some(n), Some(Value::Bv(b)), Some(false)) = (
             lines.last_mut(),
             cex.result_width,
             cex.rhs.last().map(|t| &t.value),
+            cex.rhs.last().map(|t| t.traps),
         ) {
             if b.width() > n {
                 let _ = write!(last, ", low {n} bits {}", hex(&b.extract(n - 1, 0)));
@@ -402,6 +525,18 @@ pub fn counterexample(
             .collect();
         if !parts.is_empty() {
             lines.push(format!("  where {}", parts.join(", ")));
+        }
+        // Which call it is about, and with what.
+        if let Some(call) = &f.call {
+            lines.push(format!("  in the call {}", one_line(&call.text, 64)));
+            let args: Vec<String> = call
+                .args
+                .iter()
+                .map(|(text, v)| format!("{} = {}", one_line(text, 32), show(v, enums, false)))
+                .collect();
+            if !args.is_empty() {
+                lines.push(format!("  with {}", args.join(", ")));
+            }
         }
         notes.push(labelled("failed:  ", &lines));
     }

@@ -76,3 +76,21 @@ fn list_names_the_mapped_terms() {
     // Loads and stores run against a memory window.
     assert!(out.contains("  x64_mov_load\n"), "{out}");
 }
+
+#[test]
+fn a_missing_machine_exits_2_with_how_to_install_it() {
+    // No QEMU and no AArch64 tools on an empty PATH.
+    let o = Command::new(env!("CARGO_BIN_EXE_loweq"))
+        .args(["conform", "--arch", "aarch64", "--vectors", "10"])
+        .env("PATH", "")
+        .output()
+        .expect("runs");
+    // The report, on stdout, says it where the architecture's part would be.
+    let err = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("AArch64 under QEMU is not available"), "{err}");
+    assert!(
+        err.contains("apt-get install qemu-user binutils-aarch64-linux-gnu"),
+        "{err}"
+    );
+}

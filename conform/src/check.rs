@@ -22,7 +22,8 @@ use crate::vectors::{self, RegSpec, Rng};
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Vectors per (instruction, variant).
+    /// Vectors run per (instruction, variant): where the spec's
+    /// require excludes some, more are drawn (at most four times as many).
     pub vectors: usize,
     /// The seed of the random vectors.
     pub seed: u64,
@@ -448,10 +449,29 @@ fn prepare(
             specs[*reg].width = (*width).min(64);
         }
     }
-    let regs = vectors::registers(&specs, options.vectors, &mut rng);
     let placeholders = oracle.placeholder_states();
-    let mut out = Vec::with_capacity(regs.len());
-    for (i, mut r) in regs.into_iter().enumerate() {
+    let mut out = Vec::with_capacity(options.vectors);
+    // `--vectors` counts vectors run: when the require excludes some,
+    // more are drawn (up to four times as many in all). A variant
+    // without code only shows that the require excludes them all.
+    let limit = if job.emitted {
+        options.vectors.saturating_mul(4)
+    } else {
+        options.vectors
+    };
+    let mut inside = 0;
+    let mut regs = vectors::registers(&specs, options.vectors, &mut rng).into_iter();
+    while out.len() < limit {
+        let i = out.len();
+        let mut r = match regs.next() {
+            Some(r) => r,
+            None if inside >= options.vectors || i >= limit => break,
+            None => {
+                let more = (options.vectors - inside).min(limit - i);
+                regs = vectors::more_registers(&specs, i, more, &mut rng).into_iter();
+                continue;
+            }
+        };
         let p = i % pool.len();
         let flags = machine_flags(isa, vectors::flag_bits(i), rng.bits());
         let mut v = Vector {
@@ -474,6 +494,9 @@ fn prepare(
             v.expected = oracle.eval(&args(&r), &[]);
         }
         v.regs = r;
+        if !matches!(v.expected, Ok(Expected::Outside)) {
+            inside += 1;
+        }
         out.push(v);
     }
     let slow = if oracle.compiled() {

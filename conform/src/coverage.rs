@@ -1,5 +1,6 @@
 //! Coverage of the instruction specs: every term with a spec in an
-//! architecture's spec files (`semantics/spec/<arch>/`) must be in its
+//! architecture's spec or rule files (`semantics/spec/<arch>/`,
+//! `rules/<arch>/`) must be in its
 //! mapping table, as an instruction that runs, a helper, or an instruction
 //! that cannot run (with the reason); and which instruction terms the
 //! shipped rules use.
@@ -8,6 +9,7 @@ use std::collections::BTreeSet;
 
 use cranelift_isle::sema::{Expr, Pattern, TermId};
 use loweq_dsl::Program;
+use loweq_semantics::ty::ModelType;
 
 use crate::isa::Isa;
 use crate::map::Table;
@@ -30,12 +32,38 @@ pub struct Coverage {
     pub stale: Vec<String>,
     /// Terms the table mentions more than once.
     pub duplicate: Vec<String>,
+    /// Helpers that take or give a type some run instruction gives (a
+    /// register, the flags): they stand for machine code, so they must be
+    /// run or listed as not runnable with the reason.
+    pub misfiled: Vec<Misfiled>,
+}
+
+/// A helper whose signature says it stands for machine code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Misfiled {
+    /// The term.
+    pub name: String,
+    /// The type in its signature that an instruction gives (`Reg`).
+    pub ty: String,
 }
 
 impl Coverage {
     /// Whether nothing is wrong.
     pub fn is_complete(&self) -> bool {
-        self.missing.is_empty() && self.stale.is_empty() && self.duplicate.is_empty()
+        self.missing.is_empty()
+            && self.stale.is_empty()
+            && self.duplicate.is_empty()
+            && self.misfiled.is_empty()
+    }
+
+    /// How many things are wrong.
+    pub fn len(&self) -> usize {
+        self.missing.len() + self.stale.len() + self.duplicate.len() + self.misfiled.len()
+    }
+
+    /// Whether nothing is wrong (as [`Coverage::is_complete`]).
+    pub fn is_empty(&self) -> bool {
+        self.is_complete()
     }
 }
 
@@ -65,18 +93,32 @@ impl std::fmt::Display for Coverage {
                 self.duplicate.join(", ")
             )?;
         }
+        for m in &self.misfiled {
+            writeln!(
+                f,
+                "helper `{}` has `{}` in its signature, a type an instruction gives: it stands \
+                 for machine code (make it an [[inst]], or an [[unrunnable]] with the reason)",
+                m.name, m.ty
+            )?;
+        }
         Ok(())
     }
 }
 
-/// The terms with a spec written in `semantics/spec/<arch>/`.
+/// The terms with a spec written in `semantics/spec/<arch>/`, or in the
+/// architecture's rule files (`rules/<arch>/`: a spec written next to the
+/// rules is an instruction spec all the same).
 pub fn spec_terms(program: &Program, isa: Isa) -> Vec<SpecTerm> {
-    let dir = format!("semantics/spec/{}/", isa.name());
+    let dirs = [
+        format!("semantics/spec/{}/", isa.name()),
+        format!("rules/{}/", isa.name()),
+    ];
     let mut out = Vec::new();
     for info in &program.term_info {
         let Some(spec) = &info.spec else { continue };
         let file = program.sources.file(spec.span.file);
-        if file.name.replace('\\', "/").contains(&dir) {
+        let name = file.name.replace('\\', "/");
+        if dirs.iter().any(|d| name.contains(d.as_str())) {
             out.push(SpecTerm {
                 name: info.name.clone(),
                 location: program.sources.location(spec.span),
@@ -117,7 +159,51 @@ pub fn check(program: &Program, table: &Table, isa: Isa) -> Coverage {
             cov.stale.push(n.clone());
         }
     }
+    cov.misfiled = misfiled_helpers(program, table);
     cov
+}
+
+/// Helpers with a type in their signature that a run instruction gives:
+/// what instructions give is read off the table's `[[inst]]` terms, so a
+/// helper may compute sizes, immediates and conditions, never registers or
+/// flags.
+fn misfiled_helpers(program: &Program, table: &Table) -> Vec<Misfiled> {
+    let decl = |name: &str| {
+        program
+            .term_by_name(name)
+            .map(|t| &program.terms.terms[t.index()])
+    };
+    let given: BTreeSet<_> = table
+        .insts
+        .iter()
+        .filter_map(|i| decl(i.term.get_ref()))
+        .map(|d| d.ret_ty)
+        .filter(|&ty| program.model(ty) != Some(&ModelType::Unit))
+        .collect();
+    let mut out = Vec::new();
+    for h in &table.helpers {
+        let Some(d) = decl(h) else { continue };
+        let tys = d.arg_tys.iter().chain(std::iter::once(&d.ret_ty));
+        if let Some(&ty) = tys.into_iter().find(|ty| given.contains(ty)) {
+            out.push(Misfiled {
+                name: h.clone(),
+                ty: program.type_name(ty).to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// The terms listed as not runnable that shipped rules use: instruction
+/// terms no vector exercises.
+pub fn unexercised(program: &Program, table: &Table) -> Vec<String> {
+    let used = rule_terms(program);
+    table
+        .unrunnable
+        .iter()
+        .filter(|u| used.contains(&u.term))
+        .map(|u| u.term.clone())
+        .collect()
 }
 
 fn pattern_terms(p: &Pattern, out: &mut BTreeSet<TermId>) {

@@ -52,6 +52,22 @@ fn a_new_spec_without_a_mapping_is_listed() {
     );
 }
 
+/// A spec written next to the rules is an instruction spec all the same.
+#[test]
+fn a_spec_in_a_rule_file_without_a_mapping_is_listed() {
+    let mut files = common::files(Isa::Aarch64);
+    files.push(SourceFile::new(
+        "rules/aarch64/new.isle",
+        "(decl a64_unmapped_term (OperandSize Reg) Reg)\n\
+         (extern constructor a64_unmapped_term a64_unmapped_term)\n\
+         (spec (a64_unmapped_term size a) (provide (= result (rev a))))\n",
+    ));
+    let program = common::load(files);
+    let cov = coverage::check(&program, &table(Isa::Aarch64), Isa::Aarch64);
+    let missing: Vec<&str> = cov.missing.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(missing, ["a64_unmapped_term"]);
+}
+
 /// A spec term the run cannot check is listed with the reason, and the
 /// others still run: one without a mapping, and one whose mapping does
 /// not fit it.
@@ -103,4 +119,58 @@ fn unmapped_and_unfitting_terms_are_listed_and_the_rest_runs() {
         .results
         .iter()
         .any(|r| r.term == "x64_add" && r.ok() && r.vectors == 20));
+}
+
+/// Every instruction term a shipped rule uses runs: none of them is listed
+/// as not runnable (what `loweq conform` reports as unexercised).
+#[test]
+fn every_instruction_term_of_a_shipped_rule_runs() {
+    for isa in Isa::ALL {
+        let program = common::program(isa);
+        let missed = coverage::unexercised(&program, &table(isa));
+        assert!(
+            missed.is_empty(),
+            "{}: shipped rules use terms that cannot run: {missed:?}",
+            isa.name()
+        );
+    }
+    // A used term moved to `[[unrunnable]]` is found.
+    let program = common::program(Isa::X64);
+    let mut t = table(Isa::X64);
+    t.insts.retain(|i| i.term.get_ref() != "x64_add");
+    t.unrunnable.push(loweq_conform::map::Unrunnable {
+        term: "x64_add".into(),
+        reason: "a test".into(),
+    });
+    assert_eq!(coverage::unexercised(&program, &t), ["x64_add"]);
+}
+
+/// A helper is a term that computes operands: one with a register in its
+/// signature stands for machine code and is an error.
+#[test]
+fn a_helper_with_a_register_in_its_signature_is_listed() {
+    let mut files = common::files(Isa::X64);
+    files.push(SourceFile::new(
+        "semantics/spec/x64/new.isle",
+        "(decl x64_hidden_term (OperandSize Reg) Reg)\n\
+         (extern constructor x64_hidden_term x64_hidden_term)\n\
+         (spec (x64_hidden_term size a) (provide (= result (rev a))))\n",
+    ));
+    let program = common::load(files);
+    let mut t = table(Isa::X64);
+    t.helpers.push("x64_hidden_term".into());
+    let cov = coverage::check(&program, &t, Isa::X64);
+    assert_eq!(
+        cov.misfiled,
+        [coverage::Misfiled {
+            name: "x64_hidden_term".into(),
+            ty: "Reg".into(),
+        }]
+    );
+    assert!(cov.missing.is_empty() && !cov.is_complete());
+    let message = cov.to_string();
+    assert!(
+        message.contains("helper `x64_hidden_term` has `Reg` in its signature"),
+        "{message}"
+    );
 }

@@ -1,13 +1,17 @@
 //! Every shipped rule verifies, at every instantiation that applies, for
-//! both backends; and every shipped rule of a backend is checked (none is
-//! silently excluded except chained helpers).
+//! both backends; every shipped rule of a backend is checked (none is
+//! silently excluded except chained helpers); and the x86-64 backend lowers
+//! every IR operation at every type (`loweq coverage --arch x64` is
+//! complete).
 
 use cranelift_isle::sema::{Pattern, TermId};
 use loweq::run::{self, GroupOutcome, Target};
 use loweq::shipped::Arch;
 use loweq_verify::{Options, Verdict};
 
-fn check(arch: Arch) {
+/// Verifies the shipped rules of `arch`; with `complete`, also that they
+/// cover every cell of `loweq coverage`.
+fn check(arch: Arch, complete: bool) {
     let run = run::verify(
         &Target::Shipped(vec![arch]),
         &Options::default(),
@@ -55,16 +59,29 @@ fn check(arch: Arch) {
         );
     }
     assert_eq!(run::exit_code(&run), 0, "{report}");
+    if complete {
+        let GroupOutcome::Verified(program, r) = &run.groups[0].outcome else {
+            unreachable!("checked above")
+        };
+        let coverage = loweq::coverage::coverage(program, r);
+        let table = loweq::coverage::report::text(&[loweq::coverage::report::ArchCoverage {
+            arch,
+            sources: run.groups[0].sources.clone(),
+            coverage: coverage.clone(),
+        }]);
+        assert!(coverage.complete(), "{table}");
+        assert!(coverage.cells.len() >= 180, "{table}");
+    }
 }
 
 #[test]
-fn every_shipped_x64_rule_verifies() {
-    check(Arch::X64);
+fn every_shipped_x64_rule_verifies_and_every_op_is_covered() {
+    check(Arch::X64, true);
 }
 
 #[test]
 fn every_shipped_aarch64_rule_verifies() {
-    check(Arch::Aarch64);
+    check(Arch::Aarch64, false);
 }
 
 /// Whether a pattern mentions a term.

@@ -450,8 +450,8 @@ impl<'a> Encoder<'a> {
                     Op::BvShl => a.bvshl(&b),
                     Op::BvLshr => a.bvlshr(&b),
                     Op::BvAshr => a.bvashr(&b),
-                    Op::Rotl => a.bvrotl(&b),
-                    _ => a.bvrotr(&b),
+                    Op::Rotl => rotate(&a, &b, true),
+                    _ => rotate(&a, &b, false),
                 })
             }
             Op::BvUle
@@ -649,13 +649,54 @@ fn bit(x: &BV, i: u32) -> BV {
     x.extract(i, i)
 }
 
+/// The number of set bits, summed as a balanced tree of adders as narrow
+/// as their sums (bits in pairs, then pairs of pairs...): a much smaller
+/// circuit than a chain of `w` full-width additions, and one whose
+/// bit-blasted form the SAT solver relates easily to the bit-twiddling
+/// population counts that lowering rules use.
 fn popcnt(x: &BV) -> BV {
     let w = x.get_size();
-    let mut acc = BV::from_u64(0, w);
-    for i in 0..w {
-        acc = acc.bvadd(bit(x, i).zero_ext(w - 1));
+    let mut parts: Vec<BV> = (0..w).map(|i| bit(x, i)).collect();
+    while parts.len() > 1 {
+        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
+        for pair in parts.chunks(2) {
+            next.push(match pair {
+                [a, b] => a.zero_ext(1).bvadd(b.zero_ext(1)),
+                [a] => a.zero_ext(1),
+                _ => unreachable!("chunks of two"),
+            });
+        }
+        parts = next;
     }
-    acc
+    let sum = parts.pop().expect("a bitvector has at least one bit");
+    let sw = sum.get_size();
+    match sw.cmp(&w) {
+        std::cmp::Ordering::Less => sum.zero_ext(w - sw),
+        std::cmp::Ordering::Equal => sum,
+        // One or two bits: the sum needs no more bits than the operand.
+        std::cmp::Ordering::Greater => sum.extract(w - 1, 0),
+    }
+}
+
+/// `a` rotated left (or right) by `b` modulo the width. At a power-of-two
+/// width this is two shifts by the amount's low bits, ORed: z3 bit-blasts
+/// its own rotate by a variable amount through a remainder circuit, and
+/// relating two of those (a rotate left against a rotate right by the
+/// negated amount, as a lowering does) took seconds where the shifts take
+/// milliseconds.
+fn rotate(a: &BV, b: &BV, left: bool) -> BV {
+    let w = a.get_size();
+    if !w.is_power_of_two() || w == 1 {
+        return if left { a.bvrotl(b) } else { a.bvrotr(b) };
+    }
+    let mask = BV::from_u64(u64::from(w - 1), w);
+    let n = b.bvand(&mask);
+    let m = n.bvneg().bvand(&mask);
+    if left {
+        a.bvshl(&n).bvor(a.bvlshr(&m))
+    } else {
+        a.bvlshr(&n).bvor(a.bvshl(&m))
+    }
 }
 
 fn clz(x: &BV) -> BV {

@@ -18,7 +18,7 @@ use z3::Model;
 use crate::condition::{Condition, Origin, Side};
 use crate::encode::{read, Encoder};
 use crate::instances::Instance;
-use crate::report::{Counterexample, Failure, InputValue, Padding, TermValue};
+use crate::report::{CallValues, Counterexample, Failure, InputValue, Padding, TermValue};
 use crate::solve::preferred_order;
 
 /// How a clause is described to the user.
@@ -163,7 +163,35 @@ impl Ctx<'_> {
                 continue;
             }
             let node = self.cond.graph.node(self.culprit(env, c.node));
+            // A `require` names its call only when the term is called more
+            // than once (which of them?); a coverage check always does.
+            let ambiguous = match &c.origin {
+                Origin::Require(t) => {
+                    self.cond
+                        .occurrences
+                        .iter()
+                        .filter(|o| o.side == Side::Rhs && &self.program.term(o.term).name == t)
+                        .count()
+                        > 1
+                }
+                _ => true,
+            };
+            let call = c
+                .call
+                .as_ref()
+                .filter(|_| ambiguous)
+                .map(|call| CallValues {
+                    text: call.text.clone(),
+                    args: call
+                        .args
+                        .iter()
+                        .filter_map(|(text, n)| Some((text.clone(), self.eval(env, *n)?)))
+                        .collect(),
+                });
             let parts = match node.kind {
+                // Which rules of a chained term failed to match says less
+                // than the call that none matches, with its arguments.
+                _ if matches!(c.origin, Origin::Coverage(_)) && call.is_some() => Vec::new(),
                 NodeKind::Op(_) => node
                     .args
                     .iter()
@@ -176,13 +204,20 @@ impl Ctx<'_> {
                 what: describe(&c.origin),
                 span: node.span,
                 parts,
+                call,
             });
         }
         out
     }
 }
 
-/// Builds the counterexample for `model`.
+/// Asks the solver whether the rule holds for every input once the
+/// register (first node) holds the value (second node) zero-extended, or
+/// sign-extended when the flag is set.
+pub type CleanCheck<'a> = dyn FnMut(&mut Encoder<'_>, NodeId, NodeId, bool) -> bool + 'a;
+
+/// Builds the counterexample for `model`. `clean` decides whether the
+/// junk-bits hint is given (see [`junk_hint`]).
 pub fn explain(
     program: &Program,
     cond: &Condition,
@@ -190,6 +225,7 @@ pub fn explain(
     inst: &Instance,
     encoder: &mut Encoder<'_>,
     model: &Model,
+    clean: &mut CleanCheck<'_>,
 ) -> Counterexample {
     let ctx = Ctx {
         program,
@@ -222,10 +258,21 @@ pub fn explain(
         .collect();
 
     let term_value = |o: &crate::condition::Occurrence| {
+        let traps = o.trap.is_some_and(|(when, copy)| {
+            ctx.eval(&env, when) == Some(Value::Bool(true))
+                && ctx.eval(&env, copy) == Some(Value::Bool(true))
+        });
+        let parts = if o.side == Side::Lhs {
+            spec_parts(&ctx, &env, o)
+        } else {
+            Vec::new()
+        };
         Some(TermValue {
             text: o.text.clone(),
             args: o.args.iter().filter_map(|&a| ctx.eval(&env, a)).collect(),
             value: ctx.eval(&env, o.result)?,
+            traps,
+            parts,
         })
     };
     let is_root = |o: &&crate::condition::Occurrence| {
@@ -294,7 +341,7 @@ pub fn explain(
     {
         notes.push("internal: the concrete evaluator finds an assumption false in this model (please report)".into());
     }
-    if let Some(hint) = junk_hint(&ctx, &env, &from_model) {
+    if let Some(hint) = junk_hint(&ctx, &env, &from_model, encoder, clean) {
         notes.push(hint);
     }
     let paddings = paddings(&ctx, &env);
@@ -319,12 +366,54 @@ pub fn explain(
     }
 }
 
+/// The operands of what an IR operation's spec provides its result to be,
+/// when they are computed (not a variable or a literal): `(shift_amount!
+/// x y)` in `ushr`'s `(= result (bvlshr x (shift_amount! x y)))`.
+fn spec_parts(
+    ctx: &Ctx<'_>,
+    env: &Assignment<'_>,
+    o: &crate::condition::Occurrence,
+) -> Vec<(loweq_semantics::span::Span, Value)> {
+    let graph = &ctx.cond.graph;
+    let mut out = Vec::new();
+    for &p in &o.provides {
+        let node = graph.node(p);
+        if node.kind != NodeKind::Op(Op::Eq) || node.args.len() != 2 {
+            continue;
+        }
+        let defined = match (node.args[0], node.args[1]) {
+            (r, e) | (e, r) if r == o.result => e,
+            _ => continue,
+        };
+        let defined = ctx.inst.typing.redirect(defined).unwrap_or(defined);
+        let def = graph.node(defined);
+        if !matches!(def.kind, NodeKind::Op(_)) {
+            continue;
+        }
+        for (&a, &span) in def.args.iter().zip(&def.arg_spans) {
+            let a = ctx.inst.typing.redirect(a).unwrap_or(a);
+            if matches!(graph.node(a).kind, NodeKind::Var(_) | NodeKind::Const(_)) {
+                continue;
+            }
+            if let Some(v @ Value::Bv(_)) = ctx.eval(env, a) {
+                out.push((span, v));
+            }
+        }
+    }
+    out
+}
+
 /// If making some input's register clean (zero- or sign-extended) fixes the
-/// counterexample, say so: the junk upper bits reached the result.
+/// counterexample, and the solver agrees that with it clean the rule holds
+/// for every input, say so: the junk upper bits reached the result. (When
+/// the rule is also wrong for clean registers, say for a wrong `match`,
+/// the junk is not the fault, and no hint is given.)
 fn junk_hint(
     ctx: &Ctx<'_>,
     env: &Assignment<'_>,
     from_model: &dyn Fn(VarId) -> Option<Value>,
+    encoder: &mut Encoder<'_>,
+    holds_clean: &mut CleanCheck<'_>,
 ) -> Option<String> {
     let cond = ctx.cond;
     for input in &cond.inputs {
@@ -365,9 +454,10 @@ fn junk_hint(
             let env2 = ctx.derive(&seed);
             if env2.values.get(&reg_var) == Some(&Value::Bv(candidate.clone()))
                 && ctx.all_hold(&env2)
+                && holds_clean(encoder, occ.result, input.node, how == "sign")
             {
                 return Some(format!(
-                    "the upper {} bits of `{}`'s register reached the result: with them {how}-extended the rule holds for these inputs; {how}-extend `{}` first",
+                    "the upper {} bits of `{}`'s register reached the result: with them {how}-extended the rule holds for every input; {how}-extend `{}` first",
                     reg.width() - value.width(),
                     input.name,
                     input.name

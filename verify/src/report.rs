@@ -71,6 +71,21 @@ pub struct TermValue {
     pub args: Vec<Value>,
     /// Its value.
     pub value: Value,
+    /// Whether it trapped (then its value means nothing).
+    pub traps: bool,
+    /// For IR operations: the values inside its spec, the operands of what
+    /// it provides its result to be (`(shift_amount! x y)` in `ushr`'s
+    /// `(bvlshr x (shift_amount! x y))`), with their sources.
+    pub parts: Vec<(Span, Value)>,
+}
+
+/// A call on the right-hand side, with the values of its arguments.
+#[derive(Clone, Debug)]
+pub struct CallValues {
+    /// The call as written.
+    pub text: String,
+    /// Each argument as written, and its value.
+    pub args: Vec<(String, Value)>,
 }
 
 /// A condition the counterexample violates.
@@ -82,6 +97,9 @@ pub struct Failure {
     pub span: Span,
     /// The values of its immediate subexpressions, with their sources.
     pub parts: Vec<(Span, Value)>,
+    /// For the `require` of a right-hand-side term, or the coverage of a
+    /// chained call: the call, with its arguments' values.
+    pub call: Option<CallValues>,
 }
 
 /// A counterexample, with every subterm evaluated concretely.

@@ -179,7 +179,11 @@ impl Queries<'_> {
                     && (r.contains("resource") || r.contains("canceled"))
                 {
                     OVER_BUDGET.into()
-                } else if r.contains("timeout") || r.contains("canceled") {
+                } else if r.contains("timeout")
+                    || r.contains("canceled")
+                    // The watchdog stopped a query whose timer z3 missed.
+                    || r.contains("interrupted")
+                {
                     format!("the solver timed out after {:?}", self.timeout)
                 } else if r.is_empty() {
                     "the solver gave up".into()
@@ -410,11 +414,14 @@ pub fn check(
         Answer::Sat(model) => {
             let encoder = &e.encoder;
             let free = |m: &Model| free_vars(program, cond, inst, encoder, m);
-            let model = shrink(&mut q, encoder, cond, violated, model, &free);
+            let model = shrink(&mut q, encoder, cond, violated.clone(), model, &free);
             let mut o = Outcome::new(Verdict::Counterexample, 0, None);
             // Kept before the explanation encodes more, so that a replay
             // pins the same variables.
             o.model = crate::cache::snapshot(cond, &e.encoder, &model);
+            let mut clean = |enc: &mut Encoder<'_>, reg, value, sign| {
+                holds_when_clean(&mut q, &violated, enc, reg, value, sign)
+            };
             o.counterexample = Some(Box::new(explain(
                 program,
                 cond,
@@ -422,6 +429,7 @@ pub fn check(
                 inst,
                 &mut e.encoder,
                 &model,
+                &mut clean,
             )));
             o.queries = q.count;
             o.exact = q.unknowns == 0;
@@ -567,12 +575,16 @@ pub fn replay(
         Verdict::Counterexample => {
             let mut e = encode(program, cond, inst).ok()?;
             let mut q = e.queries(timeout, cancel);
-            let mut fixed = vec![Bool::and(&e.obligations).not()];
+            let violated = Bool::and(&e.obligations).not();
+            let mut fixed = vec![violated.clone()];
             fixed.extend(crate::cache::pins(cond, &e.encoder, &kept.model)?);
             let Answer::Sat(model) = q.check(&fixed) else {
                 return None;
             };
             o.model = kept.model.clone();
+            let mut clean = |enc: &mut Encoder<'_>, reg, value, sign| {
+                holds_when_clean(&mut q, &violated, enc, reg, value, sign)
+            };
             o.counterexample = Some(Box::new(explain(
                 program,
                 cond,
@@ -580,11 +592,38 @@ pub fn replay(
                 inst,
                 &mut e.encoder,
                 &model,
+                &mut clean,
             )));
             Some(o)
         }
         Verdict::Unknown => None,
     }
+}
+
+/// Whether the rule holds for every input once the register `reg` holds
+/// `value` zero-extended (sign-extended with `sign`): the query again, with
+/// that register clean. Only a definite "no counterexample" says so.
+fn holds_when_clean(
+    q: &mut Queries<'_>,
+    violated: &Bool,
+    encoder: &mut Encoder<'_>,
+    reg: loweq_semantics::graph::NodeId,
+    value: loweq_semantics::graph::NodeId,
+    sign: bool,
+) -> bool {
+    let (Ok(Z::Bv(r)), Ok(Z::Bv(v))) = (encoder.node(reg), encoder.node(value)) else {
+        return false;
+    };
+    let (rw, vw) = (r.get_size(), v.get_size());
+    if rw <= vw {
+        return false;
+    }
+    let wide = if sign {
+        v.sign_ext(rw - vw)
+    } else {
+        v.zero_ext(rw - vw)
+    };
+    matches!(q.check(&[violated.clone(), r.eq(&wide)]), Answer::Unsat)
 }
 
 /// The typing for judging the left-hand side on its own, when it differs
@@ -1007,6 +1046,24 @@ fn shrink_variant(
     let Some(cur) = cur.to_u128() else {
         return true;
     };
+    let fix = |fixed: &mut Vec<Bool>| fixed.push(x.eq(BV::from_u64(cur as u64, w)));
+    if cur == 0 {
+        fix(fixed);
+        return true;
+    }
+    // Determined by the others (a pattern that matches one variant)? Then
+    // one query says so, where trying the earlier variants takes one each.
+    fixed.push(x.eq(BV::from_u64(cur as u64, w)).not());
+    let free = q.check(fixed);
+    fixed.pop();
+    match free {
+        Answer::Unsat => {
+            fix(fixed);
+            return true;
+        }
+        Answer::Unknown(_) => return false,
+        Answer::Sat(_) => {}
+    }
     for i in 0..(variants as u128).min(cur) {
         match keep(q, fixed, x.eq(BV::from_u64(i as u64, w)), model) {
             Some(true) => return true,
@@ -1014,7 +1071,7 @@ fn shrink_variant(
             Some(false) => {}
         }
     }
-    fixed.push(x.eq(BV::from_u64(cur as u64, w)));
+    fix(fixed);
     true
 }
 

@@ -315,7 +315,7 @@ impl Session {
         }
         only.rules.retain(|r| !r.instances.is_empty());
         let mut out = String::new();
-        text::details(&mut out, g, program, &only, &Files::new(&g.sources));
+        text::every_detail(&mut out, g, program, &only, &Files::new(&g.sources));
         Reply::text(out.trim_start().to_string())
     }
 

@@ -56,6 +56,24 @@ pub struct Occurrence {
     pub result: NodeId,
     /// Inserted implicitly by an ISLE `convert`.
     pub converter: bool,
+    /// The facts its spec provides, as instantiated here (for showing the
+    /// values inside an IR operation's spec).
+    pub provides: Vec<NodeId>,
+    /// For a term that modifies a `Bool` state (a trap): the condition under
+    /// which it modifies it, and its own copy of the state. The term traps
+    /// where both are true.
+    pub trap: Option<(NodeId, NodeId)>,
+}
+
+/// A call on the right-hand side as written, with its arguments: the call
+/// whose `require`, or whose coverage by a chained term's rules, a clause
+/// is about.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// The call (`(a64_movk ... 48)`).
+    pub text: String,
+    /// Each argument as written, and its node.
+    pub args: Vec<(String, NodeId)>,
 }
 
 /// Where a clause comes from, for explaining which condition failed.
@@ -98,6 +116,9 @@ pub struct Clause {
     /// the first kind cannot hold; when only the second kind is
     /// contradictory, the right-hand side's specs are.
     pub side: Side,
+    /// For a `require` of a right-hand-side term or the coverage of a
+    /// chained call: that call.
+    pub call: Option<Call>,
 }
 
 /// A term occurrence whose term has `instantiate` signatures: one choice
@@ -259,6 +280,9 @@ struct Builder<'p> {
     chain_depth: usize,
     /// The rule a condition is being built about.
     about: Option<RuleId>,
+    /// The right-hand-side call being applied: what its `require` and its
+    /// coverage obligations are about.
+    call: Option<Call>,
     /// Walking a macro's expansion on its own (see `agreement`), not a
     /// rule: where clauses are, and the names of its variables.
     context: Option<agreement::Context>,
@@ -300,6 +324,7 @@ impl<'p> Builder<'p> {
             chain_depth: 0,
             about: None,
             context: None,
+            call: None,
         };
         for s in &program.states {
             let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
@@ -398,6 +423,7 @@ impl Builder<'_> {
                 origin,
                 span,
                 side,
+                call: None,
             }),
         }
     }
@@ -408,12 +434,19 @@ impl Builder<'_> {
             // the condition that is negated: the rule only "matches" where
             // its terms are defined.
             Some(list) => list.push(node),
-            None => self.c.obligations.push(Clause {
-                node,
-                origin,
-                span,
-                side: self.phase,
-            }),
+            None => {
+                let call = match origin {
+                    Origin::Require(_) | Origin::Coverage(_) => self.call.clone(),
+                    _ => None,
+                };
+                self.c.obligations.push(Clause {
+                    node,
+                    origin,
+                    span,
+                    side: self.phase,
+                    call,
+                })
+            }
         }
     }
 
@@ -492,6 +525,13 @@ impl Builder<'_> {
         }
         let inst = self.c.graph.instantiate(spec, &bindings, &states, &prefix);
         let name = info.name.clone();
+        let provides = inst.provides.clone();
+        // A `Bool` state the term modifies is a trap (see `states`).
+        let trap = inst
+            .modifies
+            .iter()
+            .find(|(state, _)| self.p.states[state.0].ty == ModelType::Bool)
+            .map(|&(state, cond)| (cond, states[state.0]));
         // A term that cannot fail must not restrict where the rule applies:
         // on the right-hand side, outside guards, its `match` is an
         // obligation. A partial term's `match` says where the rule applies.
@@ -580,6 +620,8 @@ impl Builder<'_> {
             args,
             result,
             converter: info.converter,
+            provides,
+            trap,
         });
         if !info.signatures.is_empty() {
             self.c.slots.push(Slot {
@@ -865,7 +907,11 @@ impl Builder<'_> {
                         )
                         .with_note("priority conditions must be expressible through specs"));
                     }
-                    return self.chain(*tid, arg_nodes, span);
+                    let call = self.call_of(rule, *tid, e, args, &arg_nodes);
+                    let outer = self.call.replace(call);
+                    let r = self.chain(*tid, arg_nodes, span);
+                    self.call = outer;
+                    return r;
                 }
                 if self.collect.is_none() && crate::expand::needs_coverage(self.p, *tid) {
                     // A helper with a spec and rules: this expansion
@@ -937,12 +983,46 @@ impl Builder<'_> {
                     }
                 }
                 let text = self.show_expr(rule, e);
-                self.apply(*tid, arg_nodes, result, Side::Rhs, text, Role::Callee, span)?;
+                let call = self.call_of(rule, *tid, e, args, &arg_nodes);
+                let outer = self.call.replace(call);
+                let applied =
+                    self.apply(*tid, arg_nodes, result, Side::Rhs, text, Role::Callee, span);
+                self.call = outer;
+                applied?;
                 if shared {
                     self.conversions.push((key, result));
                 }
                 Ok(result)
             }
+        }
+    }
+
+    /// The call `e` of `tid` as written, with its arguments, named as the
+    /// callee's spec names its parameters (`hw`, not `2`), or as written
+    /// when it has no spec.
+    fn call_of(&self, rule: &Rule, tid: TermId, e: &Expr, args: &[Expr], nodes: &[NodeId]) -> Call {
+        let params: Vec<String> = match &self.p.term(tid).spec {
+            Some(spec) => spec
+                .params
+                .iter()
+                .map(|l| spec.locals[l.0].name.clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        Call {
+            text: self.show_expr(rule, e),
+            args: args
+                .iter()
+                .zip(nodes)
+                .enumerate()
+                .map(|(i, (a, &n))| {
+                    let name = params
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| self.show_expr(rule, a));
+                    (name, n)
+                })
+                .collect(),
         }
     }
 

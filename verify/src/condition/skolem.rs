@@ -226,6 +226,7 @@ impl Builder<'_> {
             origin,
             span,
             side: Side::Lhs,
+            call: None,
         });
     }
 }
