@@ -919,7 +919,11 @@ impl Builder<'_> {
                     match self.plan.pop_front() {
                         Some(Choice::Assume(t)) if t == *tid => {}
                         Some(Choice::Cover(t)) if t == *tid => {
-                            self.coverage(*tid, &arg_nodes, span)?;
+                            let call = self.call_of(rule, *tid, e, args, &arg_nodes);
+                            let outer = self.call.replace(call);
+                            let covered = self.coverage(*tid, &arg_nodes, span);
+                            self.call = outer;
+                            covered?;
                             self.covering = true;
                             return Ok(self.unknown(span));
                         }
