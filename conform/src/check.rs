@@ -468,7 +468,7 @@ fn prepare(
             None if inside >= options.vectors || i >= limit => break,
             None => {
                 let more = (options.vectors - inside).min(limit - i);
-                regs = vectors::registers(&specs, more, &mut rng).into_iter();
+                regs = vectors::more_registers(&specs, i, more, &mut rng).into_iter();
                 continue;
             }
         };

@@ -1,5 +1,6 @@
 //! Coverage of the instruction specs: every term with a spec in an
-//! architecture's spec files (`semantics/spec/<arch>/`) must be in its
+//! architecture's spec or rule files (`semantics/spec/<arch>/`,
+//! `rules/<arch>/`) must be in its
 //! mapping table, as an instruction that runs, a helper, or an instruction
 //! that cannot run (with the reason); and which instruction terms the
 //! shipped rules use.
@@ -104,14 +105,20 @@ impl std::fmt::Display for Coverage {
     }
 }
 
-/// The terms with a spec written in `semantics/spec/<arch>/`.
+/// The terms with a spec written in `semantics/spec/<arch>/`, or in the
+/// architecture's rule files (`rules/<arch>/`: a spec written next to the
+/// rules is an instruction spec all the same).
 pub fn spec_terms(program: &Program, isa: Isa) -> Vec<SpecTerm> {
-    let dir = format!("semantics/spec/{}/", isa.name());
+    let dirs = [
+        format!("semantics/spec/{}/", isa.name()),
+        format!("rules/{}/", isa.name()),
+    ];
     let mut out = Vec::new();
     for info in &program.term_info {
         let Some(spec) = &info.spec else { continue };
         let file = program.sources.file(spec.span.file);
-        if file.name.replace('\\', "/").contains(&dir) {
+        let name = file.name.replace('\\', "/");
+        if dirs.iter().any(|d| name.contains(d.as_str())) {
             out.push(SpecTerm {
                 name: info.name.clone(),
                 location: program.sources.location(spec.span),

@@ -145,11 +145,11 @@ pub fn registers(specs: &[RegSpec], n: usize, rng: &mut Rng) -> Vec<Vec<u64>> {
         .max(n.min(lists.iter().map(Vec::len).max().unwrap_or(0)));
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let mut row = Vec::with_capacity(specs.len());
-        if i < edge_part {
+        let row = if i < edge_part {
             // Mixed-radix digits of i; operand k takes the sum of the digits
             // up to its own, so every operand runs through all its values
             // within the first pass of the first operand.
+            let mut row = Vec::with_capacity(specs.len());
             let mut rest = i;
             let mut sum = 0;
             for (k, list) in lists.iter().enumerate() {
@@ -158,20 +158,39 @@ pub fn registers(specs: &[RegSpec], n: usize, rng: &mut Rng) -> Vec<Vec<u64>> {
                 let x = list[sum % list.len()];
                 row.push(x | junk(rng, specs[k].width, i + k));
             }
+            row
         } else {
-            for (k, list) in lists.iter().enumerate() {
-                let w = specs[k].width;
-                let x = match rng.below(4) {
-                    0 => list[rng.below(list.len())] | junk(rng, w, i + k),
-                    1 => (rng.bits() % (4 * u64::from(w))) | junk(rng, w, i + k),
-                    _ => rng.bits(),
-                };
-                row.push(x);
-            }
-        }
+            random_row(specs, &lists, i, rng)
+        };
         out.push(row);
     }
     out
+}
+
+/// `n` more rows of register values after the `start` drawn by
+/// [`registers`], all random (the edges came first there): for when the
+/// spec's require excludes some of those.
+pub fn more_registers(specs: &[RegSpec], start: usize, n: usize, rng: &mut Rng) -> Vec<Vec<u64>> {
+    let lists: Vec<Vec<u64>> = specs.iter().map(|s| edges(s.width)).collect();
+    (start..start + n)
+        .map(|i| random_row(specs, &lists, i, rng))
+        .collect()
+}
+
+/// A random row: per operand an edge value, a small value (a shift count
+/// at or past the width), each with junk above its width, or any value.
+fn random_row(specs: &[RegSpec], lists: &[Vec<u64>], i: usize, rng: &mut Rng) -> Vec<u64> {
+    let mut row = Vec::with_capacity(specs.len());
+    for (k, list) in lists.iter().enumerate() {
+        let w = specs[k].width;
+        let x = match rng.below(4) {
+            0 => list[rng.below(list.len())] | junk(rng, w, i + k),
+            1 => (rng.bits() % (4 * u64::from(w))) | junk(rng, w, i + k),
+            _ => rng.bits(),
+        };
+        row.push(x);
+    }
+    row
 }
 
 /// The memory window's bytes before vector `i` runs: random bytes, and

@@ -52,6 +52,22 @@ fn a_new_spec_without_a_mapping_is_listed() {
     );
 }
 
+/// A spec written next to the rules is an instruction spec all the same.
+#[test]
+fn a_spec_in_a_rule_file_without_a_mapping_is_listed() {
+    let mut files = common::files(Isa::Aarch64);
+    files.push(SourceFile::new(
+        "rules/aarch64/new.isle",
+        "(decl a64_unmapped_term (OperandSize Reg) Reg)\n\
+         (extern constructor a64_unmapped_term a64_unmapped_term)\n\
+         (spec (a64_unmapped_term size a) (provide (= result (rev a))))\n",
+    ));
+    let program = common::load(files);
+    let cov = coverage::check(&program, &table(Isa::Aarch64), Isa::Aarch64);
+    let missing: Vec<&str> = cov.missing.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(missing, ["a64_unmapped_term"]);
+}
+
 /// A spec term the run cannot check is listed with the reason, and the
 /// others still run: one without a mapping, and one whose mapping does
 /// not fit it.

@@ -46,6 +46,20 @@ const WRONG: &[Wrong] = &[
                 ((Size32) (write32! (bvshl (d! a) (zero_ext 32 (count5! c)))))
                 ((Size64) (bvshl a (zero_ext 64 (count6! c))))))))",
     },
+    // CMOVcc on the inverted condition: `e` when the condition holds, else
+    // `t`. Every variant runs every flag combination, so each disagrees.
+    Wrong {
+        isa: Isa::X64,
+        term: "x64_cmov",
+        variants: EVERY,
+        spec: "(spec (x64_cmov size cc f t e)
+            (provide (= result (match size
+                ((Size16) (write16! e (if (not (cc_holds! cc f)) (h! t) (h! e))))
+                ((Size32) (write32! (if (not (cc_holds! cc f)) (d! t) (d! e))))
+                ((Size64) (if (not (cc_holds! cc f)) t e))
+                ((Size8) (write32! (if (not (cc_holds! cc f)) (d! t) (d! e)))))))
+            (require (not (Size8? size))))",
+    },
     // A sign-extending load modelled as zero-extending.
     Wrong {
         isa: Isa::X64,

@@ -27,6 +27,10 @@
 //! - `rule: NAME`: verify only this rule, as `--rule NAME` does (repeatable).
 //! - `max-expansions: N`: the limit on a rule's expansions, as
 //!   `--max-expansions N` sets it.
+//! - `timeout: SECS`: the per-query solver timeout, as `--timeout SECS`
+//!   sets it (for cases whose counterexample takes many queries to make
+//!   small, which a loaded machine running every case at once could cut
+//!   short, changing the values shown).
 
 use std::path::PathBuf;
 
@@ -51,6 +55,8 @@ pub struct Header {
     pub rules: Vec<String>,
     /// The limit on a rule's expansions, if not the default.
     pub max_expansions: Option<usize>,
+    /// The per-query timeout in seconds, if not the default.
+    pub timeout: Option<u64>,
 }
 
 /// Parses the header comment of a case.
@@ -75,6 +81,12 @@ pub fn header(text: &str) -> Header {
         } else if let Some(m) = rest.strip_prefix("max-expansions:") {
             let n = m.trim().parse().expect("`max-expansions:` takes a number");
             h.max_expansions = Some(n);
+        } else if let Some(t) = rest.strip_prefix("timeout:") {
+            let n = t
+                .trim()
+                .parse()
+                .expect("`timeout:` takes a number of seconds");
+            h.timeout = Some(n);
         } else if let Some(r) = rest.strip_prefix("rule:") {
             h.rules.push(r.trim().to_string());
         } else if let Some(e) = rest.strip_prefix("expect-error:") {
@@ -140,6 +152,13 @@ pub fn run_case(path: &str) -> String {
             .max_expansions
             .unwrap_or(loweq_verify::expand::DEFAULT_MAX_EXPANSIONS),
         ..Options::default()
+    };
+    let options = match h.timeout {
+        Some(secs) => Options {
+            timeout: std::time::Duration::from_secs(secs),
+            ..options
+        },
+        None => options,
     };
     // Cargo runs integration tests in the package directory, so `path` is
     // both readable and what the report shows.
