@@ -361,3 +361,49 @@ fn a_rec_decl_and_a_name_after_a_number_are_dependencies() {
         assert_eq!(o.status.code(), Some(1), "`{from}` -> `{to}`");
     }
 }
+
+/// Found in the third review round: a caller's verdict depends on the rules
+/// of a helper with a spec (every call of it must be shown covered by
+/// them), which the closure left out unless the helper is chained; removing
+/// the helper's general rule left the caller skipped as unchanged (exit 0)
+/// where a full run finds the uncovered call.
+#[test]
+fn the_rules_of_a_specified_helper_are_a_callers_dependencies() {
+    const TEXT: &str = "(decl helper (Value) Reg)\n\
+        (spec (helper v) (provide (= result (zero_ext 64 v))))\n\
+        (rule h_const 1 (helper (iconst k)) (x64_mov_imm (OperandSize.Size64) k))\n\
+        (rule h_any (helper v @ (value_type $I64)) v)\n\
+        (rule add (lower (has_type $I64 (iadd x y))) (x64_add (OperandSize.Size64) x (helper y)))\n\
+        (rule sub (lower (has_type $I64 (isub x y))) (x64_sub (OperandSize.Size64) x y))\n";
+    let dir = common::scratch("changed_specified_helper");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory");
+    std::fs::write(dir.join("h.isle"), TEXT).expect("written");
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "h.isle"]);
+    git(&dir, &["commit", "-q", "-m", "rules"]);
+    let args = ["--arch", "x64", "h.isle"];
+    let (verified, skipped, _) = changed(&dir, &args);
+    assert!(verified.is_empty(), "{verified:?}");
+    assert_eq!(skipped, ["add", "h_any", "h_const", "sub"]);
+    // Without its general rule, `helper` no longer covers `add`'s call; `sub`
+    // does not call `helper`, and `h_const` does not depend on its sibling.
+    let text = TEXT.replacen("(rule h_any (helper v @ (value_type $I64)) v)\n", "", 1);
+    std::fs::write(dir.join("h.isle"), text).expect("written");
+    let (verified, skipped, _) = changed(&dir, &args);
+    assert_eq!(verified, ["add"]);
+    assert_eq!(skipped, ["h_const", "sub"]);
+    let o = loweq(
+        &dir,
+        &[
+            "verify",
+            "--changed-since",
+            "HEAD",
+            "--no-cache",
+            "--arch",
+            "x64",
+            "h.isle",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+}
