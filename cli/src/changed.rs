@@ -340,7 +340,7 @@ impl Forms {
                 add(i, &mut set, &mut names);
             }
             let own_root = root.as_deref() == Some(n.as_str());
-            if self.chained.contains(&n) && !(own_root && !self.inlined.contains(&n)) {
+            if self.chained.contains(&n) && (!own_root || self.inlined.contains(&n)) {
                 for &i in self.rules_of.get(&n).into_iter().flatten() {
                     if !set.contains(&i) {
                         if let Some(k) = &self.forms[i].0.key {
