@@ -21,6 +21,8 @@
 //! Inapplicable and shadowed instantiations do not lower a cell.
 
 use loweq_dsl::Program;
+use loweq_semantics::expr::{Expr, ExprKind, LocalId};
+use loweq_semantics::op::Op;
 use loweq_semantics::span::Span;
 use loweq_semantics::ty::ModelType;
 use loweq_verify::{Report, Verdict};
@@ -201,7 +203,8 @@ fn controlling_widths(program: &Program, op: TermId) -> Vec<Option<u32>> {
 
 /// The outermost IR operation in a pattern, with its operand patterns,
 /// and whether everything on the way to it matches every instruction of
-/// the operation: each term it is nested in has a spec without `match`,
+/// the operation: each term it is nested in has a spec whose `match`
+/// reads only types ([`about_types`]),
 /// and their other arguments, and the other patterns of an `and`, are
 /// open ([`open`]) or about types (a type pattern only decides which cells
 /// the rule is in). A fallible extractor around the operation
@@ -225,12 +228,17 @@ fn find_op<'p>(
         Pattern::Term(_, t, args) if ops.contains(t) => Some((*t, args, true)),
         Pattern::Term(_, t, args) => args.iter().enumerate().find_map(|(i, a)| {
             let (op, op_args, path) = find_op(program, a, ops)?;
-            let total = program
-                .term(*t)
-                .spec
-                .as_ref()
-                .is_some_and(|s| s.matches.is_empty());
             let arg_tys = &program.terms.terms[t.index()].arg_tys;
+            let total = program.term(*t).spec.as_ref().is_some_and(|s| {
+                let types: Vec<LocalId> = s
+                    .params
+                    .iter()
+                    .zip(arg_tys)
+                    .filter(|(_, &ty)| program.type_name(ty) == "Type")
+                    .map(|(&l, _)| l)
+                    .collect();
+                s.matches.iter().all(|m| about_types(m, &types))
+            });
             let others = args.iter().enumerate().all(|(j, o)| {
                 j == i
                     || arg_tys
@@ -241,6 +249,22 @@ fn find_op<'p>(
             Some((op, op_args, path && total && others))
         }),
         _ => None,
+    }
+}
+
+/// Whether a `match` clause reads only types: `Type` parameters (`types`)
+/// and the widths of the others (`has_type`'s `(< 1 (widthof inst))`). Such
+/// a clause decides which cells a rule is in (where it fails, the rule is
+/// inapplicable), not which instructions of a cell it lowers.
+fn about_types(e: &Expr, types: &[LocalId]) -> bool {
+    match &e.kind {
+        ExprKind::Const(_) => true,
+        ExprKind::Local(l) => types.contains(l),
+        ExprKind::Op(Op::WidthOf, args) => args
+            .iter()
+            .all(|a| matches!(a.kind, ExprKind::Local(_)) || about_types(a, types)),
+        ExprKind::Op(_, args) => args.iter().all(|a| about_types(a, types)),
+        _ => false,
     }
 }
 
