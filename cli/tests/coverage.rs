@@ -128,6 +128,12 @@ fn operand_patterns_on_the_type_alone_lower_every_instruction_there() {
         assert_eq!(r["general"], true, "{op} {inst}");
     }
     // Where the type differs, the rule does not apply at all.
-    assert_eq!(sig("uextend", "i32", "i16->i32")["rules"], serde_json::json!([]));
-    assert_eq!(sig("sextend", "i64", "i32->i64")["rules"], serde_json::json!([]));
+    assert_eq!(
+        sig("uextend", "i32", "i16->i32")["rules"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        sig("sextend", "i64", "i32->i64")["rules"],
+        serde_json::json!([])
+    );
 }
