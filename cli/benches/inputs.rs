@@ -258,8 +258,13 @@ fn inputs() -> Vec<Input> {
             None,
         ),
         input(
-            "hard query, --timeout 0.01",
-            &["verify", "--timeout", "0.01", "cli/tests/data/hard.isle"],
+            "hard query, --timeout 0.3",
+            &[
+                "verify",
+                "--timeout",
+                "0.3",
+                "cli/tests/data/ci/unknown.isle",
+            ],
             None,
         ),
         input("--timeout -1", &["verify", "--timeout", "-1"], None),

@@ -171,6 +171,42 @@ fn a_very_long_clif_line_is_cut_around_the_caret() {
 }
 
 #[test]
+fn a_very_long_name_is_cut_in_the_message() {
+    // A message quoted a 200 KB token whole: "parse error: unexpected
+    // `aaa...`", "unknown spec operator", "unbound variable", cranelift-isle's
+    // "Unknown arg type" and "Unknown term".
+    let a = "a".repeat(200_000);
+    let header = "(type Value (primitive Value))\n(model Value (type (bv 8)))\n";
+    let id = "(decl id (Value) Value)\n(extern constructor id id)\n(spec (id x) (provide (= result x)))\n";
+    let inputs = [
+        ("token", format!("(decl f (u8) u8) {a} (\n")),
+        (
+            "operator",
+            format!("{header}(decl f (Value) Value)\n(spec (f x) (provide (= result ({a} x))))\n"),
+        ),
+        (
+            "variable",
+            format!("{header}{id}(decl f (Value) Value)\n(spec (f x) (provide (= result {a})))\n(rule (f x) (id x))\n"),
+        ),
+        ("type", format!("(decl f ({a}) u8)\n")),
+        ("term", format!("(decl f (u8) u8)\n(rule (f x) ({a} x))\n")),
+    ];
+    for (what, text) in inputs {
+        let path = file("long_name", &format!("{what}.isle"), text.as_bytes());
+        let o = loweq_limited(&["verify", &path]);
+        let out = o.stdout() + &o.stderr();
+        assert_eq!(o.code(), Some(2), "{what}: {}", &out[..out.len().min(2000)]);
+        assert!(
+            out.contains("aaa...`") || out.contains("aaa...'"),
+            "{what}: {}",
+            &out[..out.len().min(2000)]
+        );
+        let longest = out.lines().map(str::len).max().unwrap_or(0);
+        assert!(longest < 300, "{what}: a line of {longest} bytes");
+    }
+}
+
+#[test]
 fn a_run_that_reaches_the_step_limit_is_a_timeout_not_a_failure() {
     let o = loweq_limited(&[
         "runtest",
@@ -271,6 +307,39 @@ fn deep_nesting_ends_in_a_located_error_within_the_limits() {
     assert!(o
         .stdout()
         .contains("parentheses nest more than 256 levels deep"));
+}
+
+#[test]
+fn a_wrong_rule_nested_just_inside_the_limit_is_shrunk_in_linear_queries() {
+    // 250 `bnot`s (an even count, so the pattern is `x`) lowered to one
+    // NOT: wrong at every type. Shrinking the counterexample tried every
+    // earlier opcode of each level's instruction, about 19 queries per
+    // level (49 s); a variant the pattern fixes now takes one.
+    let n = 250;
+    let rule = format!(
+        "(rule deep (lower (has_type (fits_in_64 ty) {}x{}))\n      (x64_not (operand_size_of_type_32_64 ty) x))\n",
+        "(bnot ".repeat(n),
+        ")".repeat(n)
+    );
+    let path = file("deep", "deep_x64_wrong.isle", rule.as_bytes());
+    let o = loweq_limited(&[
+        "verify",
+        "--no-cache",
+        "--format",
+        "json",
+        "--arch",
+        "x64",
+        &path,
+    ]);
+    assert_eq!(o.code(), Some(1), "{}", o.stderr());
+    let report: serde_json::Value = serde_json::from_str(&o.stdout()).expect("a JSON report");
+    let results = report["results"].as_array().expect("results");
+    assert_eq!(results.len(), 4, "{report}");
+    for r in results {
+        assert_eq!(r["verdict"], "counterexample", "{r}");
+        let queries = r["queries"].as_u64().expect("queries");
+        assert!(queries <= 2 * n as u64, "{queries} queries for {n} levels");
+    }
 }
 
 #[test]

@@ -35,7 +35,7 @@ fn program(edits: &[(&str, &str)]) -> loweq_dsl::Program {
     loweq_dsl::load(sources).unwrap_or_else(|_| panic!("the edited specs load"))
 }
 
-/// The report without its timings.
+/// The report without its timings; the run exits 1 (a disagreement).
 fn report(program: &loweq_dsl::Program, insts: &[&str]) -> String {
     let (file, table) = loweq_conform::map::shipped("x64").unwrap();
     let options = Options {
@@ -45,9 +45,11 @@ fn report(program: &loweq_dsl::Program, insts: &[&str]) -> String {
     };
     let make = || Isa::X64.machine();
     let r = loweq_conform::run(program, Isa::X64, file, table, &options, &make).unwrap();
-    let out = text(&ConformRun {
+    let run = ConformRun {
         arches: vec![ArchOutcome::Ran(r)],
-    });
+    };
+    assert_eq!(run.exit_code(), 1);
+    let out = text(&run);
     out.lines()
         .map(|l| match l.rfind("; ") {
             Some(i) if l.ends_with("vectors/s)") => format!("{}; <time>", &l[..i]),

@@ -22,7 +22,7 @@ impl Diagnostic {
     /// A diagnostic at `span`.
     pub fn new(message: impl Into<String>, span: Span) -> Diagnostic {
         Diagnostic {
-            message: message.into(),
+            message: cut_long_words(message.into()),
             span: Some(span),
             label: String::new(),
             secondary: Vec::new(),
@@ -33,7 +33,7 @@ impl Diagnostic {
     /// A diagnostic with no place in the source.
     pub fn global(message: impl Into<String>) -> Diagnostic {
         Diagnostic {
-            message: message.into(),
+            message: cut_long_words(message.into()),
             span: None,
             label: String::new(),
             secondary: Vec::new(),
@@ -43,21 +43,66 @@ impl Diagnostic {
 
     /// Sets the primary label.
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
-        self.label = label.into();
+        self.label = cut_long_words(label.into());
         self
     }
 
     /// Adds a secondary place.
     pub fn with_secondary(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
-        self.secondary.push((span, label.into()));
+        self.secondary.push((span, cut_long_words(label.into())));
         self
     }
 
     /// Adds a note.
     pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
-        self.notes.push(note.into());
+        self.notes.push(cut_long_words(note.into()));
         self
     }
+}
+
+/// Words (runs without whitespace) longer than this are cut in a
+/// diagnostic's text.
+const LONG_WORD: usize = 200;
+/// How much of a long word is kept.
+const KEPT: usize = 100;
+
+/// `text` with every word longer than [`LONG_WORD`] characters cut to its
+/// first [`KEPT`] and `...`, its closing quotes and punctuation kept: a
+/// name or token of the input can be any length (a 200 KB identifier),
+/// and a message quotes it.
+pub fn cut_long_words(text: String) -> String {
+    if !text
+        .split_whitespace()
+        .any(|w| w.len() > LONG_WORD && w.chars().count() > LONG_WORD)
+    {
+        return text;
+    }
+    let mut out = String::with_capacity(LONG_WORD * 4);
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        let start = rest
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..end];
+        if word.chars().count() > LONG_WORD {
+            out.extend(word.chars().take(KEPT));
+            out.push_str("...");
+            let closing: Vec<char> = word
+                .chars()
+                .rev()
+                .take(3)
+                .take_while(|c| "`'\")]}:,;.".contains(*c))
+                .collect();
+            out.extend(closing.into_iter().rev());
+        } else {
+            out.push_str(word);
+        }
+        rest = &rest[end..];
+    }
+    out
 }
 
 /// Up to three names from `candidates` close to `name` (by edit distance),
@@ -113,5 +158,16 @@ mod tests {
         assert_eq!(suggestions("bvadd2", names), vec!["bvadd", "bvand"]);
         assert_eq!(suggestions("concta", names), vec!["concat"]);
         assert_eq!(did_you_mean("zzzzzz", names), None);
+    }
+
+    #[test]
+    fn long_words_are_cut_and_short_ones_kept() {
+        let short = "unknown term `abc` (did you mean `abd`?)".to_string();
+        assert_eq!(cut_long_words(short.clone()), short);
+        let long = format!("unbound variable `{}` here", "é".repeat(1000));
+        assert_eq!(
+            cut_long_words(long),
+            format!("unbound variable `{}...` here", "é".repeat(99))
+        );
     }
 }

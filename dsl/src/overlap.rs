@@ -11,7 +11,8 @@
 //! the enum variant `A`): two rules with different constraints at one
 //! site cannot both match, so only rules within a group are compared. A
 //! rule that leaves the site unconstrained goes into every group. Sites
-//! are taken in the order of how many rules constrain them, and a group
+//! are taken in the order of how well they split a sample of the rules
+//! (a site every rule constrains alike splits nothing), and a group
 //! is split again at the next site while that pays; the pairs left are
 //! compared as cranelift-isle compares them. Time is about linear in the
 //! number of rules when their patterns tell them apart, and quadratic
@@ -69,14 +70,18 @@ pub fn candidate_pairs(set: &RuleSet) -> Vec<(usize, usize)> {
     pairs
 }
 
-/// The binding sites a pattern can constrain, most constrained first (as
-/// a sample of the rules shows). Expressions (constants, constructor
-/// calls, values built on the right-hand side) are left out: they are
-/// rarely matched, and there is one per right-hand side.
+/// The binding sites a pattern can constrain, those that split a sample
+/// of the rules best first: the fewest pairs left within the parts, as
+/// [`split`] counts them. A site that every rule constrains alike (the
+/// opcode of a term whose rules all match one instruction) splits
+/// nothing and comes last, however many rules constrain it. Expressions
+/// (constants, constructor calls, values built on the right-hand side)
+/// are left out: they are rarely matched, and there is one per
+/// right-hand side.
 fn ranked_sites(set: &RuleSet) -> Vec<BindingId> {
     let step = set.rules.len().div_ceil(SAMPLE).max(1);
     let sample: Vec<&Rule> = set.rules.iter().step_by(step).collect();
-    let mut ranked: Vec<(usize, BindingId)> = set
+    let mut ranked: Vec<(usize, usize, BindingId)> = set
         .bindings
         .iter()
         .enumerate()
@@ -93,17 +98,34 @@ fn ranked_sites(set: &RuleSet) -> Vec<BindingId> {
             )
         })
         .filter_map(|(i, _)| BindingId::try_from(i).ok())
-        .map(|site| {
-            let n = sample
-                .iter()
-                .filter(|r| r.get_constraint(site).is_some())
-                .count();
-            (n, site)
+        .filter_map(|site| {
+            let mut by: HashMap<Constraint, usize> = HashMap::new();
+            let mut wild = 0;
+            for r in &sample {
+                match r.get_constraint(site) {
+                    Some(c) => *by.entry(c).or_default() += 1,
+                    None => wild += 1,
+                }
+            }
+            let constrained = sample.len() - wild;
+            if constrained == 0 {
+                return None;
+            }
+            let left: usize = if by.len() < 2 {
+                pairs_of(sample.len())
+            } else {
+                by.values().map(|&g| pairs_of(g + wild)).sum()
+            };
+            Some((left, constrained, site))
         })
-        .filter(|&(n, _)| n > 0)
         .collect();
-    ranked.sort_by_key(|&(n, site)| (std::cmp::Reverse(n), site));
-    ranked.into_iter().map(|(_, site)| site).collect()
+    ranked.sort_by_key(|&(left, n, site)| (left, std::cmp::Reverse(n), site));
+    ranked.into_iter().map(|(_, _, site)| site).collect()
+}
+
+/// The pairs among `n` rules.
+fn pairs_of(n: usize) -> usize {
+    n * n.saturating_sub(1) / 2
 }
 
 /// Splits `group` at the first site from `next` on that pays, and
@@ -127,7 +149,6 @@ fn split(
             }
             // The work left: the pairs within each part, the rules that
             // leave the site open being in every part.
-            let pairs_of = |n: usize| n * n.saturating_sub(1) / 2;
             let left: usize = by.values().map(|g| pairs_of(g.len() + wild.len())).sum();
             if by.len() < 2 || left * 4 > pairs_of(group.len()) * 3 {
                 continue;

@@ -179,7 +179,11 @@ impl Queries<'_> {
                     && (r.contains("resource") || r.contains("canceled"))
                 {
                     OVER_BUDGET.into()
-                } else if r.contains("timeout") || r.contains("canceled") {
+                } else if r.contains("timeout")
+                    || r.contains("canceled")
+                    // The watchdog stopped a query whose timer z3 missed.
+                    || r.contains("interrupted")
+                {
                     format!("the solver timed out after {:?}", self.timeout)
                 } else if r.is_empty() {
                     "the solver gave up".into()
@@ -1042,6 +1046,24 @@ fn shrink_variant(
     let Some(cur) = cur.to_u128() else {
         return true;
     };
+    let fix = |fixed: &mut Vec<Bool>| fixed.push(x.eq(BV::from_u64(cur as u64, w)));
+    if cur == 0 {
+        fix(fixed);
+        return true;
+    }
+    // Determined by the others (a pattern that matches one variant)? Then
+    // one query says so, where trying the earlier variants takes one each.
+    fixed.push(x.eq(BV::from_u64(cur as u64, w)).not());
+    let free = q.check(fixed);
+    fixed.pop();
+    match free {
+        Answer::Unsat => {
+            fix(fixed);
+            return true;
+        }
+        Answer::Unknown(_) => return false,
+        Answer::Sat(_) => {}
+    }
     for i in 0..(variants as u128).min(cur) {
         match keep(q, fixed, x.eq(BV::from_u64(i as u64, w)), model) {
             Some(true) => return true,
@@ -1049,7 +1071,7 @@ fn shrink_variant(
             Some(false) => {}
         }
     }
-    fixed.push(x.eq(BV::from_u64(cur as u64, w)));
+    fix(fixed);
     true
 }
 
