@@ -1,6 +1,9 @@
 //! Expansion plans: which rule of each `(veri chain)` term a verification
 //! condition inlines. A rule that calls chained terms is verified once per
-//! combination of their rules; each combination is a [`Plan`].
+//! combination of their rules; each combination is a [`Plan`]. Every call
+//! of a term with rules that is not partial (chained, or with a spec the
+//! callers assume) also gets a plan of its own that proves the call
+//! covered by some rule of the term.
 
 use cranelift_isle::sema::{Expr, RuleId, TermId};
 use loweq_dsl::{Diagnostic, Program};
@@ -21,6 +24,11 @@ pub enum Choice {
     /// the generated selector panics), and check nothing else: later
     /// chained calls in this expansion are left opaque.
     Cover(TermId),
+    /// At a call of a term that [`needs_coverage`] without being chained:
+    /// assume its spec (its rules are verified against that spec on their
+    /// own); the expansion that chose [`Choice::Cover`] here instead proves
+    /// that one of them matches.
+    Assume(TermId),
 }
 
 /// One expansion: what to do at each chained call, in the order the
@@ -127,6 +135,17 @@ impl<'a> Plans<'a> {
                     Task::Call(tid, depth) => {
                         let info = program.term(tid);
                         if !info.chain {
+                            if needs_coverage(program, tid) {
+                                // Two branches: the spec assumed (walked
+                                // first), and the call's coverage proved.
+                                let mut c = choices.clone();
+                                c.push(Choice::Cover(tid));
+                                self.branches.push((c, Vec::new()));
+                                let mut c = choices;
+                                c.push(Choice::Assume(tid));
+                                self.branches.push((c, tasks));
+                                break;
+                            }
                             continue;
                         }
                         if depth >= MAX_DEPTH {
@@ -169,6 +188,25 @@ impl<'a> Plans<'a> {
         }
         None
     }
+}
+
+/// Whether a call of `term` must be shown covered by its rules: it is an
+/// internal constructor (it has rules) that is not `partial`, so where no
+/// rule matches the generated selector panics. A chained term's rules are
+/// inlined; a term with a spec is assumed to meet it where it is called
+/// (its rules are each verified against it), and whether one of them
+/// matches is proved at every call, as for chained terms.
+pub fn needs_coverage(program: &Program, term: TermId) -> bool {
+    let info = program.term(term);
+    (info.chain || info.spec.is_some())
+        && !is_partial(program, term)
+        && matches!(
+            program.terms.terms[term.index()].kind,
+            cranelift_isle::sema::TermKind::Decl {
+                constructor_kind: Some(cranelift_isle::sema::ConstructorKind::InternalConstructor),
+                ..
+            }
+        )
 }
 
 /// Whether a term is declared `partial` (may fail without panicking).

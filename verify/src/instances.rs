@@ -105,18 +105,35 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
             let slot = &cond.slots[0];
             let term = program.term(slot.term);
             let d = p.error.clone().unwrap_or_else(|| {
-                let others: Vec<&str> = cond.slots[1..]
-                    .iter()
-                    .map(|s| program.term(s.term).name.as_str())
-                    .collect();
-                Diagnostic::new(
-                    format!(
-                        "no signature of {} fits `{}` at this type",
-                        others.join(", "),
-                        term.name
-                    ),
-                    cond.assumptions.first().map(|c| c.span).unwrap_or_default(),
-                )
+                let first = cond.assumptions.first().map(|c| c.span).unwrap_or_default();
+                match &p.missing {
+                    // Where its spec is, if the condition used it.
+                    Some(name) => Diagnostic::new(
+                        format!("no signature of `{name}` fits `{}` at this type", term.name),
+                        cond.assumptions
+                            .iter()
+                            .chain(&cond.obligations)
+                            .find(|c| names(&c.origin, name))
+                            .map_or(first, |c| c.span),
+                    )
+                    .with_note(format!(
+                        "the generated code applies `{name}` at every type the rule matches: give it a signature for this one, or narrow the rule's types"
+                    )),
+                    None => {
+                        let others: Vec<&str> = cond.slots[1..]
+                            .iter()
+                            .map(|s| program.term(s.term).name.as_str())
+                            .collect();
+                        Diagnostic::new(
+                            format!(
+                                "no signature of {} fits `{}` at this type",
+                                others.join(", "),
+                                term.name
+                            ),
+                            first,
+                        )
+                    }
+                }
             });
             (sig_label(program, slot.term, &term.signatures[i]), d)
         })
@@ -162,6 +179,14 @@ struct Primary {
     error: Option<Diagnostic>,
     /// A term of the left-hand side none of whose signatures fits.
     gap: Option<String>,
+    /// Any other term none of whose signatures fits.
+    missing: Option<String>,
+}
+
+/// Whether a clause comes from the spec of the term `name`.
+fn names(origin: &crate::condition::Origin, name: &str) -> bool {
+    use crate::condition::Origin;
+    matches!(origin, Origin::Provide(t) | Origin::Require(t) | Origin::Match(t) if t == name)
 }
 
 struct Search<'a> {
@@ -257,18 +282,23 @@ impl Search<'_> {
             if let Some(&i) = self.chosen.first() {
                 if inf.refutes_facts(graph, enums) {
                     self.primary[i].typed = true;
-                } else if occ.side == Side::Lhs && !self.program.term(s.term).obligation {
-                    // An extractor macro whose expansion has signatures of
-                    // its own is no such term: its signatures leaving a type
-                    // out say nothing of what the expansion matches, and that
-                    // stays an error.
-                    //
-                    // A pattern term with no signature here: the input it
+                } else if occ.side == Side::Lhs && is_ir_operation(self.program, s.term) {
+                    // An IR operation with no signature here: the input it
                     // matches does not exist at this type (`(fits_in_64 ty)`
                     // admits i8, but no `uextend` has an i8 result), so the
                     // rule is inapplicable there, with that reason.
+                    //
+                    // Any other pattern term is no such term: an extractor
+                    // (or a macro whose expansion has signatures of its own)
+                    // whose signatures leave a type out says nothing of what
+                    // the generated code matches, which calls it at every
+                    // type; that stays an error, never an instantiation
+                    // quietly left unchecked.
                     let name = &self.program.term(s.term).name;
                     self.primary[i].gap.get_or_insert_with(|| name.clone());
+                } else {
+                    let name = &self.program.term(s.term).name;
+                    self.primary[i].missing.get_or_insert_with(|| name.clone());
                 }
             }
         }
@@ -317,6 +347,15 @@ impl Search<'_> {
             })
             .collect()
     }
+}
+
+/// Whether `term` is an IR operation: an extractor macro whose spec is
+/// what it means (its expansion, over `inst_data`, applies no term with a
+/// spec; only the shipped semantics may define one). Its signatures are
+/// the types the instruction exists at.
+fn is_ir_operation(program: &Program, term: cranelift_isle::sema::TermId) -> bool {
+    let info = program.term(term);
+    info.template.is_some() && info.spec.is_some() && !info.obligation
 }
 
 /// `i8` when every width is 8; `i64->i8` and `i8,i64->i8` otherwise (the

@@ -366,12 +366,13 @@ enum Found {
 fn chain_names(program: &Program, plan: &expand::Plan) -> Vec<String> {
     plan.choices
         .iter()
-        .map(|c| match c {
-            expand::Choice::Rule(r) => program.rule(*r).name.clone(),
-            expand::Choice::Cover(t) => format!(
+        .filter_map(|c| match c {
+            expand::Choice::Rule(r) => Some(program.rule(*r).name.clone()),
+            expand::Choice::Cover(t) => Some(format!(
                 "(checking that a rule of `{}` matches)",
                 program.term(*t).name
-            ),
+            )),
+            expand::Choice::Assume(_) => None,
         })
         .collect()
 }

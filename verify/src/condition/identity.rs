@@ -145,6 +145,14 @@ impl Builder<'_> {
         let outputs = match self.structural.get(&key) {
             Some(outputs) => outputs.clone(),
             None if self.in_condition() => {
+                if let Some(outs) = self.defined_by_macro(tid, value, span)? {
+                    // A function of the entity that the macro walked has
+                    // a spec defining (see `macro_pattern`).
+                    for (sub, n) in subs.iter().zip(outs) {
+                        self.pattern(rule, sub, n, vars)?;
+                    }
+                    return Ok(());
+                }
                 // The rule left this definition open.
                 self.open_definition(value);
                 return Ok(());
@@ -190,6 +198,42 @@ impl Builder<'_> {
             }
         }
         Ok(())
+    }
+
+    /// In a condition, walking the expansion of a macro whose spec is
+    /// what it means (one without an obligation: `has_type` over
+    /// `result_type`), a structural extractor the rule did not apply to
+    /// `value` whose outputs are all plain values (no definition to
+    /// inspect, such as the result type): fresh Skolem outputs, which the
+    /// macro's spec must then define (else the definition is open after
+    /// all; see [`Self::macro_pattern`]). `None` where that does not apply.
+    fn defined_by_macro(
+        &mut self,
+        tid: TermId,
+        value: NodeId,
+        span: Span,
+    ) -> Result<Option<Vec<NodeId>>, Diagnostic> {
+        let Some(m) = self.template else {
+            return Ok(None);
+        };
+        if self.p.term(m).obligation {
+            return Ok(None);
+        }
+        let arg_tys = self.p.terms.terms[tid.index()].arg_tys.clone();
+        if arg_tys
+            .iter()
+            .any(|ty| matches!(self.p.types.types[ty.index()], Type::Enum { .. }))
+        {
+            return Ok(None);
+        }
+        let mut outs = Vec::new();
+        for (i, ty) in arg_tys.into_iter().enumerate() {
+            let name = format!("{}.{}.{i}", self.node_name(value), self.p.term(tid).name);
+            let n = self.fresh_typed(name, ty, span)?;
+            self.macro_skolems.push(n);
+            outs.push(n);
+        }
+        Ok(Some(outs))
     }
 
     fn structure_match(
@@ -302,6 +346,7 @@ impl Builder<'_> {
         // one that names the instantiations.
         let marks = (self.c.occurrences.len(), self.c.slots.len());
         let outer = self.template.replace(tid);
+        let skolem_mark = self.macro_skolems.len();
         let walked = self.pattern(rule, &template.pattern, value, &mut tvars);
         self.template = outer;
         walked?;
@@ -325,7 +370,17 @@ impl Builder<'_> {
                 result: value,
             });
         }
-        if self.in_condition() {
+        let skolems = self.macro_skolems.split_off(skolem_mark);
+        if self.in_condition() && !skolems.is_empty() {
+            // The expansion applied a structural extractor the rule did
+            // not (`result_type` of the instruction being lowered): its
+            // outputs are Skolem functions of the entity, which this
+            // macro's spec, its meaning, must define by equations (`(= ty
+            // (widthof inst))`: the type of an instruction is the width
+            // of its result, fixed by the instantiation); its `match` says
+            // where the extractor succeeds (an instruction with a result).
+            self.macro_skolem(tid, &outs, value, &skolems, span)?;
+        } else if self.in_condition() {
             // Whether the macro matches is its expansion's business; its
             // provide says what the values are, which the rule's own
             // patterns established. Its match and require restrict it.
@@ -356,6 +411,45 @@ impl Builder<'_> {
             self.pattern(rule, sub, o, vars)?;
         }
         Ok(())
+    }
+
+    /// In a condition, the spec of macro `tid` (arguments `outs`, result
+    /// `value`) where walking its expansion made the Skolem outputs
+    /// `skolems` ([`Self::defined_by_macro`]): each must be an argument of
+    /// the macro that its provide defines by an equation from what is not
+    /// an output; then the definitions are assumed (they constrain only
+    /// the Skolem variables) and the rest of the spec is part of the
+    /// condition. Otherwise the definition is open, as for any structural
+    /// extractor the rule did not apply.
+    fn macro_skolem(
+        &mut self,
+        tid: TermId,
+        outs: &[NodeId],
+        value: NodeId,
+        skolems: &[NodeId],
+        span: Span,
+    ) -> Result<(), Diagnostic> {
+        let spec = self.p.term(tid).spec.clone().expect("caller checked");
+        let mut free = Vec::new();
+        for sk in skolems {
+            match outs.iter().position(|o| o == sk) {
+                Some(i) => free.push(spec.params[i]),
+                None => {
+                    self.open_definition(value);
+                    return Ok(());
+                }
+            }
+        }
+        if super::skolem::definitions(&spec, &free).is_none() {
+            self.open_definition(value);
+            return Ok(());
+        }
+        let mut bindings = vec![None; spec.locals.len()];
+        for (&l, &a) in spec.params.iter().zip(outs) {
+            bindings[l.0] = Some(a);
+        }
+        bindings[spec.result.0] = Some(value);
+        self.skolem(tid, &spec, &bindings, &free, &[], span)
     }
 
     /// Moves the last occurrence, and its slot if it has one, to the

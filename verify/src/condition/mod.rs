@@ -268,6 +268,10 @@ struct Builder<'p> {
     ir_parent: HashMap<NodeId, NodeId>,
     /// Walking the expansion of this extractor macro.
     template: Option<TermId>,
+    /// Skolem outputs of structural extractors made while walking macro
+    /// expansions in a condition, for the macro's spec to define (see
+    /// `identity`).
+    macro_skolems: Vec<NodeId>,
     /// Set, with the reason, when a condition about another rule needs more
     /// than the rule established (see `identity`): the other rule cannot be
     /// shown to match.
@@ -315,6 +319,7 @@ impl<'p> Builder<'p> {
             applied: HashMap::new(),
             ir_parent: HashMap::new(),
             template: None,
+            macro_skolems: Vec::new(),
             unmatchable: None,
             chain_depth: 0,
             about: None,
@@ -908,6 +913,28 @@ impl Builder<'_> {
                     self.call = outer;
                     return r;
                 }
+                if self.collect.is_none() && crate::expand::needs_coverage(self.p, *tid) {
+                    // A helper with a spec and rules: this expansion
+                    // assumes its spec here, or proves the call covered.
+                    match self.plan.pop_front() {
+                        Some(Choice::Assume(t)) if t == *tid => {}
+                        Some(Choice::Cover(t)) if t == *tid => {
+                            let call = self.call_of(rule, *tid, e, args, &arg_nodes);
+                            let outer = self.call.replace(call);
+                            let covered = self.coverage(*tid, &arg_nodes, span);
+                            self.call = outer;
+                            covered?;
+                            self.covering = true;
+                            return Ok(self.unknown(span));
+                        }
+                        _ => {
+                            return Err(Diagnostic::new(
+                                "internal error: expansion plan out of step",
+                                span,
+                            ))
+                        }
+                    }
+                }
                 if let (TermKind::EnumVariant { variant }, None) =
                     (&self.p.terms.terms[tid.index()].kind, &info.spec)
                 {
@@ -1035,9 +1062,9 @@ impl Builder<'_> {
                 return Ok(self.unknown(span));
             }
             None if self.covering => return Ok(self.unknown(span)),
-            None => {
+            Some(Choice::Assume(_)) | None => {
                 return Err(Diagnostic::new(
-                    "internal error: expansion plan exhausted",
+                    "internal error: expansion plan exhausted or out of step",
                     span,
                 ))
             }

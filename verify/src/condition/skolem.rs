@@ -273,7 +273,7 @@ fn reads_state(spec: &Spec) -> Option<(StateId, Span)> {
 
 /// How a provide clause defines an output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Definition {
+pub(super) enum Definition {
     /// The clause is `(= o e)` or `(= e o)`: it is the definition.
     Equation,
     /// The clause is `(= e (sign_ext W o))` or with `zero_ext` (either
@@ -284,7 +284,7 @@ enum Definition {
 
 /// If every local in `outputs` is defined by a provide clause whose other
 /// side mentions no output (see [`Definition`]), the clauses and how.
-fn definitions(spec: &Spec, outputs: &[LocalId]) -> Option<Vec<(usize, Definition)>> {
+pub(super) fn definitions(spec: &Spec, outputs: &[LocalId]) -> Option<Vec<(usize, Definition)>> {
     let mentions_output = |e: &loweq_semantics::expr::Expr| {
         let mut found = false;
         e.walk(&mut |x| {
