@@ -483,3 +483,31 @@ fn replacing_a_priority_rule_reverifies_the_rules_it_overlaps() {
     );
     assert_eq!(code, 1, "{out}");
 }
+
+/// Found in the third review round: an `attr` entry was taken to be about
+/// its whole text, so `(attr ch (veri chain))` re-verified nothing, and the
+/// caller stayed "verified" although it now inlines `ch`'s wrong rule.
+#[test]
+fn an_attr_entry_reverifies_the_rules_of_its_term() {
+    let input = "(decl ch (Value) Reg)
+(spec (ch x) (provide (= result x)))
+(rule ch_rule (ch x) (x64_neg (OperandSize.Size64) x))
+(rule c (lower (has_type $I64 (ineg x))) (x64_neg (OperandSize.Size64) (ch x)))
+(attr ch (veri chain))
+:rules
+";
+    let (out, code) = repl(&["--arch", "x64"], input);
+    assert!(
+        out.contains("[x64] c (<entry 4>:1): verified at i64"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[x64] c (<entry 4>:1): inapplicable at i8, i16, i32; counterexample at i64"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nc (<entry 4>:1): inapplicable at i8, i16, i32; counterexample at i64"),
+        "{out}"
+    );
+    assert_eq!(code, 1, "{out}");
+}
