@@ -186,7 +186,11 @@ pub fn sig_label(
 /// or, without any, every width from 8 to 64 on its polymorphic bitvector
 /// arguments and result; a width at which the pattern's own facts are
 /// false (`(has_type $I32 ...)` at i64) is no such width.
-fn unnamed_widths(program: &Program, cond: &Condition, base: &Inference) -> Vec<(String, Diagnostic)> {
+fn unnamed_widths(
+    program: &Program,
+    cond: &Condition,
+    base: &Inference,
+) -> Vec<(String, Diagnostic)> {
     let Some(first) = cond.slots.first() else {
         return Vec::new();
     };
@@ -206,7 +210,12 @@ fn unnamed_widths(program: &Program, cond: &Condition, base: &Inference) -> Vec<
     let graph = &cond.graph;
     let enums = &program.enums;
     let decl = &program.terms.terms[root.term.index()];
-    let nodes: Vec<NodeId> = root.args.iter().chain(std::iter::once(&root.result)).copied().collect();
+    let nodes: Vec<NodeId> = root
+        .args
+        .iter()
+        .chain(std::iter::once(&root.result))
+        .copied()
+        .collect();
     // Each candidate: its label and the type of each root node it fixes.
     let candidates: Vec<(String, Vec<(NodeId, ModelType)>)> =
         if program.term(root.term).signatures.is_empty() {
@@ -249,7 +258,10 @@ fn unnamed_widths(program: &Program, cond: &Condition, base: &Inference) -> Vec<
     for (label, fixed) in candidates {
         let mut inf = base.clone();
         // The root cannot have these types: not a width of this rule.
-        if !fixed.iter().all(|(n, ty)| inf.require(graph, *n, ty).is_ok()) {
+        if !fixed
+            .iter()
+            .all(|(n, ty)| inf.require(graph, *n, ty).is_ok())
+        {
             continue;
         }
         // The pattern's facts exclude it: inapplicable, as the search says
