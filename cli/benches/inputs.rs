@@ -88,6 +88,35 @@ fn one_term_of_size(bytes: usize) -> String {
     s
 }
 
+/// Rules of 1,000 terms, round robin, one per constant, until the file
+/// has `bytes` (no term near cranelift-isle's limit of distinct values).
+fn terms_of_size(bytes: usize) -> String {
+    let terms = 1000;
+    let mut s = String::from("(model u64 (type (bv 64)))\n");
+    for t in 0..terms {
+        s += &format!("(decl t{t} (u64) u64)\n(spec (t{t} x) (provide (= result x)))\n");
+    }
+    let mut i = 0;
+    while s.len() < bytes {
+        s += &format!("(rule r{i} (t{} {i}) {i})\n", i % terms);
+        i += 1;
+    }
+    s
+}
+
+/// `n` x86-64 lowering rules that differ only in an immediate, behind
+/// sites every rule constrains alike (the opcode, the type).
+fn x64_immediates(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "(rule r{i} 5 (lower (has_type (fits_in_64 ty) (iadd x (iconst (simm32 {k})))))\n      (x64_add_imm (operand_size_of_type_32_64 ty) x {k}))\n",
+                k = i + 100
+            )
+        })
+        .collect()
+}
+
 /// `n` terms, each with a spec and one rule (about 120 bytes each).
 fn many_terms(n: usize) -> String {
     let mut s = String::from("(type Value (primitive Value))\n(model Value (type (bv 32)))\n");
@@ -161,6 +190,11 @@ fn inputs() -> Vec<Input> {
             isle(deep_rule(2000)),
         ),
         input(
+            "wrong rule nested 250 deep",
+            &["verify", "--arch", "x64", "{}"],
+            isle(deep_rule(250)),
+        ),
+        input(
             "macros doubling 20 levels",
             &["verify", "{}"],
             isle(doubling_macros(20)),
@@ -184,6 +218,11 @@ fn inputs() -> Vec<Input> {
             "20 MB of rules of one term",
             &["verify", "{}"],
             isle(one_term_of_size(20_000_000)),
+        ),
+        input(
+            "20 MB of rules of 1,000 terms, load",
+            &["verify", "--rule", "r0", "{}"],
+            isle(terms_of_size(20_000_000)),
         ),
     ];
     for n in [2_000, 20_000] {
@@ -210,6 +249,15 @@ fn inputs() -> Vec<Input> {
             format!("{k} terms with a rule each ({})", mb(&many)),
             &["verify", "{}"],
             isle(many),
+        ));
+        let imm = x64_immediates(n);
+        v.push(input(
+            format!(
+                "{k} x64 rules differing in an immediate ({}), load",
+                mb(&imm)
+            ),
+            &["verify", "--arch", "x64", "--rule", "r0", "{}"],
+            isle(imm),
         ));
         let x64 = many_x64(n);
         v.push(input(
@@ -266,6 +314,14 @@ fn inputs() -> Vec<Input> {
                 "cli/tests/data/ci/unknown.isle",
             ],
             None,
+        ),
+        input(
+            "a name of 200 KB",
+            &["verify", "{}"],
+            isle(format!(
+                "(decl f (u8) u8)\n(rule (f x) ({} x))\n",
+                "a".repeat(200_000)
+            )),
         ),
         input("--timeout -1", &["verify", "--timeout", "-1"], None),
         input("bench --runs 0", &["bench", "--runs", "0"], None),

@@ -97,3 +97,43 @@ fn rule_files_need_an_architecture_and_bad_input_exits_2() {
         Some(2)
     );
 }
+
+#[test]
+fn operand_patterns_on_the_type_alone_lower_every_instruction_there() {
+    let rules = "cli/tests/data/coverage_type_patterns.isle";
+    let o = loweq(&["coverage", "--arch", "x64", "--format", "json", rules]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let cells = doc["arches"][0]["cells"].as_array().expect("cells");
+    let sig = |op: &str, ty: &str, inst: &str| {
+        let cell = cells
+            .iter()
+            .find(|c| c["op"] == op && c["type"] == ty)
+            .unwrap_or_else(|| panic!("a cell for {op} {ty}"));
+        cell["signatures"]
+            .as_array()
+            .expect("signatures")
+            .iter()
+            .find(|s| s["instantiation"] == inst)
+            .unwrap_or_else(|| panic!("{op} {ty} has a signature {inst}"))
+            .clone()
+    };
+    for (op, ty, inst, rule) in [
+        ("uextend", "i32", "i8->i32", "uextend_from_i8"),
+        ("sextend", "i64", "i8->i64", "sextend_narrow"),
+        ("sextend", "i64", "i16->i64", "sextend_narrow"),
+    ] {
+        let r = &sig(op, ty, inst)["rules"][0];
+        assert_eq!(r["rule"], rule, "{op} {inst}");
+        assert_eq!(r["verdict"], "verified", "{op} {inst}");
+        assert_eq!(r["general"], true, "{op} {inst}");
+    }
+    // Where the type differs, the rule does not apply at all.
+    assert_eq!(
+        sig("uextend", "i32", "i16->i32")["rules"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        sig("sextend", "i64", "i32->i64")["rules"],
+        serde_json::json!([])
+    );
+}

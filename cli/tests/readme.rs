@@ -101,9 +101,15 @@ fn rule_name(rule: &str) -> String {
         .to_string()
 }
 
+/// The example rule in a scratch file. Tests run in parallel and each
+/// writes it: written beside and renamed into place, so that no test reads
+/// it half written (an empty file has no rules).
 fn example_file() -> PathBuf {
-    let path = scratch("readme").join("my_rules.isle");
-    std::fs::write(&path, example_rule(&readme())).expect("writable scratch");
+    let dir = scratch("readme");
+    let path = dir.join("my_rules.isle");
+    let tmp = dir.join(format!("my_rules.isle.{:?}", std::thread::current().id()));
+    std::fs::write(&tmp, example_rule(&readme())).expect("writable scratch");
+    std::fs::rename(&tmp, &path).expect("renamed into place");
     path
 }
 

@@ -141,23 +141,31 @@ pub fn analyze(
     let rule_sets = guard("the overlap check", || crate::overlap::check(&expanded))
         .map_err(|d| vec![isle_limit(sources, &expanded_types, &expanded, d)])?
         .map_err(convert)?;
+    // Only the rule sets of terms with a `(veri priority)` rule are read
+    // again; the rest, and the expanded environment, go before the second
+    // analysis (for 20 MB of rules they are a gigabyte).
+    let marked = priority_marked(defs);
+    let rule_sets = with_marked_rules(rule_sets, &marked, &expanded_types, &expanded);
+    drop(expanded);
+    drop(expanded_types);
     // The probes of the macro expansions go last, so that every other rule
     // has the id it has without them; their rules are removed once read.
     let probes = template_probes(defs);
-    let originals = defs.len();
-    let mut with_probes = defs.to_vec();
-    with_probes.extend(probes.iter().flat_map(|p| p.defs.iter().cloned()));
-    let with_probes = guard("extractor expansion", || {
-        expand_unspecified_extractors(sources, &with_probes)
-    })
-    .map_err(|d| vec![d])?
-    .map_err(|d| vec![d])?;
-    let defs = &with_probes[..originals];
+    let with_probes = {
+        let mut with_probes = defs.to_vec();
+        with_probes.extend(probes.iter().flat_map(|p| p.defs.iter().cloned()));
+        guard("extractor expansion", || {
+            expand_unspecified_extractors(sources, &with_probes)
+        })
+        .map_err(|d| vec![d])?
+        .map_err(|d| vec![d])?
+    };
     stage(crate::Stage::Analysing);
     let (types, mut terms) = sema(false, &with_probes)?;
+    drop(with_probes);
     let templates = read_templates(sources, &types, &terms, &probes);
     remove_probes(&types, &mut terms, &probes);
-    let overlaps = priority_overlaps(defs, &types, &terms, &rule_sets);
+    let overlaps = priority_overlaps(&marked, &types, &terms, &rule_sets);
     Ok(Analysis {
         types,
         terms,
@@ -363,27 +371,53 @@ fn remove_probes(types: &TypeEnv, terms: &mut TermEnv, probes: &[Probe]) {
     }
 }
 
-/// The pairs of rules of one term where the higher-priority one is marked
-/// `(veri priority)` and cranelift-isle's overlap analysis says both may
-/// match one input.
-fn priority_overlaps(
-    defs: &[Def],
-    types: &TypeEnv,
-    terms: &TermEnv,
-    rule_sets: &[(TermId, cranelift_isle::trie_again::RuleSet)],
-) -> Vec<(RuleId, RuleId)> {
+/// The names of the rules marked `(veri priority)`.
+fn priority_marked(defs: &[Def]) -> HashSet<String> {
     use cranelift_isle::ast::{AttrKind, AttrTarget};
-    use cranelift_isle::trie_again::Overlap;
-    let marked: HashSet<&str> = defs
-        .iter()
+    defs.iter()
         .filter_map(|d| match d {
             Def::Attr(a) if a.kinds.contains(&AttrKind::Priority) => match &a.target {
-                AttrTarget::Rule(name) => Some(name.0.as_str()),
+                AttrTarget::Rule(name) => Some(name.0.clone()),
                 AttrTarget::Term(_) => None,
             },
             _ => None,
         })
+        .collect()
+}
+
+/// The rule sets of the terms that have a rule named in `marked`.
+fn with_marked_rules(
+    mut rule_sets: Vec<(TermId, cranelift_isle::trie_again::RuleSet)>,
+    marked: &HashSet<String>,
+    types: &TypeEnv,
+    terms: &TermEnv,
+) -> Vec<(TermId, cranelift_isle::trie_again::RuleSet)> {
+    if marked.is_empty() {
+        return Vec::new();
+    }
+    let at: HashSet<Pos> = terms
+        .rules
+        .iter()
+        .filter(|r| {
+            r.name
+                .is_some_and(|sym| marked.contains(&types.syms[sym.index()]))
+        })
+        .map(|r| r.pos)
         .collect();
+    rule_sets.retain(|(_, set)| set.rules.iter().any(|r| at.contains(&r.pos)));
+    rule_sets
+}
+
+/// The pairs of rules of one term where the higher-priority one is marked
+/// `(veri priority)` and cranelift-isle's overlap analysis says both may
+/// match one input.
+fn priority_overlaps(
+    marked: &HashSet<String>,
+    types: &TypeEnv,
+    terms: &TermEnv,
+    rule_sets: &[(TermId, cranelift_isle::trie_again::RuleSet)],
+) -> Vec<(RuleId, RuleId)> {
+    use cranelift_isle::trie_again::Overlap;
     if marked.is_empty() {
         return Vec::new();
     }

@@ -19,7 +19,8 @@
 //!   (in place of its shipped rules); without it the file is self-contained.
 //! - `expect: RULE TYPE VERDICT` gives the verdict of every result whose rule
 //!   name and instantiation match; `*` matches anything and a trailing `*`
-//!   matches a prefix. The first matching line applies; every result must be
+//!   matches a prefix; TYPE may contain spaces (`i64 (uextend i32->i64)`).
+//!   The first matching line applies; every result must be
 //!   matched, and every line must match some result.
 //! - `expect-error: TEXT`: loading or verifying must report a diagnostic
 //!   whose message contains TEXT.
@@ -92,14 +93,16 @@ pub fn header(text: &str) -> Header {
         } else if let Some(e) = rest.strip_prefix("expect-error:") {
             h.errors.push(e.trim().to_string());
         } else if let Some(e) = rest.strip_prefix("expect:") {
+            // The type may have spaces (`i64 (uextend i32->i64)`): it is
+            // everything between the rule and the verdict.
             let parts: Vec<&str> = e.split_whitespace().collect();
-            assert_eq!(
-                parts.len(),
-                3,
+            assert!(
+                parts.len() >= 3,
                 "`expect:` takes RULE TYPE VERDICT, got `{e}`"
             );
+            let ty = parts[1..parts.len() - 1].join(" ");
             h.expect
-                .push((parts[0].into(), parts[1].into(), parts[2].into()));
+                .push((parts[0].into(), ty, parts[parts.len() - 1].into()));
         }
     }
     assert!(

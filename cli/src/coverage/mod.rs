@@ -212,7 +212,9 @@ fn find_op<'p>(pat: &'p Pattern, ops: &[TermId]) -> Option<(TermId, &'p [Pattern
 
 /// Whether an operand pattern matches every operand: a variable, a
 /// wildcard, or extractors that read only the operand's type (their
-/// arguments are all `Type`s and their spec has no `match`).
+/// arguments are all `Type`s, and their spec has no `match` unless what
+/// they match is itself a `Type`), whose own arguments are open or
+/// constant types (`(value_type $I8)`, `(value_type (ty_8_or_16 t))`).
 fn open(program: &Program, pat: &Pattern) -> bool {
     match pat {
         Pattern::Var(..) | Pattern::Wildcard(_) => true,
@@ -225,14 +227,30 @@ fn open(program: &Program, pat: &Pattern) -> bool {
                     .arg_tys
                     .iter()
                     .all(|&ty| program.type_name(ty) == "Type");
-            let total = program
-                .term(*t)
-                .spec
-                .as_ref()
-                .is_some_and(|s| s.matches.is_empty());
-            reads_type && total && args.iter().all(|a| open(program, a))
+            // A predicate on a type (`ty_8_or_16`, matching a `Type`) may
+            // fail, but on the type alone, which each instantiation fixes:
+            // it decides where the rule applies, not which instructions.
+            let on_type = program.type_name(term.ret_ty) == "Type";
+            let total = on_type
+                || program
+                    .term(*t)
+                    .spec
+                    .as_ref()
+                    .is_some_and(|s| s.matches.is_empty());
+            reads_type && total && args.iter().all(|a| open(program, a) || type_constant(a))
         }
         Pattern::ConstBool(..) | Pattern::ConstInt(..) | Pattern::ConstPrim(..) => false,
+    }
+}
+
+/// Whether a pattern in a `Type` position is a constant type (`$I8`): it
+/// restricts the instantiations the rule applies at, and matches every
+/// instruction at those, like a type predicate.
+fn type_constant(pat: &Pattern) -> bool {
+    match pat {
+        Pattern::BindPattern(_, _, sub) => type_constant(sub),
+        Pattern::ConstInt(..) | Pattern::ConstPrim(..) => true,
+        _ => false,
     }
 }
 
