@@ -183,8 +183,8 @@ pub fn sig_label(
 /// other term (`(my_add x y)`, an extern extractor instantiated at 32 bits
 /// only, under `(fits_in_64 ty)`) the generated code still applies the rule
 /// at that width, unchecked. The candidates are the root's own signatures
-/// or, without any, every width from 8 to 64 on its polymorphic bitvector
-/// arguments and result; a width at which the pattern's own facts are
+/// or, for `lower`, which has none, every width from 8 to 64 on its
+/// polymorphic bitvector arguments and result; a width at which the pattern's own facts are
 /// false (`(has_type $I32 ...)` at i64) is no such width.
 fn unnamed_widths(
     program: &Program,
@@ -219,6 +219,12 @@ fn unnamed_widths(
     // Each candidate: its label and the type of each root node it fixes.
     let candidates: Vec<(String, Vec<(NodeId, ModelType)>)> =
         if program.term(root.term).signatures.is_empty() {
+            // Only the lowering entry point has widths of its own without
+            // signatures: the IR's, i8 to i64. A root of a file's own
+            // (`test`) has no widths but those its terms' signatures name.
+            if program.term(root.term).name != "lower" {
+                return Vec::new();
+            }
             let polymorphic: Vec<NodeId> = nodes
                 .iter()
                 .zip(decl.arg_tys.iter().chain(std::iter::once(&decl.ret_ty)))
