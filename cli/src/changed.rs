@@ -7,7 +7,11 @@
 //! `spec`, `extern`, `extractor`, `model`, `type`, `instantiate`, `form`,
 //! `macro`, `attr`, and the `convert` forms between its types), and so on
 //! through the names those mention, to a fixpoint; the rules of the
-//! `(veri chain)` terms it reaches (they are inlined); the higher-priority
+//! `(veri chain)` terms it reaches (they are inlined) and of the other
+//! terms whose calls must be shown covered by their rules (a helper with a
+//! spec and rules, not `partial`: where none of its rules matches, the
+//! generated constructor panics), but those of the rule's own root term
+//! unless it is chained; the higher-priority
 //! rules its verification assumes do not match (`(veri priority)`, as
 //! cranelift-isle's overlap analysis pairs them); and every `state`, whose
 //! default every condition assumes. Names are matched as text, so the
@@ -175,8 +179,13 @@ struct Forms {
     states: Vec<usize>,
     /// For a rule name: its form.
     rule_form: HashMap<String, usize>,
-    /// The chained terms.
+    /// The terms whose rules a caller's verdict depends on: the chained
+    /// terms (their rules are inlined) and the other terms whose calls
+    /// must be shown covered by their rules
+    /// ([`loweq_verify::expand::needs_coverage`]: a helper with a spec).
     chained: HashSet<String>,
+    /// The `(veri chain)` terms alone.
+    inlined: HashSet<String>,
     /// For a rule name: the higher-priority rules it may assume do not
     /// match.
     overlapped_by: HashMap<String, Vec<String>>,
@@ -208,6 +217,7 @@ impl Forms {
             states: Vec::new(),
             rule_form: HashMap::new(),
             chained: HashSet::new(),
+            inlined: HashSet::new(),
             overlapped_by: HashMap::new(),
         };
         // Forms per file, to find each rule's by its place.
@@ -279,9 +289,13 @@ impl Forms {
                 .collect();
             f.overlapped_by.insert(info.name.clone(), by);
         }
-        for t in &program.term_info {
-            if t.chain {
+        for (i, t) in program.term_info.iter().enumerate() {
+            let id = cranelift_isle::sema::TermId(i);
+            if t.chain || loweq_verify::expand::needs_coverage(program, id) {
                 f.chained.insert(t.name.clone());
+            }
+            if t.chain {
+                f.inlined.insert(t.name.clone());
             }
         }
         f
@@ -290,6 +304,9 @@ impl Forms {
     /// The digest of a rule's meaning; `None` if its form is not found.
     fn meaning(&self, rule: &str) -> Option<[u8; 32]> {
         let start = *self.rule_form.get(rule)?;
+        // The rule's own root term is not called by it: its other rules
+        // matter only through priority (below) unless it is chained.
+        let root = self.forms[start].0.subject.clone();
         let mut set: BTreeSet<usize> = BTreeSet::new();
         let mut names: Vec<String> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
@@ -322,7 +339,8 @@ impl Forms {
             for &i in self.defs.get(&n).into_iter().flatten() {
                 add(i, &mut set, &mut names);
             }
-            if self.chained.contains(&n) {
+            let own_root = root.as_deref() == Some(n.as_str());
+            if self.chained.contains(&n) && (!own_root || self.inlined.contains(&n)) {
                 for &i in self.rules_of.get(&n).into_iter().flatten() {
                     if !set.contains(&i) {
                         if let Some(k) = &self.forms[i].0.key {

@@ -306,3 +306,104 @@ fn shipped_rules_follow_the_repository() {
         assert!(!verified.is_empty() || !skipped.is_empty());
     }
 }
+
+/// Found in the third review round: a `decl` with the `rec` modifier was
+/// indexed under the word `rec` instead of its term, and a name written
+/// right after a number (`1$K`, which ISLE lexes as `1` and `$K`) was not
+/// a mention at all; a change to either form was not seen, so the rule was
+/// skipped as unchanged (exit 0) where a full run finds a counterexample.
+#[test]
+fn a_rec_decl_and_a_name_after_a_number_are_dependencies() {
+    const TEXT: &str = "(type Value (primitive Value))\n\
+        (model Value (type (bv 8)))\n\
+        (decl test_rec (Value) Value)\n\
+        (spec (test_rec x) (provide (= result x)))\n\
+        (decl pure partial rec foo (Value) Value)\n\
+        (extern constructor foo foo)\n\
+        (spec (foo x) (provide (= result x)) (match (= x #x00)))\n\
+        (rule rec_rule (test_rec x) (if-let r (foo x)) r)\n\
+        (decl test_glued (Value) Value)\n\
+        (spec (test_glued x) (provide (= result x)))\n\
+        (extern const $K Value)\n\
+        (model $K (const #x00))\n\
+        (decl add_k (Value u8 Value) Value)\n\
+        (extern constructor add_k add_k)\n\
+        (spec (add_k a n b) (provide (= result (bvadd a b))))\n\
+        (rule glued (test_glued x) (add_k x 1$K))\n";
+    let dir = common::scratch("changed_rec_glued");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory");
+    std::fs::write(dir.join("r.isle"), TEXT).expect("written");
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "r.isle"]);
+    git(&dir, &["commit", "-q", "-m", "rules"]);
+    for (from, to, rule) in [
+        // No longer partial: its `match` becomes an obligation, which fails.
+        (
+            "(decl pure partial rec foo",
+            "(decl pure rec foo",
+            "rec_rule",
+        ),
+        // The constant the rule adds is no longer 0.
+        (
+            "(model $K (const #x00))",
+            "(model $K (const #x01))",
+            "glued",
+        ),
+    ] {
+        std::fs::write(dir.join("r.isle"), TEXT.replacen(from, to, 1)).expect("written");
+        let (verified, _, _) = changed(&dir, &["r.isle"]);
+        assert_eq!(verified, [rule], "`{from}` -> `{to}`");
+        let o = loweq(
+            &dir,
+            &["verify", "--changed-since", "HEAD", "--no-cache", "r.isle"],
+        );
+        assert_eq!(o.status.code(), Some(1), "`{from}` -> `{to}`");
+    }
+}
+
+/// Found in the third review round: a caller's verdict depends on the rules
+/// of a helper with a spec (every call of it must be shown covered by
+/// them), which the closure left out unless the helper is chained; removing
+/// the helper's general rule left the caller skipped as unchanged (exit 0)
+/// where a full run finds the uncovered call.
+#[test]
+fn the_rules_of_a_specified_helper_are_a_callers_dependencies() {
+    const TEXT: &str = "(decl helper (Value) Reg)\n\
+        (spec (helper v) (provide (= result (zero_ext 64 v))))\n\
+        (rule h_const 1 (helper (iconst k)) (x64_mov_imm (OperandSize.Size64) k))\n\
+        (rule h_any (helper v @ (value_type $I64)) v)\n\
+        (rule add (lower (has_type $I64 (iadd x y))) (x64_add (OperandSize.Size64) x (helper y)))\n\
+        (rule sub (lower (has_type $I64 (isub x y))) (x64_sub (OperandSize.Size64) x y))\n";
+    let dir = common::scratch("changed_specified_helper");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory");
+    std::fs::write(dir.join("h.isle"), TEXT).expect("written");
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "h.isle"]);
+    git(&dir, &["commit", "-q", "-m", "rules"]);
+    let args = ["--arch", "x64", "h.isle"];
+    let (verified, skipped, _) = changed(&dir, &args);
+    assert!(verified.is_empty(), "{verified:?}");
+    assert_eq!(skipped, ["add", "h_any", "h_const", "sub"]);
+    // Without its general rule, `helper` no longer covers `add`'s call; `sub`
+    // does not call `helper`, and `h_const` does not depend on its sibling.
+    let text = TEXT.replacen("(rule h_any (helper v @ (value_type $I64)) v)\n", "", 1);
+    std::fs::write(dir.join("h.isle"), text).expect("written");
+    let (verified, skipped, _) = changed(&dir, &args);
+    assert_eq!(verified, ["add"]);
+    assert_eq!(skipped, ["h_const", "sub"]);
+    let o = loweq(
+        &dir,
+        &[
+            "verify",
+            "--changed-since",
+            "HEAD",
+            "--no-cache",
+            "--arch",
+            "x64",
+            "h.isle",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+}

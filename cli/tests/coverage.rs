@@ -137,3 +137,35 @@ fn operand_patterns_on_the_type_alone_lower_every_instruction_there() {
         serde_json::json!([])
     );
 }
+
+#[test]
+fn a_rule_under_a_fallible_extractor_lowers_only_some_instructions() {
+    let o = loweq(&[
+        "coverage",
+        "--arch",
+        "x64",
+        "--format",
+        "json",
+        "cli/tests/data/coverage_wrapped.isle",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let cells = doc["arches"][0]["cells"].as_array().expect("cells");
+    let cell = |op: &str, ty: &str| {
+        cells
+            .iter()
+            .find(|c| c["op"] == op && c["type"] == ty)
+            .unwrap_or_else(|| panic!("a cell for {op} {ty}"))
+    };
+    for ty in ["i8", "i16", "i32", "i64"] {
+        for op in ["iadd", "isub"] {
+            assert_eq!(cell(op, ty)["status"], "uncovered", "{op} {ty}");
+            assert_eq!(
+                cell(op, ty)["signatures"][0]["rules"][0]["general"],
+                false,
+                "{op} {ty}"
+            );
+        }
+        assert_eq!(cell("band", ty)["status"], "verified", "band {ty}");
+    }
+}

@@ -451,3 +451,63 @@ fn declarations_of_a_chained_term_and_multi_line_entries() {
     );
     assert_eq!(code, 1);
 }
+
+/// Found in the third review round: replacing a higher-priority
+/// `(veri priority)` rule did not verify again the rule whose proof assumed
+/// it does not match, which kept a stale "verified" for a rule that is now
+/// wrong (`lo` is wrong exactly for `iconst 0`, which the first `hi` took).
+#[test]
+fn replacing_a_priority_rule_reverifies_the_rules_it_overlaps() {
+    let input =
+        "(rule hi 1 (lower (has_type $I64 (iconst 0))) (x64_mov_imm (OperandSize.Size64) 0))
+(attr rule hi (veri priority))
+(rule lo (lower (has_type $I64 (iconst k)))
+      (let ((r Reg (x64_mov_imm (OperandSize.Size64) k)))
+          (x64_add (OperandSize.Size64) r
+              (x64_setcc (CC.E) (x64_test (OperandSize.Size64) r r)))))
+(rule hi 1 (lower (has_type $I64 (iconst 1))) (x64_mov_imm (OperandSize.Size64) 1))
+:rules
+";
+    let (out, code) = repl(&["--arch", "x64"], input);
+    assert!(
+        out.contains("[x64] lo (<entry 3>:1): inapplicable at i8, i16, i32; verified at i64"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[x64] lo (<entry 3>:1): inapplicable at i8, i16, i32; counterexample at i64"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nlo (<entry 3>:1): inapplicable at i8, i16, i32; counterexample at i64"),
+        "{out}"
+    );
+    assert_eq!(code, 1, "{out}");
+}
+
+/// Found in the third review round: an `attr` entry was taken to be about
+/// its whole text, so `(attr ch (veri chain))` re-verified nothing, and the
+/// caller stayed "verified" although it now inlines `ch`'s wrong rule.
+#[test]
+fn an_attr_entry_reverifies_the_rules_of_its_term() {
+    let input = "(decl ch (Value) Reg)
+(spec (ch x) (provide (= result x)))
+(rule ch_rule (ch x) (x64_neg (OperandSize.Size64) x))
+(rule c (lower (has_type $I64 (ineg x))) (x64_neg (OperandSize.Size64) (ch x)))
+(attr ch (veri chain))
+:rules
+";
+    let (out, code) = repl(&["--arch", "x64"], input);
+    assert!(
+        out.contains("[x64] c (<entry 4>:1): verified at i64"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[x64] c (<entry 4>:1): inapplicable at i8, i16, i32; counterexample at i64"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nc (<entry 4>:1): inapplicable at i8, i16, i32; counterexample at i64"),
+        "{out}"
+    );
+    assert_eq!(code, 1, "{out}");
+}

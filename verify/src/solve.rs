@@ -174,24 +174,28 @@ impl Queries<'_> {
                 let r = solver.get_reason_unknown().unwrap_or_default();
                 Answer::Unknown(if self.cancel.is_cancelled() {
                     CANCELLED.into()
-                } else if budget.is_some()
-                    && in_time
-                    && (r.contains("resource") || r.contains("canceled"))
-                {
-                    OVER_BUDGET.into()
-                } else if r.contains("timeout")
-                    || r.contains("canceled")
-                    // The watchdog stopped a query whose timer z3 missed.
-                    || r.contains("interrupted")
-                {
-                    format!("the solver timed out after {:?}", self.timeout)
-                } else if r.is_empty() {
-                    "the solver gave up".into()
                 } else {
-                    format!("the solver gave up ({r})")
+                    unknown_reason(&r, budget.is_some() && in_time, self.timeout)
                 })
             }
         }
+    }
+}
+
+/// Why a query that was not cancelled is unknown, from z3's reason `r`:
+/// [`OVER_BUDGET`] when a budgeted query stopped before its time was up,
+/// a timeout when its time was up (z3's timer says "timeout" or
+/// "canceled"; the watchdog's interrupt, for a timer z3 missed,
+/// "interrupted"), else z3 gave up.
+fn unknown_reason(r: &str, budgeted_in_time: bool, timeout: Duration) -> String {
+    if budgeted_in_time && (r.contains("resource") || r.contains("canceled")) {
+        OVER_BUDGET.into()
+    } else if r.contains("timeout") || r.contains("canceled") || r.contains("interrupted") {
+        format!("the solver timed out after {timeout:?}")
+    } else if r.is_empty() {
+        "the solver gave up".into()
+    } else {
+        format!("the solver gave up ({r})")
     }
 }
 
@@ -1081,4 +1085,32 @@ fn bit(i: u32, w: u32) -> BV {
         w,
         num_bigint::BigUint::from(1u8) << i,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupt_of_the_watchdog_is_a_timeout() {
+        let t = Duration::from_millis(300);
+        assert_eq!(
+            unknown_reason("interrupted", false, t),
+            "the solver timed out after 300ms"
+        );
+        assert_eq!(
+            unknown_reason("canceled", false, t),
+            "the solver timed out after 300ms"
+        );
+        assert_eq!(unknown_reason("canceled", true, t), OVER_BUDGET);
+        assert_eq!(
+            unknown_reason("max. resource limit exceeded", true, t),
+            OVER_BUDGET
+        );
+        assert_eq!(
+            unknown_reason("incomplete quantifiers", false, t),
+            "the solver gave up (incomplete quantifiers)"
+        );
+        assert_eq!(unknown_reason("", false, t), "the solver gave up");
+    }
 }

@@ -21,6 +21,8 @@
 //! Inapplicable and shadowed instantiations do not lower a cell.
 
 use loweq_dsl::Program;
+use loweq_semantics::expr::{Expr, ExprKind, LocalId};
+use loweq_semantics::op::Op;
 use loweq_semantics::span::Span;
 use loweq_semantics::ty::ModelType;
 use loweq_verify::{Report, Verdict};
@@ -199,14 +201,70 @@ fn controlling_widths(program: &Program, op: TermId) -> Vec<Option<u32>> {
         .collect()
 }
 
-/// The outermost IR operation in a pattern, with its operand patterns.
-fn find_op<'p>(pat: &'p Pattern, ops: &[TermId]) -> Option<(TermId, &'p [Pattern])> {
+/// The outermost IR operation in a pattern, with its operand patterns,
+/// and whether everything on the way to it matches every instruction of
+/// the operation: each term it is nested in has a spec whose `match`
+/// reads only types ([`about_types`]),
+/// and their other arguments, and the other patterns of an `and`, are
+/// open ([`open`]) or about types (a type pattern only decides which cells
+/// the rule is in). A fallible extractor around the operation
+/// (`(even_value (iadd x y))`) makes the rule lower only some of its
+/// instructions.
+fn find_op<'p>(
+    program: &Program,
+    pat: &'p Pattern,
+    ops: &[TermId],
+) -> Option<(TermId, &'p [Pattern], bool)> {
     match pat {
-        Pattern::BindPattern(_, _, sub) => find_op(sub, ops),
-        Pattern::And(_, subs) => subs.iter().find_map(|s| find_op(s, ops)),
-        Pattern::Term(_, t, args) if ops.contains(t) => Some((*t, args)),
-        Pattern::Term(_, _, args) => args.iter().find_map(|a| find_op(a, ops)),
+        Pattern::BindPattern(_, _, sub) => find_op(program, sub, ops),
+        Pattern::And(_, subs) => subs.iter().enumerate().find_map(|(i, s)| {
+            let (op, args, path) = find_op(program, s, ops)?;
+            let others = subs
+                .iter()
+                .enumerate()
+                .all(|(j, o)| j == i || open(program, o));
+            Some((op, args, path && others))
+        }),
+        Pattern::Term(_, t, args) if ops.contains(t) => Some((*t, args, true)),
+        Pattern::Term(_, t, args) => args.iter().enumerate().find_map(|(i, a)| {
+            let (op, op_args, path) = find_op(program, a, ops)?;
+            let arg_tys = &program.terms.terms[t.index()].arg_tys;
+            let total = program.term(*t).spec.as_ref().is_some_and(|s| {
+                let types: Vec<LocalId> = s
+                    .params
+                    .iter()
+                    .zip(arg_tys)
+                    .filter(|(_, &ty)| program.type_name(ty) == "Type")
+                    .map(|(&l, _)| l)
+                    .collect();
+                s.matches.iter().all(|m| about_types(m, &types))
+            });
+            let others = args.iter().enumerate().all(|(j, o)| {
+                j == i
+                    || arg_tys
+                        .get(j)
+                        .is_some_and(|&ty| program.type_name(ty) == "Type")
+                    || open(program, o)
+            });
+            Some((op, op_args, path && total && others))
+        }),
         _ => None,
+    }
+}
+
+/// Whether a `match` clause reads only types: `Type` parameters (`types`)
+/// and the widths of the others (`has_type`'s `(< 1 (widthof inst))`). Such
+/// a clause decides which cells a rule is in (where it fails, the rule is
+/// inapplicable), not which instructions of a cell it lowers.
+fn about_types(e: &Expr, types: &[LocalId]) -> bool {
+    match &e.kind {
+        ExprKind::Const(_) => true,
+        ExprKind::Local(l) => types.contains(l),
+        ExprKind::Op(Op::WidthOf, args) => args
+            .iter()
+            .all(|a| matches!(a.kind, ExprKind::Local(_)) || about_types(a, types)),
+        ExprKind::Op(_, args) => args.iter().all(|a| about_types(a, types)),
+        _ => false,
     }
 }
 
@@ -260,8 +318,8 @@ fn lowered(program: &Program, rule: &Rule, ops: &[TermId]) -> Option<(TermId, bo
     if program.term(rule.root_term).name != "lower" {
         return None;
     }
-    let (op, operands) = rule.args.iter().find_map(|a| find_op(a, ops))?;
-    let general = rule.iflets.is_empty() && operands.iter().all(|p| open(program, p));
+    let (op, operands, path) = rule.args.iter().find_map(|a| find_op(program, a, ops))?;
+    let general = rule.iflets.is_empty() && path && operands.iter().all(|p| open(program, p));
     Some((op, general))
 }
 

@@ -343,7 +343,39 @@ impl Session {
                 let _ = writeln!(out, "replaced {key} ({}:{line})", old.name);
             }
         }
-        let names = units::rule_names(&program, &units, &places);
+        let mut names = units::rule_names(&program, &units, &places);
+        // A rule's verdict also depends on the higher-priority rules its
+        // verification assumes do not match (`overlapped_by`), which it
+        // need not mention: verify again every rule that such a rule
+        // changed under, or whose set of them changed (a `(veri priority)`
+        // added, a rule replaced by one that no longer overlaps).
+        let overlaps = |p: &Program| -> std::collections::HashMap<String, Vec<String>> {
+            p.rule_info
+                .iter()
+                .map(|r| {
+                    let mut by: Vec<String> = r
+                        .overlapped_by
+                        .iter()
+                        .map(|h| p.rule_info[h.index()].name.clone())
+                        .collect();
+                    by.sort();
+                    (r.name.clone(), by)
+                })
+                .collect()
+        };
+        let now = overlaps(&program);
+        let before = program_of(&self.current).map(|(p, _)| overlaps(p));
+        let mut more: Vec<String> = now
+            .iter()
+            .filter(|(rule, by)| {
+                !names.contains(rule)
+                    && (by.iter().any(|h| names.contains(h))
+                        || before.as_ref().and_then(|b| b.get(*rule)) != Some(*by))
+            })
+            .map(|(rule, _)| rule.clone())
+            .collect();
+        more.sort();
+        names.extend(more);
         self.units = units;
         self.live = assembly.live;
         out.push_str(&self.verify(program, assembly.sources, names));

@@ -245,10 +245,26 @@ impl Form {
 }
 
 /// The names an atom mentions: itself, without a macro's `!` or a
-/// variant test's `?`, and both parts of `Enum.Variant`.
+/// variant test's `?`, and both parts of `Enum.Variant`. An atom that
+/// starts like a number is lexed the way ISLE lexes it: the number ends
+/// at the first character that cannot be a digit, and what follows is a
+/// token of its own (`1foo` is the integer 1 and the name `foo`), which
+/// may be a name.
 fn mention_names(atom: &str, out: &mut Vec<String>) {
+    if atom.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+        let rest = atom.strip_prefix('-').unwrap_or(atom);
+        let rest = ["0x", "0X", "0o", "0O", "0b", "0B"]
+            .iter()
+            .find_map(|p| rest.strip_prefix(p))
+            .unwrap_or(rest);
+        let after = rest.trim_start_matches(|c: char| c.is_ascii_hexdigit() || c == '_');
+        if !after.is_empty() && after.len() < atom.len() {
+            mention_names(after, out);
+        }
+        return;
+    }
     let a = atom.trim_end_matches(['!', '?']);
-    if a.is_empty() || a.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '#') {
+    if a.is_empty() || a.starts_with('#') {
         return;
     }
     out.push(a.to_string());
@@ -287,7 +303,7 @@ pub fn describe(s: &Sexp) -> Option<Form> {
             let name = rest
                 .iter()
                 .filter_map(Sexp::atom)
-                .find(|a| !matches!(*a, "pure" | "multi" | "partial" | "nodebug"));
+                .find(|a| !matches!(*a, "pure" | "multi" | "partial" | "rec" | "nodebug"));
             (key("decl", name), name.map(str::to_string))
         }
         "extern" => {
@@ -390,6 +406,23 @@ mod tests {
         assert!(r.mentions.contains(&"a64_add".to_string()));
         let d = form("(decl pure partial f (u8) u8)");
         assert_eq!(d.key.unwrap().name, "f");
+        // `rec` is a modifier too, not the name.
+        let d = form("(decl pure partial rec f (u8) u8)");
+        assert_eq!(d.key.unwrap().name, "f");
+        assert_eq!(d.subject.as_deref(), Some("f"));
+        // ISLE lexes `1g` as the integer 1 and the name `g`, and `0x1fh`
+        // as 0x1f and `h`; numbers alone mention nothing.
+        let n = form("(spec (f x) (provide (= result (g 1g 0x1fh -2k 12 0x1f -3))))");
+        for m in ["g", "h", "k"] {
+            assert!(n.mentions.contains(&m.to_string()), "{m}: {:?}", n.mentions);
+        }
+        assert!(
+            !n.mentions
+                .iter()
+                .any(|m| m.starts_with(|c: char| c.is_ascii_digit() || c == '-')),
+            "{:?}",
+            n.mentions
+        );
         let e = form("(extern extractor infallible g g_impl)");
         assert_eq!(e.key.unwrap().to_string(), "extern extractor `g`");
         let s = form("(spec (a64_lsr size a b) (provide (= result (w! (OperandSize.Size32)))))");

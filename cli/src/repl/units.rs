@@ -203,7 +203,20 @@ pub fn affected(
     }
     // The names whose meaning changed: what a changed form is about.
     let mut changed: HashSet<String> = HashSet::new();
-    let subject = |f: &Form| f.key.as_ref().map(|k| k.name.clone()).or(f.subject.clone());
+    // What a changed form is about. An `attr` is about its target: the term
+    // (`(attr ch (veri chain))` changes how every call of `ch` is checked)
+    // or the rule (`(attr rule hi (veri priority))`), not its whole text.
+    let subject = |f: &Form| {
+        if f.head == "attr" {
+            let words: Vec<&str> = f.key.as_ref()?.name.split_whitespace().collect();
+            let target = match words.first() {
+                Some(&"rule") => words.get(1),
+                first => first,
+            };
+            return target.map(|t| t.to_string());
+        }
+        f.key.as_ref().map(|k| k.name.clone()).or(f.subject.clone())
+    };
     let mut picked = Vec::new();
     for (place, form, text) in &now {
         let is_new = before.get(text).copied().unwrap_or(0) < after[text.as_str()];
