@@ -47,6 +47,7 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
     for (n, ty) in &cond.required {
         inf.require(graph, *n, ty).map_err(to_diag)?;
     }
+    let base = inf.clone();
     let mut search = Search {
         program,
         cond,
@@ -96,7 +97,7 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
             ))
         })
         .collect();
-    let failed = search
+    let mut failed: Vec<(String, Diagnostic)> = search
         .primary
         .iter()
         .enumerate()
@@ -138,6 +139,7 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
             (sig_label(program, slot.term, &term.signatures[i]), d)
         })
         .collect();
+    failed.extend(unnamed_widths(program, cond, &base));
     Ok(Instances {
         typed: name(program, cond, search.found),
         failed,
@@ -169,6 +171,142 @@ pub fn sig_label(
         })
         .collect();
     label_of(&widths)
+}
+
+/// The widths at which the rule's root can apply but that no signature of
+/// the first instantiated term names, when that term is not an IR
+/// operation: each an error, labelled by the width.
+///
+/// The instantiations are named by the first instantiated term's
+/// signatures, so a width it has none for is never searched. For an IR
+/// operation that is right (the instruction does not exist there); for any
+/// other term (`(my_add x y)`, an extern extractor instantiated at 32 bits
+/// only, under `(fits_in_64 ty)`) the generated code still applies the rule
+/// at that width, unchecked. The candidates are the root's own signatures
+/// or, for `lower`, which has none, every width from 8 to 64 on its
+/// polymorphic bitvector arguments and result; a width at which the pattern's own facts are
+/// false (`(has_type $I32 ...)` at i64) is no such width.
+fn unnamed_widths(
+    program: &Program,
+    cond: &Condition,
+    base: &Inference,
+) -> Vec<(String, Diagnostic)> {
+    let Some(first) = cond.slots.first() else {
+        return Vec::new();
+    };
+    if is_ir_operation(program, first.term) {
+        return Vec::new();
+    }
+    let Some(root_result) = cond.root_result else {
+        return Vec::new();
+    };
+    let Some(root) = cond
+        .occurrences
+        .iter()
+        .find(|o| o.result == root_result && o.args == cond.root_args)
+    else {
+        return Vec::new();
+    };
+    let graph = &cond.graph;
+    let enums = &program.enums;
+    let decl = &program.terms.terms[root.term.index()];
+    let nodes: Vec<NodeId> = root
+        .args
+        .iter()
+        .chain(std::iter::once(&root.result))
+        .copied()
+        .collect();
+    // Each candidate: its label and the type of each root node it fixes.
+    let candidates: Vec<(String, Vec<(NodeId, ModelType)>)> =
+        if program.term(root.term).signatures.is_empty() {
+            // Only the lowering entry point has widths of its own without
+            // signatures: the IR's, i8 to i64. A root of a file's own
+            // (`test`) has no widths but those its terms' signatures name.
+            if program.term(root.term).name != "lower" {
+                return Vec::new();
+            }
+            let polymorphic: Vec<NodeId> = nodes
+                .iter()
+                .zip(decl.arg_tys.iter().chain(std::iter::once(&decl.ret_ty)))
+                .filter(|(_, &ty)| matches!(program.model(ty), Some(ModelType::BitVec(None))))
+                .map(|(&n, _)| n)
+                .collect();
+            if polymorphic.is_empty() {
+                return Vec::new();
+            }
+            [8, 16, 32, 64]
+                .into_iter()
+                .map(|w| {
+                    let fixed = polymorphic
+                        .iter()
+                        .map(|&n| (n, ModelType::BitVec(Some(w))))
+                        .collect();
+                    (format!("i{w}"), fixed)
+                })
+                .collect()
+        } else {
+            program
+                .term(root.term)
+                .signatures
+                .iter()
+                .map(|sig| {
+                    let types = sig.args.iter().chain(std::iter::once(&sig.ret)).cloned();
+                    (
+                        sig_label(program, root.term, sig),
+                        nodes.iter().copied().zip(types).collect(),
+                    )
+                })
+                .collect()
+        };
+    let term = program.term(first.term);
+    let occ = &cond.occurrences[first.occurrence];
+    let mut out = Vec::new();
+    for (label, fixed) in candidates {
+        let mut inf = base.clone();
+        // The root cannot have these types: not a width of this rule.
+        if !fixed
+            .iter()
+            .all(|(n, ty)| inf.require(graph, *n, ty).is_ok())
+        {
+            continue;
+        }
+        // The pattern's facts exclude it: inapplicable, as the search says
+        // of any width it refutes.
+        if inf.clone().refutes_facts(graph, enums) {
+            continue;
+        }
+        // Some signature fits: the search names and checks this width.
+        let named = term.signatures.iter().any(|sig| {
+            let mut next = inf.clone();
+            occ.args
+                .iter()
+                .zip(&sig.args)
+                .chain(std::iter::once((&occ.result, &sig.ret)))
+                .all(|(&n, ty)| next.require(graph, n, ty).is_ok())
+        });
+        if named {
+            continue;
+        }
+        let at = term
+            .signatures
+            .last()
+            .map(|s| s.span)
+            .or(term.spec.as_ref().map(|s| s.span))
+            .unwrap_or(term.span);
+        let d = Diagnostic::new(
+            format!(
+                "`{}` has no signature at {label}, where this rule can fire; add one to its `instantiate`",
+                term.name
+            ),
+            at,
+        )
+        .with_note(format!(
+            "the rule's instantiations are named by the signatures of `{}`, and the generated code applies the rule at {label} too: without a signature there it would go unchecked",
+            term.name
+        ));
+        out.push((label, d));
+    }
+    out
 }
 
 /// What became of one signature of the first instantiated term.
