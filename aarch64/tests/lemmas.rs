@@ -4,24 +4,13 @@
 //! `provide` of it may be false. The narrow signed-division lemma is
 //! checked on every pair of sign-extended 8-bit values.
 
+mod common;
+
 use std::collections::HashMap;
 
-use loweq::shipped::{self, Arch};
 use loweq_dsl::Program;
 use loweq_runtest::{Clause, TermInstance};
-use loweq_semantics::span::SourceMap;
 use loweq_semantics::value::{BitVec, Value};
-
-fn program() -> Program {
-    let mut sources = SourceMap::new();
-    for f in shipped::specs(Arch::Aarch64)
-        .into_iter()
-        .chain(shipped::rules(Arch::Aarch64))
-    {
-        sources.add(f);
-    }
-    loweq_dsl::load(sources).unwrap_or_else(|d| panic!("the AArch64 specs load: {d:?}"))
-}
 
 fn bv(v: u64) -> Value {
     Value::Bv(BitVec::from_u128(64, u128::from(v)))
@@ -45,7 +34,7 @@ struct Check {
 
 impl Check {
     fn new() -> Check {
-        let program = program();
+        let program = common::program();
         let mut instances = HashMap::new();
         for term in ["a64_udiv", "a64_sdiv", "a64_urem", "a64_srem"] {
             let inst = TermInstance::with_result(&program, term, &[None, None, None], None)

@@ -4,26 +4,15 @@
 //! loweq's concrete evaluator on every one of the 5,334 (64-bit) and 1,302
 //! (32-bit) immediates and on values around them.
 
+mod common;
+
 use std::collections::BTreeSet;
 
-use loweq::shipped::{self, Arch};
 use loweq_aarch64::bitmask::{decode_bit_masks, imm_logic_from_imm64};
 use loweq_dsl::Program;
 use loweq_runtest::{Clause, TermInstance};
-use loweq_semantics::span::SourceMap;
 use loweq_semantics::value::{BitVec, Value};
 use num_bigint::BigInt;
-
-fn program() -> Program {
-    let mut sources = SourceMap::new();
-    for f in shipped::specs(Arch::Aarch64)
-        .into_iter()
-        .chain(shipped::rules(Arch::Aarch64))
-    {
-        sources.add(f);
-    }
-    loweq_dsl::load(sources).unwrap_or_else(|d| panic!("the AArch64 specs load: {d:?}"))
-}
 
 fn bv(w: u32, v: u64) -> Value {
     Value::Bv(BitVec::from_u128(w, u128::from(v)))
@@ -71,7 +60,7 @@ fn candidates(values: &BTreeSet<u64>, mask: u64) -> BTreeSet<u64> {
 /// `a64_and_imm`'s `require` holds exactly for the decoded values.
 #[test]
 fn the_logical_instructions_require_exactly_the_encodable_immediates() {
-    let program = program();
+    let program = common::program();
     let inst = TermInstance::with_result(&program, "a64_and_imm", &[None, None, None], None)
         .expect("a64_and_imm instantiates");
     for (datasize, name, mask) in [(64, "Size64", u64::MAX), (32, "Size32", 0xffff_ffffu64)] {
@@ -94,7 +83,7 @@ fn the_logical_instructions_require_exactly_the_encodable_immediates() {
 /// is the Rust encoder, at every type.
 #[test]
 fn the_helper_spec_is_the_rust_encoder() {
-    let program = program();
+    let program = common::program();
     let inst = TermInstance::with_result(&program, "imm_logic_from_imm64", &[None, None], None)
         .expect("imm_logic_from_imm64 instantiates");
     let mut ks: BTreeSet<u64> = BTreeSet::new();

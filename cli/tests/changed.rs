@@ -16,29 +16,15 @@ const RULES: &str = include_str!("data/changed/rules.isle");
 /// Every rule the test file verifies.
 const ALL: [&str; 5] = ["chain", "form", "macro", "model", "plain"];
 
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(["-c", "user.name=loweq", "-c", "user.email=loweq@invalid"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 /// A scratch repository with `rules.isle` committed.
 fn repo(name: &str) -> PathBuf {
     let dir = common::scratch(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a directory");
     std::fs::write(dir.join("rules.isle"), RULES).expect("written");
-    git(&dir, &["init", "-q"]);
-    git(&dir, &["add", "rules.isle"]);
-    git(&dir, &["commit", "-q", "-m", "rules"]);
+    common::git(&dir, &["init", "-q"]);
+    common::git(&dir, &["add", "rules.isle"]);
+    common::git(&dir, &["commit", "-q", "-m", "rules"]);
     dir
 }
 
@@ -334,9 +320,9 @@ fn a_rec_decl_and_a_name_after_a_number_are_dependencies() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a directory");
     std::fs::write(dir.join("r.isle"), TEXT).expect("written");
-    git(&dir, &["init", "-q"]);
-    git(&dir, &["add", "r.isle"]);
-    git(&dir, &["commit", "-q", "-m", "rules"]);
+    common::git(&dir, &["init", "-q"]);
+    common::git(&dir, &["add", "r.isle"]);
+    common::git(&dir, &["commit", "-q", "-m", "rules"]);
     for (from, to, rule) in [
         // No longer partial: its `match` becomes an obligation, which fails.
         (
@@ -379,9 +365,9 @@ fn the_rules_of_a_specified_helper_are_a_callers_dependencies() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a directory");
     std::fs::write(dir.join("h.isle"), TEXT).expect("written");
-    git(&dir, &["init", "-q"]);
-    git(&dir, &["add", "h.isle"]);
-    git(&dir, &["commit", "-q", "-m", "rules"]);
+    common::git(&dir, &["init", "-q"]);
+    common::git(&dir, &["add", "h.isle"]);
+    common::git(&dir, &["commit", "-q", "-m", "rules"]);
     let args = ["--arch", "x64", "h.isle"];
     let (verified, skipped, _) = changed(&dir, &args);
     assert!(verified.is_empty(), "{verified:?}");

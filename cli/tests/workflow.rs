@@ -55,20 +55,6 @@ fn fill(cmd: &str, shard: usize) -> String {
     filled
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let o = Command::new("git")
-        .args(["-c", "user.name=loweq", "-c", "user.email=loweq@invalid"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 /// Runs a command of the workflow with `sh`, as the runner would, with
 /// the `loweq` under test first on the PATH.
 fn sh(dir: &Path, cache: &Path, cmd: &str) -> Output {
@@ -102,20 +88,20 @@ fn repository() -> PathBuf {
     let dir = common::scratch("workflow");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a directory");
-    git(&dir, &["init", "-q"]);
-    git(&dir, &["symbolic-ref", "HEAD", "refs/heads/main"]);
+    common::git(&dir, &["init", "-q"]);
+    common::git(&dir, &["symbolic-ref", "HEAD", "refs/heads/main"]);
     std::fs::write(dir.join("rules.isle"), RULES).expect("written");
-    git(&dir, &["add", "rules.isle"]);
-    git(&dir, &["commit", "-q", "-m", "rules"]);
-    git(&dir, &["update-ref", "refs/remotes/origin/main", "main"]);
-    git(&dir, &["checkout", "-q", "-b", "pr"]);
+    common::git(&dir, &["add", "rules.isle"]);
+    common::git(&dir, &["commit", "-q", "-m", "rules"]);
+    common::git(&dir, &["update-ref", "refs/remotes/origin/main", "main"]);
+    common::git(&dir, &["checkout", "-q", "-b", "pr"]);
     let broken = RULES.replace(
         "(macro (twice a) (bvadd a a))",
         "(macro (twice a) (bvmul a a))",
     );
     assert_ne!(broken, RULES);
     std::fs::write(dir.join("rules.isle"), broken).expect("written");
-    git(&dir, &["commit", "-q", "-am", "square instead of double"]);
+    common::git(&dir, &["commit", "-q", "-am", "square instead of double"]);
     dir
 }
 

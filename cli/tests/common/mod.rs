@@ -128,3 +128,18 @@ pub fn redact(s: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Runs `git ARGS` in `dir` with a fixed author; panics with git's stderr if it fails.
+pub fn git(dir: &std::path::Path, args: &[&str]) {
+    let o = std::process::Command::new("git")
+        .args(["-c", "user.name=loweq", "-c", "user.email=loweq@invalid"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
