@@ -13,10 +13,13 @@
 //! and checks one rule), and the time per instantiation not growing with
 //! the number of rules (the 2,000-rule rows against the 20,000-rule ones).
 
-use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "../tests/common/rlimit.rs"]
+mod rlimit;
 
 const MEMORY: u64 = 4 << 30;
 const TIME: Duration = Duration::from_secs(120);
@@ -347,19 +350,7 @@ fn run(bin: &Path, root: &Path, args: &[String], cache: &Path) -> Measured {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: setrlimit is async-signal-safe and touches nothing else.
-    unsafe {
-        cmd.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: MEMORY,
-                rlim_max: MEMORY,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    rlimit::limit_address_space(&mut cmd, MEMORY);
     let start = Instant::now();
     let mut child = cmd.spawn().expect("the loweq binary runs");
     let pid = child.id() as libc::pid_t;

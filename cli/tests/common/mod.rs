@@ -5,7 +5,8 @@
 
 #![allow(dead_code)]
 
-use std::os::unix::process::CommandExt as _;
+mod rlimit;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -61,20 +62,7 @@ pub fn loweq_limited(args: &[&str]) -> Limited {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: setrlimit is async-signal-safe; the closure touches nothing
-    // else of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: MEMORY,
-                rlim_max: MEMORY,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    rlimit::limit_address_space(&mut cmd, MEMORY);
     let start = Instant::now();
     let mut child = cmd.spawn().expect("the loweq binary runs");
     // Drain the pipes while waiting, so a chatty child cannot block.
