@@ -616,7 +616,9 @@ fn run(
             Found::Broken(d) => {
                 broken[w] = true;
                 reports[w].instances = vec![InstanceReport {
-                    label: "-".into(),
+                    // The error is found before any type is chosen: the rule is
+                    // not verified at any of them.
+                    label: "every type".into(),
                     verdict: Verdict::Error,
                     millis: 0,
                     queries: 0,
