@@ -29,7 +29,7 @@ use loweq_semantics::span::Span;
 use loweq_semantics::ty::ModelType;
 use loweq_verify::{Report, Verdict};
 
-use cranelift_isle::sema::{Pattern, Rule, TermId};
+use cranelift_isle::sema::{ExtractorKind, Pattern, Rule, TermId, TermKind};
 
 pub mod report;
 
@@ -225,8 +225,8 @@ fn controlling_widths(program: &Program, op: TermId) -> Vec<Option<u32>> {
 
 /// The outermost IR operation in a pattern, with its operand patterns,
 /// and whether everything on the way to it matches every instruction of
-/// the operation: each term it is nested in has a spec whose `match`
-/// reads only types ([`about_types`]),
+/// the operation: each term it is nested in is an infallible extractor
+/// or has a spec whose `match` reads only types ([`about_types`]),
 /// and their other arguments, and the other patterns of an `and`, are
 /// open ([`open`]) or about types (a type pattern only decides which cells
 /// the rule is in). A fallible extractor around the operation
@@ -251,16 +251,17 @@ fn find_op<'p>(
         Pattern::Term(_, t, args) => args.iter().enumerate().find_map(|(i, a)| {
             let (op, op_args, path) = find_op(program, a, ops)?;
             let arg_tys = &program.terms.terms[t.index()].arg_tys;
-            let total = program.term(*t).spec.as_ref().is_some_and(|s| {
-                let types: Vec<LocalId> = s
-                    .params
-                    .iter()
-                    .zip(arg_tys)
-                    .filter(|(_, &ty)| program.type_name(ty) == "Type")
-                    .map(|(&l, _)| l)
-                    .collect();
-                s.matches.iter().all(|m| about_types(m, &types))
-            });
+            let total = infallible(program, *t)
+                || program.term(*t).spec.as_ref().is_some_and(|s| {
+                    let types: Vec<LocalId> = s
+                        .params
+                        .iter()
+                        .zip(arg_tys)
+                        .filter(|(_, &ty)| program.type_name(ty) == "Type")
+                        .map(|(&l, _)| l)
+                        .collect();
+                    s.matches.iter().all(|m| about_types(m, &types))
+                });
             let others = args.iter().enumerate().all(|(j, o)| {
                 j == i
                     || arg_tys
@@ -292,8 +293,8 @@ fn about_types(e: &Expr, types: &[LocalId]) -> bool {
 
 /// Whether an operand pattern matches every operand: a variable, a
 /// wildcard, or extractors that read only the operand's type (their
-/// arguments are all `Type`s, and their spec has no `match` unless what
-/// they match is itself a `Type`), whose own arguments are open or
+/// arguments are all `Type`s, and they are infallible, or their spec has
+/// no `match`, or what they match is itself a `Type`), whose own arguments are open or
 /// constant types (`(value_type $I8)`, `(value_type (ty_8_or_16 t))`).
 fn open(program: &Program, pat: &Pattern) -> bool {
     match pat {
@@ -312,6 +313,7 @@ fn open(program: &Program, pat: &Pattern) -> bool {
             // it decides where the rule applies, not which instructions.
             let on_type = program.type_name(term.ret_ty) == "Type";
             let total = on_type
+                || infallible(program, *t)
                 || program
                     .term(*t)
                     .spec
@@ -321,6 +323,21 @@ fn open(program: &Program, pat: &Pattern) -> bool {
         }
         Pattern::ConstBool(..) | Pattern::ConstInt(..) | Pattern::ConstPrim(..) => false,
     }
+}
+
+/// Whether `t` is an external extractor declared `infallible`: it matches
+/// every input (a `match` in its spec is proved wherever a rule uses it).
+fn infallible(program: &Program, t: TermId) -> bool {
+    matches!(
+        program.terms.terms[t.index()].kind,
+        TermKind::Decl {
+            extractor_kind: Some(ExtractorKind::ExternalExtractor {
+                infallible: true,
+                ..
+            }),
+            ..
+        }
+    )
 }
 
 /// Whether a pattern in a `Type` position is a constant type (`$I8`): it

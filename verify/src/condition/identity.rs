@@ -621,6 +621,12 @@ impl Builder<'_> {
     /// it may fail where its spec does not say.
     fn unknown_match(&self, tid: TermId, value: NodeId) -> Option<String> {
         let term = &self.p.terms.terms[tid.index()];
+        if self.infallible(tid) {
+            // It matches every input (`value_type`): what it looks at
+            // decides only its outputs, which are a function of the
+            // entity (memoized by it) that its spec describes.
+            return None;
+        }
         if self.is_ir_type(term.ret_ty) && !self.ir_converter(tid) {
             return Some(format!(
                 "it applies `{}` (declared at {}) to {}, which this rule does not: whether it matches may depend on the instruction that defines that value, which a spec about values cannot say",
@@ -660,6 +666,22 @@ impl Builder<'_> {
             ));
         }
         self.no_match(tid)
+    }
+
+    /// Whether `tid` is an external extractor declared `infallible`: the
+    /// generated code never fails it (its `match`, if any, is an
+    /// obligation wherever a rule uses it).
+    pub(super) fn infallible(&self, tid: TermId) -> bool {
+        matches!(
+            self.p.terms.terms[tid.index()].kind,
+            TermKind::Decl {
+                extractor_kind: Some(ExtractorKind::ExternalExtractor {
+                    infallible: true,
+                    ..
+                }),
+                ..
+            }
+        )
     }
 
     /// Why extractor `tid`, if it is fallible (an external extractor not

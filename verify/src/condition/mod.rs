@@ -5,9 +5,7 @@
 
 use std::collections::HashMap;
 
-use cranelift_isle::sema::{
-    Expr, ExtractorKind, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId,
-};
+use cranelift_isle::sema::{Expr, Pattern, Rule, RuleId, TermFlags, TermId, TermKind, TypeId};
 use loweq_dsl::{Diagnostic, Program};
 use loweq_semantics::expr::StateId;
 use loweq_semantics::graph::{Graph, NodeId, NodeKind};
@@ -545,16 +543,7 @@ impl Builder<'_> {
         // An extractor declared `infallible` never fails in the generated
         // code: its `match` is not where the rule applies but an
         // obligation wherever the rule uses it.
-        let infallible = matches!(
-            term.kind,
-            TermKind::Decl {
-                extractor_kind: Some(ExtractorKind::ExternalExtractor {
-                    infallible: true,
-                    ..
-                }),
-                ..
-            }
-        );
+        let infallible = self.infallible(tid);
         let match_is_obligation = role == Role::Callee
             && ((side == Side::Rhs && !partial) || (side == Side::Lhs && infallible));
         // On the left-hand side a `match` says where the rule applies; a
