@@ -31,6 +31,9 @@ pub fn describe(origin: &Origin) -> String {
         Origin::StateDefault(s) => format!("the default of state `{s}`"),
         Origin::Priority(r) => format!("that rule `{r}` does not match"),
         Origin::StateUpdate(s) => format!("how state `{s}` follows from the terms that modify it"),
+        Origin::OperandComputed(t) => format!(
+            "that the operand `{t}` did not trap (the instruction being lowered runs only after its operands were computed)"
+        ),
         Origin::Agreement(what) => what.clone(),
         Origin::Coverage(t) => format!(
             "that some rule of `{t}` matches its arguments (where none does, the generated instruction selector panics)"

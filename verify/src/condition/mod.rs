@@ -91,6 +91,10 @@ pub enum Origin {
     Priority(String),
     /// How a state is combined from the terms that modify it.
     StateUpdate(String),
+    /// An IR operation nested in the pattern, an operand of the instruction
+    /// being lowered, did not trap: the instruction runs only after its
+    /// operands were computed (see `states`).
+    OperandComputed(String),
     /// Some rule of a chained term matches its arguments.
     Coverage(String),
     /// Part of an extractor macro's spec agreeing with its expansion (see
@@ -293,6 +297,10 @@ struct Modification {
     copy: NodeId,
     side: Side,
     term: String,
+    /// For a term applied as a pattern: the value it matched (an IR
+    /// entity, for an IR operation), which decides whether it is an
+    /// operand of the instruction being lowered (see `states`).
+    matched: Option<NodeId>,
 }
 
 type Vars = Vec<Option<NodeId>>;
@@ -598,6 +606,7 @@ impl Builder<'_> {
                     copy: states[state.0],
                     side: self.phase,
                     term: name.clone(),
+                    matched: (side == Side::Lhs).then_some(result),
                 });
             }
         }

@@ -6,8 +6,30 @@
 //! what that term says; a `Bool` state modified by several terms (a trap)
 //! holds if any of them says so. Several modifications of any other state
 //! cannot be combined yet and are an error.
+//!
+//! A trap of an *operand* is not the rule's. An IR operation that the
+//! pattern matches on an operand of the instruction being lowered, directly
+//! or through other operands (`udiv` in `(iadd (udiv a b) c)`), is a
+//! separate instruction: Cranelift lowers an instruction that may trap on
+//! its own, before the instruction that uses its value, and that one runs
+//! only if the operand did not trap. So the modification of a `Bool` state
+//! (a trap) by such a term is an assumption that it did not happen (on the
+//! side of the pattern it is in: the rule's, or the chained rule's), not a
+//! part of the state the root's spec reads. What is an operand is decided by
+//! instruction identity only: an IR entity among the outputs of a
+//! structural extractor (`inst_data`'s fields) applied to the instruction
+//! being lowered (the root term's IR arguments) or to another operand, and
+//! not itself one of those instructions. Everything else (the root
+//! instruction's own trap, the right-hand side's, a term whose input is not
+//! known to be an operand) combines into the state as before. Other states
+//! (a nested load's effect, docs/memory.md) are always the rule's: the
+//! load is fused into it. A coverage expansion makes no such assumption:
+//! the instruction selector runs on every IR program, including those where
+//! the operand traps.
 
-use cranelift_isle::sema::TermId;
+use std::collections::HashSet;
+
+use cranelift_isle::sema::{TermId, Type};
 use loweq_dsl::Diagnostic;
 use loweq_semantics::expr::ExprKind;
 use loweq_semantics::graph::NodeId;
@@ -15,7 +37,8 @@ use loweq_semantics::op::Op;
 use loweq_semantics::span::Span;
 use loweq_semantics::ty::ModelType;
 
-use super::{Builder, Origin, Side};
+use super::identity::Output;
+use super::{Builder, Modification, Origin, Side};
 
 impl Builder<'_> {
     /// A callee's provide and match may only mention states it modifies:
@@ -55,6 +78,21 @@ impl Builder<'_> {
     /// Assumes, for every state, its default or its combination from the
     /// terms that modify it.
     pub(super) fn finish_states(&mut self) -> Result<(), Diagnostic> {
+        let operands = self.operand_entities();
+        let (computed, modifies): (Vec<Modification>, Vec<Modification>) =
+            std::mem::take(&mut self.modifies)
+                .into_iter()
+                .partition(|m| self.is_operand_trap(m, &operands));
+        self.modifies = modifies;
+        if !self.covering {
+            for m in computed {
+                let g = &mut self.c.graph;
+                let span = self.p.states[m.state.0].span;
+                let trapped = g.op(Op::And, vec![m.cond, m.copy], span);
+                let not = g.op(Op::Not, vec![trapped], span);
+                self.assume_on(m.side, not, Origin::OperandComputed(m.term), span);
+            }
+        }
         for (i, s) in self.p.states.iter().enumerate() {
             let state = self.states[i];
             let default = self.c.graph.instantiate_expr(
@@ -123,5 +161,64 @@ impl Builder<'_> {
             self.assume_on(side, keep, Origin::StateDefault(s.name.clone()), span);
         }
         Ok(())
+    }
+
+    /// Whether modification `m` is the trap of an operand of the
+    /// instruction being lowered: a `Bool` state, modified by a term that
+    /// a pattern (of the rule or of a chained rule) applied to one of
+    /// `operands`.
+    fn is_operand_trap(&self, m: &Modification, operands: &HashSet<NodeId>) -> bool {
+        self.p.states[m.state.0].ty == ModelType::Bool
+            && m.side != Side::Rhs
+            && m.matched
+                .is_some_and(|n| operands.contains(&self.ir_root(n)))
+    }
+
+    /// The IR entities that are operands of the instruction being lowered,
+    /// directly or through other operands, as the patterns established
+    /// them: IR entities among the outputs of structural extractors
+    /// (`inst_data`) applied to the root term's IR arguments or to another
+    /// operand; not those arguments themselves. Empty outside a rule (an
+    /// extractor macro's agreement has no root).
+    fn operand_entities(&self) -> HashSet<NodeId> {
+        let roots: HashSet<NodeId> = self.c.root_args.iter().map(|&a| self.ir_root(a)).collect();
+        let mut seen = roots.clone();
+        let mut stack: Vec<NodeId> = roots.iter().copied().collect();
+        while let Some(entity) = stack.pop() {
+            for ((tid, input), outputs) in &self.structural {
+                if self.ir_root(*input) != entity {
+                    continue;
+                }
+                let arg_tys = &self.p.terms.terms[tid.index()].arg_tys;
+                let mut found = Vec::new();
+                for (out, &ty) in outputs.iter().zip(arg_tys) {
+                    match *out {
+                        Output::Plain(n) if self.is_ir_type(ty) => found.push(n),
+                        Output::Plain(_) => {}
+                        Output::Enum(index) => {
+                            let s = &self.c.structures[index];
+                            let Type::Enum { variants, .. } =
+                                &self.p.types.types[s.enum_ty.index()]
+                            else {
+                                continue;
+                            };
+                            for &((v, f), n) in &s.fields {
+                                if self.is_ir_type(variants[v].fields.types()[f]) {
+                                    found.push(n);
+                                }
+                            }
+                        }
+                    }
+                }
+                for n in found {
+                    let r = self.ir_root(n);
+                    if seen.insert(r) {
+                        stack.push(r);
+                    }
+                }
+            }
+        }
+        seen.retain(|e| !roots.contains(e));
+        seen
     }
 }
