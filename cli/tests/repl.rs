@@ -511,3 +511,26 @@ fn an_attr_entry_reverifies_the_rules_of_its_term() {
     );
     assert_eq!(code, 1, "{out}");
 }
+
+#[test]
+fn changing_the_spec_of_an_implicit_conversion_reverifies_the_rules_that_use_it() {
+    // Review 4: `r` never names `put_in_reg`; cranelift-isle inserts it
+    // where the IR values `x` and `y` are passed as registers. Its new spec
+    // (every register 0) makes `r` wrong, and the session said nothing:
+    // `:rules` still listed `r` verified.
+    let input = "(rule r (lower (has_type $I64 (iadd x y))) (x64_add (OperandSize.Size64) x y))
+(spec (put_in_reg v) (provide (= result #x0000000000000000)))
+:rules
+";
+    let (out, code) = repl(&["--arch", "x64"], input);
+    assert!(
+        out.contains("[x64] r (<entry 1>:1): inapplicable at i8, i16, i32; verified at i64"),
+        "{out}"
+    );
+    assert!(out.contains("replaced spec `put_in_reg`"), "{out}");
+    assert!(
+        out.contains("\nr (<entry 1>:1): inapplicable at i8, i16, i32; counterexample at i64"),
+        "{out}"
+    );
+    assert_eq!(code, 1, "{out}");
+}

@@ -48,10 +48,12 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
         inf.require(graph, *n, ty).map_err(to_diag)?;
     }
     let base = inf.clone();
+    let refuting = refuting_facts(cond);
     let mut search = Search {
         program,
         cond,
         roots: &roots,
+        refuting: &refuting,
         found: Vec::new(),
         first_error: None,
         chosen: Vec::new(),
@@ -139,7 +141,7 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
             (sig_label(program, slot.term, &term.signatures[i]), d)
         })
         .collect();
-    failed.extend(unnamed_widths(program, cond, &base));
+    failed.extend(unnamed_widths(program, cond, &base, &refuting, &roots));
     Ok(Instances {
         typed: name(program, cond, search.found),
         failed,
@@ -185,16 +187,18 @@ pub fn sig_label(
 /// at that width, unchecked. The candidates are the root's own signatures
 /// or, for `lower`, which has none, every width from 8 to 64 on its
 /// polymorphic bitvector arguments and result; a width at which the pattern's own facts are
-/// false (`(has_type $I32 ...)` at i64) is no such width.
+/// false (`(has_type $I32 ...)` at i64) is no such width. Where no term has
+/// signatures, inference alone types the rule, at the width its specs pin;
+/// every other candidate width is an error with the type error there.
 fn unnamed_widths(
     program: &Program,
     cond: &Condition,
     base: &Inference,
+    refuting: &[NodeId],
+    roots: &[NodeId],
 ) -> Vec<(String, Diagnostic)> {
-    let Some(first) = cond.slots.first() else {
-        return Vec::new();
-    };
-    if is_ir_operation(program, first.term) {
+    let first = cond.slots.first();
+    if first.is_some_and(|f| is_ir_operation(program, f.term)) {
         return Vec::new();
     }
     let Some(root_result) = cond.root_result else {
@@ -258,8 +262,6 @@ fn unnamed_widths(
                 })
                 .collect()
         };
-    let term = program.term(first.term);
-    let occ = &cond.occurrences[first.occurrence];
     let mut out = Vec::new();
     for (label, fixed) in candidates {
         let mut inf = base.clone();
@@ -272,9 +274,29 @@ fn unnamed_widths(
         }
         // The pattern's facts exclude it: inapplicable, as the search says
         // of any width it refutes.
-        if inf.clone().refutes_facts(graph, enums) {
+        if inf.clone().refutes(graph, enums, refuting) {
             continue;
         }
+        let Some(first) = first else {
+            // No term has signatures: inference alone gave the one typing,
+            // at the width the specs pin (a right-hand-side spec over 32
+            // bits). The rule fires at this width too; if its specs type
+            // here, inference found this typing, else that is the error.
+            let Err(e) = inf.solve(graph, enums, roots, Mode::Complete) else {
+                continue;
+            };
+            let d = Diagnostic::new(
+                format!("this rule can fire at {label}, where its specs do not type: {}", e.message),
+                e.span,
+            )
+            .with_note(format!(
+                "no term of the rule has `instantiate` signatures, so its widths come from inference alone; the generated code applies the rule at {label} too: without a typing there it would go unchecked"
+            ));
+            out.push((label, d));
+            continue;
+        };
+        let term = program.term(first.term);
+        let occ = &cond.occurrences[first.occurrence];
         // Some signature fits: the search names and checks this width.
         let named = term.signatures.iter().any(|sig| {
             let mut next = inf.clone();
@@ -309,6 +331,24 @@ fn unnamed_widths(
     out
 }
 
+/// The assumptions that decide whether the rule can apply at a width: the
+/// left-hand side's (patterns, guards, the root's require and match) and
+/// this expansion's choices (the chosen rule of a chained term, the matches
+/// of partial right-hand-side terms). Not what the right-hand side's specs
+/// provide: a width at which only those are contradictory is one where the
+/// rule fires and its right-hand side's specs contradict each other, an
+/// error, never a width to leave out. Nor priority assumptions: a width
+/// only they exclude is shadowed, which the solver decides.
+fn refuting_facts(cond: &Condition) -> Vec<NodeId> {
+    cond.assumptions
+        .iter()
+        .filter(|c| {
+            c.side != Side::Rhs && !matches!(c.origin, crate::condition::Origin::Priority(_))
+        })
+        .map(|c| c.node)
+        .collect()
+}
+
 /// What became of one signature of the first instantiated term.
 #[derive(Clone, Debug, Default)]
 struct Primary {
@@ -331,6 +371,9 @@ struct Search<'a> {
     program: &'a Program,
     cond: &'a Condition,
     roots: &'a [NodeId],
+    /// The facts that may show an instantiation cannot apply (see
+    /// [`refuting_facts`]).
+    refuting: &'a [NodeId],
     found: Vec<(Vec<String>, Typing)>,
     first_error: Option<Diagnostic>,
     chosen: Vec<usize>,
@@ -355,7 +398,7 @@ impl Search<'_> {
                 }
                 // Ill-typed, but its facts cannot hold here anyway (a chained
                 // rule for another type): inapplicable, not an error.
-                Err(_) if snapshot.refutes_facts(graph, enums) => {
+                Err(_) if snapshot.refutes(graph, enums, self.refuting) => {
                     if let Some(&i) = self.chosen.first() {
                         self.primary[i].typed = true;
                     }
@@ -418,7 +461,7 @@ impl Search<'_> {
         // produces an i8): inapplicable there, not an error.
         if !admitted && slot > 0 {
             if let Some(&i) = self.chosen.first() {
-                if inf.refutes_facts(graph, enums) {
+                if inf.refutes(graph, enums, self.refuting) {
                     self.primary[i].typed = true;
                 } else if occ.side == Side::Lhs && is_ir_operation(self.program, s.term) {
                     // An IR operation with no signature here: the input it

@@ -206,16 +206,33 @@ pub fn affected(
     // What a changed form is about. An `attr` is about its target: the term
     // (`(attr ch (veri chain))` changes how every call of `ch` is checked)
     // or the rule (`(attr rule hi (veri priority))`), not its whole text.
-    let subject = |f: &Form| {
+    // A `convert` is about its two types: rules apply the conversion
+    // without naming it, wherever a term of one type meets the other
+    // (changing `put_in_reg`'s spec changes every rule that passes an IR
+    // value where a register is taken).
+    let subject = |f: &Form| -> Vec<String> {
         if f.head == "attr" {
-            let words: Vec<&str> = f.key.as_ref()?.name.split_whitespace().collect();
+            let Some(key) = f.key.as_ref() else {
+                return Vec::new();
+            };
+            let words: Vec<&str> = key.name.split_whitespace().collect();
             let target = match words.first() {
                 Some(&"rule") => words.get(1),
                 first => first,
             };
-            return target.map(|t| t.to_string());
+            return target.map(|t| t.to_string()).into_iter().collect();
         }
-        f.key.as_ref().map(|k| k.name.clone()).or(f.subject.clone())
+        if f.head == "convert" {
+            if let Some(key) = &f.key {
+                return key.name.split_whitespace().map(str::to_string).collect();
+            }
+        }
+        f.key
+            .as_ref()
+            .map(|k| k.name.clone())
+            .or(f.subject.clone())
+            .into_iter()
+            .collect()
     };
     let mut picked = Vec::new();
     for (place, form, text) in &now {
@@ -228,8 +245,8 @@ pub fn affected(
                         changed.insert(root.clone());
                     }
                 }
-            } else if let Some(s) = subject(form) {
-                changed.insert(s);
+            } else {
+                changed.extend(subject(form));
             }
         }
     }
@@ -237,12 +254,10 @@ pub fn affected(
         let now_texts: HashSet<&str> = now.iter().map(|(_, _, t)| t.as_str()).collect();
         for (_, form, text) in live_forms(units, live) {
             if !now_texts.contains(text.as_str()) {
-                if let Some(s) = if form.is_rule() {
-                    form.subject.clone().filter(|r| chained(r))
+                if form.is_rule() {
+                    changed.extend(form.subject.clone().filter(|r| chained(r)));
                 } else {
-                    subject(form)
-                } {
-                    changed.insert(s);
+                    changed.extend(subject(form));
                 }
             }
         }
@@ -254,12 +269,16 @@ pub fn affected(
             if !form.mentions.iter().any(|m| changed.contains(m)) {
                 continue;
             }
-            let s = if form.is_rule() {
-                form.subject.clone().filter(|r| chained(r))
+            let subjects = if form.is_rule() {
+                form.subject
+                    .clone()
+                    .filter(|r| chained(r))
+                    .into_iter()
+                    .collect()
             } else {
                 subject(form)
             };
-            if let Some(s) = s {
+            for s in subjects {
                 grew |= changed.insert(s);
             }
         }

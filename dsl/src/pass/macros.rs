@@ -8,6 +8,10 @@
 //! - a macro written straight over `inst_data` (no term with a spec in its
 //!   expansion, so nothing to agree with) outside the shipped semantics
 //!   (`semantics/spec/`): its spec would redefine what an instruction means;
+//! - a macro whose expansion applies no term with a spec at all (a
+//!   variable, a wildcard, an extern extractor without a spec), outside
+//!   the shipped semantics: nothing checks its spec, which would be
+//!   trusted as what the pattern means;
 //! - a variable of a template that is not a parameter and is also a
 //!   variable of a rule using the macro, or such a macro used twice in one
 //!   rule: cranelift-isle expands the template in the rule's own scope, so
@@ -77,10 +81,19 @@ pub(super) fn check(
             );
         }
         let tid = TermId(i);
-        if !t.obligation
-            && reaches_inst_data(&tpl.pattern, terms, types)
-            && !is_semantics(&sources.file(tpl.span.file).name)
-        {
+        let shipped = is_semantics(&sources.file(tpl.span.file).name);
+        if !t.obligation && !shipped && !reaches_inst_data(&tpl.pattern, terms, types) {
+            diags.push(
+                Diagnostic::new(
+                    format!("extractor macro `{}` has a spec, but its expansion applies no term with a spec", t.name),
+                    tpl.span,
+                )
+                .with_label("its expansion has no term with a spec to agree with")
+                .with_note("its spec would be trusted as what the pattern means, yet the generated code runs the expansion, which says nothing of it (`(extractor (small k) k)` with a `match` of `k < 256` matches every `k`)")
+                .with_note("put the spec on the extractor the expansion applies (an `extern extractor` with a spec is trusted as the Rust code it stands for), or drop the macro's spec so that the expansion is used as written"),
+            );
+        }
+        if !t.obligation && reaches_inst_data(&tpl.pattern, terms, types) && !shipped {
             diags.push(
                 Diagnostic::new(
                     format!("extractor macro `{}` gives a spec to an instruction's fields (`inst_data`) outside the shipped semantics", t.name),

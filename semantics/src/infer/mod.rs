@@ -233,10 +233,20 @@ impl Inference {
     /// instantiation: after propagating as far as typing allows, some
     /// conjunct of a fact has the static value `false`. A condition whose
     /// facts are refuted can never hold, whether or not the rest types.
-    pub fn refutes_facts(mut self, graph: &Graph, enums: &Enums) -> bool {
+    pub fn refutes_facts(self, graph: &Graph, enums: &Enums) -> bool {
+        let facts = self.facts.clone();
+        self.refutes(graph, enums, &facts)
+    }
+
+    /// Whether some of the facts, `facts`, are contradictory on their own
+    /// at this instantiation (see [`Inference::refutes_facts`]): the
+    /// others still pin static integers while propagating, but only these
+    /// are judged (a rule's left-hand side, not what its right-hand side's
+    /// specs say).
+    pub fn refutes(mut self, graph: &Graph, enums: &Enums, facts: &[NodeId]) -> bool {
         while let Ok(true) = self.step(graph, enums) {}
         let mut conjuncts = Vec::new();
-        for &f in &self.facts.clone() {
+        for &f in facts {
             Self::conjuncts(graph, f, &mut conjuncts);
         }
         conjuncts

@@ -665,6 +665,23 @@ impl Builder<'_> {
                 self.location(tid),
             ));
         }
+        // A partial term with rules succeeds where one of its rules
+        // matches. Its rules show its `match` where they fire, but nothing
+        // shows that one fires wherever the `match` holds, so the `match`
+        // says neither that the term succeeds nor that it fails.
+        if matches!(
+            term.kind,
+            TermKind::Decl {
+                constructor_kind: Some(cranelift_isle::sema::ConstructorKind::InternalConstructor),
+                ..
+            }
+        ) {
+            return Some(format!(
+                "its guard calls `{}` (declared at {}), a partial term with rules: whether one of them matches is not what its spec's `match` says (its rules show the `match` where they fire, not that one fires wherever it holds)",
+                self.p.term(tid).name,
+                self.location(tid),
+            ));
+        }
         self.no_match(tid)
     }
 

@@ -566,8 +566,16 @@ impl Builder<'_> {
                 for n in inst.requires {
                     self.assume(n, Origin::Require(name.clone()), spec.span);
                 }
+                // A partial term's `match` says where it succeeds, and its
+                // callers (`if-let` guards) assume it where it does: each of
+                // its rules, which succeeds wherever it fires, must show it.
+                // Any other term's is proved by its callers, like `require`.
                 for n in inst.matches {
-                    self.assume(n, Origin::Match(name.clone()), spec.span);
+                    if partial {
+                        self.oblige(n, Origin::Match(name.clone()), spec.span);
+                    } else {
+                        self.assume(n, Origin::Match(name.clone()), spec.span);
+                    }
                 }
                 for n in inst.provides {
                     self.oblige(n, Origin::Provide(name.clone()), spec.span);
