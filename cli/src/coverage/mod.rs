@@ -18,9 +18,7 @@
 //! - *uncovered* otherwise: a signature no rule lowers, or that only rules
 //!   matching some of its instructions (an immediate operand) lower.
 //!
-//! Inapplicable and shadowed instantiations do not lower a cell. An
-//! operation `lower` cannot express ([`EXCLUDED`]) has *excluded* cells,
-//! listed with the reason.
+//! Inapplicable and shadowed instantiations do not lower a cell.
 
 use loweq_dsl::Program;
 use loweq_semantics::expr::{Expr, ExprKind, LocalId};
@@ -35,19 +33,6 @@ pub mod report;
 
 /// The directory whose operations are the rows of the table.
 const IR_SPECS: &str = "semantics/spec/clif/";
-
-/// IR operations whose lowering `lower` cannot state, with the reason:
-/// their cells are excluded, neither lowered nor uncovered.
-pub const EXCLUDED: &[(&str, &str)] = &[(
-    "isplit",
-    "two results, and `lower` compares one output register, so no rule can \
-     put the high half where its users read it (docs/upstream-compat.md, Known limits)",
-)];
-
-/// Why an operation is excluded, if it is.
-pub fn excluded(op: &str) -> Option<&'static str> {
-    EXCLUDED.iter().find(|(o, _)| *o == op).map(|(_, why)| *why)
-}
 
 /// One rule's verdict at one signature of a cell.
 #[derive(Clone, Debug)]
@@ -83,8 +68,6 @@ pub enum Status {
     Uncovered,
     /// A rule that applies did not verify.
     Unverified,
-    /// The operation is one `lower` cannot express ([`EXCLUDED`]).
-    Excluded,
 }
 
 impl Status {
@@ -94,7 +77,6 @@ impl Status {
             Status::Verified => "verified",
             Status::Uncovered => "uncovered",
             Status::Unverified => "unverified",
-            Status::Excluded => "excluded",
         }
     }
 }
@@ -141,9 +123,7 @@ impl Cell {
 
     /// The cell's verdict.
     pub fn status(&self) -> Status {
-        if excluded(&self.op).is_some() {
-            Status::Excluded
-        } else if self.failures().next().is_some() {
+        if self.failures().next().is_some() {
             Status::Unverified
         } else if self.missing().next().is_some() {
             Status::Uncovered
@@ -169,11 +149,9 @@ impl Coverage {
         self.cells.iter().filter(|c| c.status() == s).count()
     }
 
-    /// Whether every cell verified or is excluded.
+    /// Whether every cell verified.
     pub fn complete(&self) -> bool {
-        self.cells
-            .iter()
-            .all(|c| matches!(c.status(), Status::Verified | Status::Excluded))
+        self.cells.iter().all(|c| c.status() == Status::Verified)
     }
 }
 

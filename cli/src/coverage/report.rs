@@ -32,7 +32,6 @@ fn entry(c: &Cell) -> String {
         Status::Unverified => format!("{n} FAIL"),
         Status::Uncovered if n == 0 => "none".into(),
         Status::Uncovered => format!("{n} part"),
-        Status::Excluded => "excluded".into(),
     }
 }
 
@@ -157,24 +156,6 @@ pub fn text(arches: &[ArchCoverage]) -> String {
                 let _ = writeln!(out, "  [{arch}] {line}");
             }
         }
-        let excluded = cov
-            .cells
-            .iter()
-            .filter(|c| c.status() == Status::Excluded)
-            .map(|c| {
-                (
-                    c.op.as_str(),
-                    c.width,
-                    super::excluded(&c.op).unwrap_or("").to_string(),
-                )
-            });
-        let lines = grouped(excluded);
-        if !lines.is_empty() {
-            let _ = writeln!(out, "\nexcluded:");
-            for line in lines {
-                let _ = writeln!(out, "  [{arch}] {line}");
-            }
-        }
         if !cov.other_rules.is_empty() {
             let _ = writeln!(
                 out,
@@ -185,12 +166,11 @@ pub fn text(arches: &[ArchCoverage]) -> String {
         }
         let _ = writeln!(
             out,
-            "\n[{arch}] {} cells: {} verified, {} unverified, {} uncovered, {} excluded\n",
+            "\n[{arch}] {} cells: {} verified, {} unverified, {} uncovered\n",
             cov.cells.len(),
             cov.count(Status::Verified),
             cov.count(Status::Unverified),
-            cov.count(Status::Uncovered),
-            cov.count(Status::Excluded)
+            cov.count(Status::Uncovered)
         );
     }
     let n = out.trim_end().len();
@@ -202,14 +182,13 @@ pub fn text(arches: &[ArchCoverage]) -> String {
 /// The JSON report.
 pub fn json(arches: &[ArchCoverage]) -> Json {
     let mut all = Vec::new();
-    let (mut cells, mut verified, mut unverified, mut uncovered, mut excluded) = (0, 0, 0, 0, 0);
+    let (mut cells, mut verified, mut unverified, mut uncovered) = (0, 0, 0, 0);
     for a in arches {
         let cov = &a.coverage;
         cells += cov.cells.len();
         verified += cov.count(Status::Verified);
         unverified += cov.count(Status::Unverified);
         uncovered += cov.count(Status::Uncovered);
-        excluded += cov.count(Status::Excluded);
         let rows: Vec<Json> = cov
             .cells
             .iter()
@@ -240,7 +219,6 @@ pub fn json(arches: &[ArchCoverage]) -> Json {
                     "op": c.op,
                     "type": type_name(c.width),
                     "status": c.status().name(),
-                    "excluded": super::excluded(&c.op),
                     "rules": c.rules(),
                     "signatures": sigs,
                 })
@@ -253,7 +231,7 @@ pub fn json(arches: &[ArchCoverage]) -> Json {
         }));
     }
     json!({
-        "summary": {"cells": cells, "verified": verified, "unverified": unverified, "uncovered": uncovered, "excluded": excluded},
+        "summary": {"cells": cells, "verified": verified, "unverified": unverified, "uncovered": uncovered},
         "arches": all,
     })
 }

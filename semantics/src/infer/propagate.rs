@@ -117,6 +117,19 @@ impl Inference {
         for &f in &self.facts.clone() {
             Self::conjuncts(graph, f, &mut conj);
         }
+        // An implication whose premise is statically true is its conclusion
+        // (a state set unconditionally: `(=> (or true) (= s copy))`).
+        let mut i = 0;
+        while i < conj.len() {
+            let node = graph.node(conj[i]);
+            if node.kind == NodeKind::Op(Op::Imp)
+                && node.args.len() == 2
+                && self.static_value(graph, node.args[0]) == Some(Value::Bool(true))
+            {
+                Self::conjuncts(graph, node.args[1], &mut conj);
+            }
+            i += 1;
+        }
         let mut progress = false;
         for c in conj {
             let node = graph.node(c);

@@ -19,6 +19,7 @@ use crate::expand::{Choice, Plan};
 mod agreement;
 mod guards;
 mod identity;
+mod results;
 mod skolem;
 mod states;
 mod text;
@@ -224,6 +225,7 @@ enum Role {
 pub fn build(program: &Program, rule: RuleId, plan: &Plan) -> Result<Condition, Diagnostic> {
     let mut b = Builder::new(program, plan.choices.iter().copied().collect());
     b.root(rule)?;
+    b.check_results(program.rule(rule).span)?;
     b.finish_states()?;
     if b.covering {
         // Everything else is checked by the other expansions.

@@ -1,0 +1,71 @@
+//! Instructions with several results: where a rule may match one.
+//!
+//! The IR specs model an instruction by one bitvector that packs its
+//! results, and say how many it has in the state `clif_results`
+//! (`semantics/spec/clif/prelude.isle`), which `lower`'s spec reads to
+//! compare each result with a register of its own. The state describes the
+//! instruction being lowered, so only that instruction may set it: matched
+//! directly as the root's argument (`(lower (isplit x))`). Anywhere else
+//! the packed value would stand for what is really one of its results: a
+//! nested operand (`(iadd (isplit x) y)`, where the operand is `lo` or
+//! `hi`, not `x`), or the input of another extractor (`has_type`, which
+//! reads the type of the first result, not the packed width).
+
+use loweq_dsl::Diagnostic;
+use loweq_semantics::span::Span;
+
+use super::Builder;
+
+/// The state in which an IR operation's spec says how many results it has.
+pub(super) const RESULTS_STATE: &str = "clif_results";
+
+impl Builder<'_> {
+    /// Every term that sets [`RESULTS_STATE`] matches the root's argument
+    /// itself, and no other term (but the root and implicit conversions)
+    /// takes the instruction it matches.
+    pub(super) fn check_results(&self, span: Span) -> Result<(), Diagnostic> {
+        let Some(state) = self.p.states.iter().position(|s| s.name == RESULTS_STATE) else {
+            return Ok(());
+        };
+        for o in &self.c.occurrences {
+            let info = self.p.term(o.term);
+            let Some(spec) = &info.spec else {
+                continue;
+            };
+            if !spec.modifies.iter().any(|m| m.state.0 == state) {
+                continue;
+            }
+            // Every other term that looks at the instruction, but the root.
+            let users: Vec<String> = self
+                .c
+                .occurrences
+                .iter()
+                .filter(|u| !std::ptr::eq(*u, o) && !u.converter)
+                .filter(|u| !(Some(u.result) == self.c.root_result && u.args == self.c.root_args))
+                .filter(|u| u.args.contains(&o.result) || u.result == o.result)
+                .map(|u| format!("`{}`", self.p.term(u.term).name))
+                .collect();
+            if self.c.root_args.contains(&o.result) && users.is_empty() {
+                continue;
+            }
+            let what = if users.is_empty() {
+                String::new()
+            } else {
+                format!(", here the input of {}", users.join(" and "))
+            };
+            return Err(Diagnostic::new(
+                format!(
+                    "`{}` has several results (its spec sets `{RESULTS_STATE}`) and is not the instruction being lowered{what}",
+                    info.name
+                ),
+                span,
+            )
+            .with_label(format!("{} is matched here", o.text))
+            .with_note(format!(
+                "an instruction with several results is modelled by one value packing them, which only `lower` can compare with its registers: match it directly, `(lower ({} ...))`; a nested operand is one of its results, and `has_type` reads the type of the first",
+                info.name
+            )));
+        }
+        Ok(())
+    }
+}
