@@ -159,7 +159,25 @@ impl TermInstance {
             required.push((result, ModelType::BitVec(Some(ret))));
         }
         bindings[spec.result.0] = Some(result);
-        let inst = graph.instantiate(spec, &bindings, &states, term);
+        // A state written in emission order (the flags) has a version before
+        // the instruction, which its `require` reads (a consumer's "the
+        // flags I take are the machine's"), and the one it leaves. Run on
+        // its own, nothing defines the first: such a require is not
+        // checked here (it is about the order of emission, which only a
+        // rule has).
+        let before: Vec<NodeId> = program
+            .states
+            .iter()
+            .zip(&states)
+            .map(|(s, &n)| {
+                if s.ordered {
+                    graph.var(format!("{}@before", s.name), Some(s.ty.clone()), s.span)
+                } else {
+                    n
+                }
+            })
+            .collect();
+        let inst = graph.instantiate_ordered(spec, &bindings, &states, &before, term);
         let mut modified = Vec::new();
         for (st, _) in &inst.modifies {
             if !modified.contains(&st.0) {

@@ -163,6 +163,12 @@ pub struct StateDecl {
     /// The default spec: a boolean over the state, with the state variable
     /// as local 0.
     pub default: Spec,
+    /// Written in emission order (loweq's extension, `(attr NAME (tag
+    /// emission_order))`): each term that modifies it makes a new version,
+    /// which the terms emitted after it read; the default constrains the
+    /// version before the first write. See docs/spec-conventions.md,
+    /// "State written in emission order".
+    pub ordered: bool,
     /// Where it is declared.
     pub span: Span,
 }

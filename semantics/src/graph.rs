@@ -191,6 +191,22 @@ impl Graph {
         states: &[NodeId],
         prefix: &str,
     ) -> SpecInstance {
+        self.instantiate_ordered(spec, bindings, states, states, prefix)
+    }
+
+    /// [`Self::instantiate`] where the `require` clauses read the states
+    /// as they were before the term (`before`) and the other clauses as
+    /// the term leaves them (`states`): a precondition holds where the
+    /// instruction is emitted, a provide describes what it wrote (states
+    /// written in emission order, see [`crate::expr::StateDecl::ordered`]).
+    pub fn instantiate_ordered(
+        &mut self,
+        spec: &Spec,
+        bindings: &[Option<NodeId>],
+        states: &[NodeId],
+        before: &[NodeId],
+        prefix: &str,
+    ) -> SpecInstance {
         let mut env: Vec<Option<NodeId>> = bindings.to_vec();
         env.resize(spec.locals.len(), None);
         let mut inst = Instantiator {
@@ -202,7 +218,9 @@ impl Graph {
             paddings: 0,
         };
         let provides = spec.provides.iter().map(|e| inst.expr(e)).collect();
+        inst.states = before;
         let requires = spec.requires.iter().map(|e| inst.expr(e)).collect();
+        inst.states = states;
         let matches = spec.matches.iter().map(|e| inst.expr(e)).collect();
         let modifies = spec
             .modifies

@@ -332,6 +332,13 @@ pub fn explain(
         _ => None,
     };
     let failures = ctx.failures(&env, &mut solver);
+    // A consumer that reads a state written in emission order (the flags)
+    // at a version other than the one it takes: which terms wrote it.
+    for (n, note) in &cond.order_notes {
+        if ctx.eval(&env, *n) == Some(Value::Bool(false)) {
+            notes.push(note.clone());
+        }
+    }
     if failures.is_empty() {
         notes.push(
             "internal: the concrete evaluator finds no violated condition in this model; the SMT encoding and the evaluator disagree (please report)".into(),

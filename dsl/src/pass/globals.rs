@@ -81,10 +81,48 @@ pub(super) fn states(
                 modifies: Vec::new(),
                 span: cx.span(s.pos),
             },
+            ordered: false,
             span: cx.span(s.pos),
         });
     }
     states
+}
+
+/// The tag that makes a state written in emission order (loweq's
+/// extension of the spec language: `(attr x64_flags (tag emission_order))`;
+/// see [`StateDecl::ordered`]).
+pub const EMISSION_ORDER: &str = "emission_order";
+
+/// Applies `(attr NAME (tag emission_order))` to the declared state `NAME`
+/// (a name that is a term is the term's; `rules::attributes` reads those).
+/// Any other attribute of a state is an error.
+pub(super) fn state_attributes(cx: &mut Ctx<'_>, states: &mut [StateDecl]) {
+    for a in &cx.forms.attrs {
+        let ast::AttrTarget::Term(name) = &a.target else {
+            continue;
+        };
+        if cx.terms.get_term_by_name(cx.types, name).is_some() {
+            continue;
+        }
+        let Some(state) = states.iter_mut().find(|s| s.name == name.0) else {
+            continue;
+        };
+        for k in &a.kinds {
+            match k {
+                ast::AttrKind::Tag(t) if t.0 == EMISSION_ORDER => state.ordered = true,
+                _ => cx.diags.push(
+                    Diagnostic::new(
+                        format!("attribute of state `{}` that loweq does not know", name.0),
+                        cx.span(a.pos),
+                    )
+                    .with_note(format!(
+                        "a state takes one attribute: `(attr {} (tag {EMISSION_ORDER}))`, written in emission order",
+                        name.0
+                    )),
+                ),
+            }
+        }
+    }
 }
 
 /// Models of external constants (`(model $I8 (const 8))`), by name.

@@ -126,7 +126,8 @@ pub fn spec_pass(
         states: &state_ids,
         macros: &macros,
     };
-    let states = globals::states(&mut cx, &globals, &mut resolver, &state_tys);
+    let mut states = globals::states(&mut cx, &globals, &mut resolver, &state_tys);
+    globals::state_attributes(&mut cx, &mut states);
     let consts = globals::consts(&mut cx);
     let mut term_info = terms::term_infos(&cx);
     terms::specs(&mut cx, &globals, &mut resolver, &mut term_info);
@@ -143,7 +144,7 @@ pub fn spec_pass(
     for (low, high) in overlaps {
         rule_info[low.index()].overlapped_by.push(high);
     }
-    rules::attributes(&mut cx, &mut term_info, &mut rule_info);
+    rules::attributes(&mut cx, &mut term_info, &mut rule_info, &states);
     let mut diags = cx.diags;
     drop(resolver);
     let program = Program {

@@ -42,10 +42,20 @@ pub(super) fn rule_infos(cx: &Ctx<'_>) -> Vec<RuleInfo> {
 }
 
 /// Applies `(attr ...)` forms to terms and rules.
-pub(super) fn attributes(cx: &mut Ctx<'_>, term_info: &mut [TermInfo], rule_info: &mut [RuleInfo]) {
+pub(super) fn attributes(
+    cx: &mut Ctx<'_>,
+    term_info: &mut [TermInfo],
+    rule_info: &mut [RuleInfo],
+    states: &[loweq_semantics::expr::StateDecl],
+) {
     for a in &cx.forms.attrs {
         match &a.target {
             ast::AttrTarget::Term(name) => {
+                let is_term = cx.terms.get_term_by_name(cx.types, name).is_some();
+                if !is_term && states.iter().any(|s| s.name == name.0) {
+                    // `globals::state_attributes` reads it.
+                    continue;
+                }
                 let Some(tid) = lookup_term(cx, name, "attribute") else {
                     continue;
                 };

@@ -192,6 +192,10 @@ pub struct Condition {
     pub notes: Vec<String>,
     /// The extractor macros whose specs stand for their expansions here.
     pub trusted: Vec<Trusted>,
+    /// For an obligation that reads a state written in emission order (a
+    /// flags consumer's `require`): which terms wrote the state before the
+    /// reader, for the counterexample to say (see `states`).
+    pub order_notes: Vec<(NodeId, String)>,
 }
 
 impl Condition {
@@ -239,6 +243,11 @@ struct Builder<'p> {
     p: &'p Program,
     c: Condition,
     states: Vec<NodeId>,
+    /// For each state written in emission order: its version at the point
+    /// of emission reached (the initial version, `states`, until a term
+    /// writes it), and the terms that wrote it so far, in order.
+    versions: Vec<NodeId>,
+    writers: Vec<Vec<String>>,
     /// Every modification of a state: the state, the condition under which
     /// the term modifies it, the term's own copy of the state, and the side.
     modifies: Vec<Modification>,
@@ -313,6 +322,8 @@ impl<'p> Builder<'p> {
             p: program,
             c: Condition::default(),
             states: Vec::new(),
+            versions: Vec::new(),
+            writers: Vec::new(),
             modifies: Vec::new(),
             plan,
             covering: false,
@@ -338,6 +349,8 @@ impl<'p> Builder<'p> {
             let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
             b.states.push(n);
         }
+        b.versions = b.states.clone();
+        b.writers = vec![Vec::new(); b.states.len()];
         b
     }
 }
@@ -510,7 +523,11 @@ impl Builder<'_> {
         };
         if role != Role::Root {
             self.check_state_use(tid, span)?;
-        } else if let Some(m) = spec.modifies.first() {
+        } else if let Some(m) = spec
+            .modifies
+            .iter()
+            .find(|m| !self.p.states[m.state.0].ordered)
+        {
             return Err(Diagnostic::new(
                 format!("the root term `{}` declares `modifies`", info.name),
                 m.span,
@@ -520,10 +537,16 @@ impl Builder<'_> {
             ));
         }
         // The states this term modifies are its own copies; `finish_states`
-        // combines the copies of every modifier into the state.
-        let mut states = self.states.clone();
+        // combines the copies of every modifier into the state. A state
+        // written in emission order is read at its current version instead
+        // (`states::ordered_versions`).
+        let (mut states, before) = self.ordered_versions(tid, role, &prefix, span)?;
         for m in &spec.modifies {
             let decl = &self.p.states[m.state.0];
+            if decl.ordered && role != Role::Callee {
+                // The root reads its final version; a condition a fresh one.
+                continue;
+            }
             let copy = self.c.graph.var(
                 format!("{}@{prefix}", decl.name),
                 Some(decl.ty.clone()),
@@ -531,15 +554,24 @@ impl Builder<'_> {
             );
             states[m.state.0] = copy;
         }
-        let inst = self.c.graph.instantiate(spec, &bindings, &states, &prefix);
+        let inst = self
+            .c
+            .graph
+            .instantiate_ordered(spec, &bindings, &states, &before, &prefix);
         let name = info.name.clone();
         let provides = inst.provides.clone();
         // A `Bool` state the term modifies is a trap (see `states`).
         let trap = inst
             .modifies
             .iter()
-            .find(|(state, _)| self.p.states[state.0].ty == ModelType::Bool)
+            .find(|(state, _)| {
+                let decl = &self.p.states[state.0];
+                decl.ty == ModelType::Bool && !decl.ordered
+            })
             .map(|&(state, cond)| (cond, states[state.0]));
+        if role == Role::Callee {
+            self.order_notes(tid, &inst.requires);
+        }
         // A term that cannot fail must not restrict where the rule applies:
         // on the right-hand side, outside guards, its `match` is an
         // obligation. A partial term's `match` says where the rule applies.
@@ -610,6 +642,12 @@ impl Builder<'_> {
         }
         if self.collect.is_none() {
             for (state, cond) in inst.modifies {
+                if self.p.states[state.0].ordered {
+                    if role == Role::Callee {
+                        self.write_version(tid, state, cond, states[state.0], &text, span)?;
+                    }
+                    continue;
+                }
                 self.modifies.push(Modification {
                     state,
                     cond,

@@ -26,19 +26,33 @@
 //! load is fused into it. A coverage expansion makes no such assumption:
 //! the instruction selector runs on every IR program, including those where
 //! the operand traps.
+//!
+//! A state written in emission order (`StateDecl::ordered`: the flags) is
+//! not combined: it is a sequence of versions. The first is the state's
+//! variable, constrained by its default; each right-hand-side term that
+//! modifies it, applied in the order the generated code emits it (the
+//! order the builder visits terms: `let` bindings, then arguments left to
+//! right, then the call; chained rules inline at their call), makes a new
+//! version, its own copy, which its provide constrains (a clobbering
+//! instruction leaves it free). Every term reads the version current
+//! where it is emitted: its `require` clauses (a consumer's "the flags I
+//! take are the flags the machine has") read the version before it, its
+//! provide the version it wrote. A term that writes such a state in a
+//! pattern or a guard is an error: the generated matcher evaluates those
+//! in an order of its own.
 
 use std::collections::HashSet;
 
-use cranelift_isle::sema::{TermId, Type};
+use cranelift_isle::sema::{Expr, TermId, Type};
 use loweq_dsl::Diagnostic;
-use loweq_semantics::expr::ExprKind;
-use loweq_semantics::graph::NodeId;
+use loweq_semantics::expr::{ExprKind, StateId};
+use loweq_semantics::graph::{NodeId, NodeKind};
 use loweq_semantics::op::Op;
 use loweq_semantics::span::Span;
 use loweq_semantics::ty::ModelType;
 
 use super::identity::Output;
-use super::{Builder, Modification, Origin, Side};
+use super::{Builder, Modification, Origin, Role, Side};
 
 impl Builder<'_> {
     /// A callee's provide and match may only mention states it modifies:
@@ -220,5 +234,187 @@ impl Builder<'_> {
         }
         seen.retain(|e| !roots.contains(e));
         seen
+    }
+
+    /// The states a term's spec reads: `(after, before)`, where `before`
+    /// is what its `require` clauses read and `after` the rest. They differ
+    /// only for states written in emission order: a callee reads their
+    /// current version; the root's require (assumed) reads the initial
+    /// version and its provide (proved) the final one; a condition about
+    /// another rule reads a fresh version of its own, which constrains
+    /// nothing the rule computes.
+    pub(super) fn ordered_versions(
+        &mut self,
+        tid: TermId,
+        role: Role,
+        prefix: &str,
+        span: Span,
+    ) -> Result<(Vec<NodeId>, Vec<NodeId>), Diagnostic> {
+        let mut after = self.states.clone();
+        let mut before = self.states.clone();
+        for (i, decl) in self.p.states.iter().enumerate() {
+            if !decl.ordered {
+                continue;
+            }
+            match role {
+                Role::Callee => {
+                    after[i] = self.versions[i];
+                    before[i] = self.versions[i];
+                }
+                Role::Root => {
+                    after[i] = self.versions[i];
+                    self.root_leaves(tid, i, span)?;
+                }
+                Role::Condition => {
+                    let v = self.c.graph.var(
+                        format!("{}@{prefix}", decl.name),
+                        Some(decl.ty.clone()),
+                        span,
+                    );
+                    after[i] = v;
+                    before[i] = v;
+                }
+            }
+        }
+        Ok((after, before))
+    }
+
+    /// A root whose spec does not declare `(modifies s)` of a state written
+    /// in emission order promises its callers that it leaves `s` as it
+    /// found it: a rule of it that writes `s` is an error, where the term
+    /// has callers (`lower` has none: nothing runs after it that could
+    /// read what it left).
+    fn root_leaves(&self, tid: TermId, i: usize, span: Span) -> Result<(), Diagnostic> {
+        let info = self.p.term(tid);
+        let declared = info
+            .spec
+            .as_ref()
+            .is_some_and(|spec| spec.modifies.iter().any(|m| m.state.0 == i));
+        if declared || self.writers[i].is_empty() || !self.has_callers(tid) {
+            return Ok(());
+        }
+        let name = &self.p.states[i].name;
+        Err(Diagnostic::new(
+            format!(
+                "this rule of `{}` writes `{name}` (by `{}`), but the spec of `{}` does not declare `(modifies {name})`",
+                info.name, self.writers[i][0], info.name
+            ),
+            span,
+        )
+        .with_secondary(info.span, "declared here")
+        .with_note(format!(
+            "`{name}` is written in emission order: the callers of `{}` assume its spec, so they would read `{name}` as if the call had not written it; add `(modifies {name})` to its spec",
+            info.name
+        )))
+    }
+
+    /// Whether some rule calls `tid` (on its right-hand side or in a guard).
+    fn has_callers(&self, tid: TermId) -> bool {
+        fn calls(e: &Expr, tid: TermId) -> bool {
+            match e {
+                Expr::Term(_, t, args) => *t == tid || args.iter().any(|a| calls(a, tid)),
+                Expr::Let { bindings, body, .. } => {
+                    bindings.iter().any(|(_, _, v)| calls(v, tid)) || calls(body, tid)
+                }
+                _ => false,
+            }
+        }
+        self.p
+            .terms
+            .rules
+            .iter()
+            .any(|r| calls(&r.rhs, tid) || r.iflets.iter().any(|il| calls(&il.rhs, tid)))
+    }
+
+    /// Records that `tid`, applied as `text`, wrote state `state` (written
+    /// in emission order) where `cond` holds, giving it the version `copy`.
+    pub(super) fn write_version(
+        &mut self,
+        tid: TermId,
+        state: StateId,
+        cond: NodeId,
+        copy: NodeId,
+        text: &str,
+        span: Span,
+    ) -> Result<(), Diagnostic> {
+        let p = self.p;
+        let name = &p.states[state.0].name;
+        if self.phase != Side::Rhs {
+            return Err(Diagnostic::new(
+                format!("`{text}` writes `{name}` in a pattern or a guard"),
+                span,
+            )
+            .with_note(format!(
+                "`{name}` is written in emission order, and the generated matcher evaluates patterns and guards in an order of its own: write it only on a right-hand side"
+            )));
+        }
+        let pure = matches!(
+            p.terms.terms[tid.index()].kind,
+            cranelift_isle::sema::TermKind::Decl {
+                flags: cranelift_isle::sema::TermFlags { pure: true, .. },
+                ..
+            }
+        );
+        if pure {
+            return Err(Diagnostic::new(
+                format!("`{text}` writes `{name}`, but `{}` is declared `pure`", p.term(tid).name),
+                span,
+            )
+            .with_secondary(p.term(tid).span, "declared here")
+            .with_note(format!(
+                "the generated code may share one call of a pure term among its uses, so it is not emitted where each use is: a term that writes `{name}`, written in emission order, may not be pure"
+            )));
+        }
+        let old = self.versions[state.0];
+        let g = &mut self.c.graph;
+        let always = matches!(
+            g.node(cond).kind,
+            NodeKind::Const(loweq_semantics::Literal::Bool(true))
+        );
+        self.versions[state.0] = if always {
+            copy
+        } else {
+            g.op(Op::If, vec![cond, copy, old], span)
+        };
+        self.writers[state.0].push(text.to_string());
+        Ok(())
+    }
+
+    /// For each `require` of the callee `tid` that reads a state written
+    /// in emission order: what the counterexample says of the version it
+    /// reads, should the require fail.
+    pub(super) fn order_notes(&mut self, tid: TermId, requires: &[NodeId]) {
+        let p = self.p;
+        let Some(spec) = &p.term(tid).spec else {
+            return;
+        };
+        let reader = &p.term(tid).name;
+        for (e, &n) in spec.requires.iter().zip(requires) {
+            let mut read: Vec<usize> = Vec::new();
+            e.walk(&mut |x| {
+                if let ExprKind::State(s) = x.kind {
+                    if p.states[s.0].ordered && !read.contains(&s.0) {
+                        read.push(s.0);
+                    }
+                }
+            });
+            for i in read {
+                let name = &p.states[i].name;
+                let note = match self.writers[i].as_slice() {
+                    [] => format!(
+                        "`{name}` where `{reader}` reads it has not been written by the rule: it holds whatever the code before left there"
+                    ),
+                    [.., last] => format!(
+                        "`{name}` where `{reader}` reads it was last written by `{last}` (writes of `{name}` in emission order: {})",
+                        self.writers[i]
+                            .iter()
+                            .map(|w| format!("`{w}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                self.c.order_notes.push((n, note));
+            }
+        }
     }
 }
