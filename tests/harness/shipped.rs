@@ -2,7 +2,8 @@
 //! both backends; every shipped rule of a backend is checked (none is
 //! silently excluded except chained helpers); and each backend lowers
 //! every IR operation at every type (`loweq coverage --arch x64` and
-//! `--arch aarch64` are complete).
+//! `--arch aarch64` are complete); every flags producer and consumer
+//! uses the flags register, state written in emission order.
 
 use cranelift_isle::sema::{Pattern, TermId};
 use loweq::run::{self, GroupOutcome, Target};
@@ -138,5 +139,72 @@ fn every_op_is_lowered_at_every_width() {
                 );
             }
         }
+    }
+}
+
+/// Every shipped instruction spec that takes a flags value (an operand of
+/// ISLE type `Flags`) requires it to be what the flags register, a state
+/// written in emission order, holds where the instruction is emitted, and
+/// every one that returns a flags value writes the register with it:
+/// otherwise an instruction emitted between a producer and its consumer
+/// could clobber the flags unchecked (docs/spec-conventions.md, "State
+/// written in emission order").
+#[test]
+fn every_flags_producer_and_consumer_uses_the_flags_register() {
+    use loweq_semantics::expr::{Expr, ExprKind};
+    use loweq_semantics::span::SourceMap;
+    fn reads_ordered(e: &Expr, program: &loweq_dsl::Program) -> bool {
+        let mut found = false;
+        e.walk(&mut |x| {
+            if let ExprKind::State(s) = x.kind {
+                found |= program.states[s.0].ordered;
+            }
+        });
+        found
+    }
+    for arch in [Arch::X64, Arch::Aarch64] {
+        let mut sources = SourceMap::new();
+        for f in loweq::shipped::specs(arch)
+            .into_iter()
+            .chain(loweq::shipped::rules(arch))
+        {
+            sources.add(f);
+        }
+        let program = loweq_dsl::load(sources).expect("shipped files load");
+        let (mut consumers, mut producers) = (0, 0);
+        for (i, term) in program.terms.terms.iter().enumerate() {
+            let info = &program.term_info[i];
+            let Some(spec) = &info.spec else { continue };
+            if term
+                .arg_tys
+                .iter()
+                .any(|&t| program.type_name(t) == "Flags")
+            {
+                consumers += 1;
+                assert!(
+                    spec.requires.iter().any(|r| reads_ordered(r, &program)),
+                    "{}: `{}` takes flags but no `require` reads the flags register",
+                    arch.name(),
+                    info.name
+                );
+            }
+            if program.type_name(term.ret_ty) == "Flags" {
+                producers += 1;
+                assert!(
+                    spec.modifies
+                        .iter()
+                        .any(|m| program.states[m.state.0].ordered)
+                        && spec.provides.iter().any(|p| reads_ordered(p, &program)),
+                    "{}: `{}` returns flags but does not write the flags register with them",
+                    arch.name(),
+                    info.name
+                );
+            }
+        }
+        assert!(
+            consumers >= 2 && producers >= 3,
+            "{}: {consumers} consumers and {producers} producers of flags found",
+            arch.name()
+        );
     }
 }
