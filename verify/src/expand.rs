@@ -231,3 +231,18 @@ pub fn rules_of(program: &Program, term: TermId) -> Vec<RuleId> {
     rules.sort_by_key(|r| (std::cmp::Reverse(r.prio), r.id.index()));
     rules.into_iter().map(|r| r.id).collect()
 }
+
+/// Whether `rule` calls one of `terms` on its right-hand side or in the
+/// right-hand side of a guard.
+pub fn rule_calls(rule: &cranelift_isle::sema::Rule, terms: &[TermId]) -> bool {
+    fn calls(e: &Expr, terms: &[TermId]) -> bool {
+        match e {
+            Expr::Term(_, t, args) => terms.contains(t) || args.iter().any(|a| calls(a, terms)),
+            Expr::Let { bindings, body, .. } => {
+                bindings.iter().any(|(_, _, v)| calls(v, terms)) || calls(body, terms)
+            }
+            _ => false,
+        }
+    }
+    calls(&rule.rhs, terms) || rule.iflets.iter().any(|il| calls(&il.rhs, terms))
+}

@@ -304,20 +304,8 @@ fn select(program: &Program, names: &[String]) -> Result<(Vec<RuleId>, Vec<Exclu
 /// The rules with a specified root term that can reach a call of the
 /// chained term `target`, directly or through other chained terms.
 fn callers(program: &Program, target: cranelift_isle::sema::TermId) -> Vec<RuleId> {
-    use cranelift_isle::sema::{Expr, TermId};
+    use cranelift_isle::sema::TermId;
     // Chained terms from which `target` can be reached, found to a fixpoint.
-    fn calls_any(e: &Expr, terms: &[TermId]) -> bool {
-        match e {
-            Expr::Term(_, t, args) => terms.contains(t) || args.iter().any(|a| calls_any(a, terms)),
-            Expr::Let { bindings, body, .. } => {
-                bindings.iter().any(|(_, _, v)| calls_any(v, terms)) || calls_any(body, terms)
-            }
-            _ => false,
-        }
-    }
-    let rule_calls = |r: &cranelift_isle::sema::Rule, terms: &[TermId]| {
-        calls_any(&r.rhs, terms) || r.iflets.iter().any(|il| calls_any(&il.rhs, terms))
-    };
     let mut reach = vec![target];
     loop {
         let more: Vec<TermId> = program
@@ -325,7 +313,7 @@ fn callers(program: &Program, target: cranelift_isle::sema::TermId) -> Vec<RuleI
             .rules
             .iter()
             .filter(|r| program.term(r.root_term).chain && !reach.contains(&r.root_term))
-            .filter(|r| rule_calls(r, &reach))
+            .filter(|r| expand::rule_calls(r, &reach))
             .map(|r| r.root_term)
             .collect();
         if more.is_empty() {
@@ -339,7 +327,7 @@ fn callers(program: &Program, target: cranelift_isle::sema::TermId) -> Vec<RuleI
         .terms
         .rules
         .iter()
-        .filter(|r| program.term(r.root_term).spec.is_some() && rule_calls(r, &reach))
+        .filter(|r| program.term(r.root_term).spec.is_some() && expand::rule_calls(r, &reach))
         .map(|r| r.id)
         .collect()
 }

@@ -43,7 +43,7 @@
 
 use std::collections::HashSet;
 
-use cranelift_isle::sema::{Expr, TermId, Type};
+use cranelift_isle::sema::{TermId, Type};
 use loweq_dsl::Diagnostic;
 use loweq_semantics::expr::{ExprKind, StateId};
 use loweq_semantics::graph::{NodeId, NodeKind};
@@ -310,20 +310,11 @@ impl Builder<'_> {
 
     /// Whether some rule calls `tid` (on its right-hand side or in a guard).
     fn has_callers(&self, tid: TermId) -> bool {
-        fn calls(e: &Expr, tid: TermId) -> bool {
-            match e {
-                Expr::Term(_, t, args) => *t == tid || args.iter().any(|a| calls(a, tid)),
-                Expr::Let { bindings, body, .. } => {
-                    bindings.iter().any(|(_, _, v)| calls(v, tid)) || calls(body, tid)
-                }
-                _ => false,
-            }
-        }
         self.p
             .terms
             .rules
             .iter()
-            .any(|r| calls(&r.rhs, tid) || r.iflets.iter().any(|il| calls(&il.rhs, tid)))
+            .any(|r| crate::expand::rule_calls(r, &[tid]))
     }
 
     /// Records that `tid`, applied as `text`, wrote state `state` (written
