@@ -84,7 +84,7 @@ pub enum Origin {
     /// Some rule of a chained term matches its arguments.
     Coverage(String),
     /// Part of an extractor macro's spec agreeing with its expansion (see
-    /// [`agreement`](super::agreement)): what must hold, and where.
+    /// [`agreement`](fn@super::agreement)): what must hold, and where.
     Agreement(String),
 }
 
@@ -135,7 +135,7 @@ pub struct Input {
 /// An application of an extractor macro whose spec the condition uses in
 /// place of its expansion (a pattern, or a pattern in a condition about
 /// another rule): the spec must agree with the expansion at the types the
-/// application gets ([`agreement`](super::agreement)).
+/// application gets ([`agreement`](fn@super::agreement)).
 #[derive(Clone, Debug)]
 pub struct Trusted {
     /// The macro.
