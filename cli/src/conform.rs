@@ -237,12 +237,14 @@ pub fn text(run: &ConformRun) -> String {
         let _ = writeln!(
             out,
             "[{name}] {} instructions, {} variants, {} vectors: {} disagree, {} errors; \
+             {} variants checked to leave the flags unchanged; \
              {} shipped instruction terms unexercised; {:.2} s ({})\n",
             terms.len(),
             r.results.len(),
             r.vectors(),
             r.disagreements(),
             r.errors(),
+            r.keeps_flags(),
             r.unexercised().len(),
             r.seconds,
             per_second(r.vectors(), r.seconds)
@@ -278,6 +280,7 @@ pub fn json(run: &ConformRun) -> Json {
                 "vectors": r.vectors(),
                 "disagreements": r.disagreements(),
                 "errors": r.errors(),
+                "keeps_flags": r.keeps_flags(),
                 "unmapped": r.coverage.missing.iter().map(|t| json!({
                     "term": t.name, "spec": t.location,
                 })).collect::<Vec<_>>(),
@@ -293,6 +296,7 @@ pub fn json(run: &ConformRun) -> Json {
                     "vectors": x.vectors,
                     "agreed": x.agreed,
                     "outside": x.outside,
+                    "keeps_flags": x.keeps_flags,
                     "error": x.error,
                     "disagreement": x.first.as_ref().map(|d| json!({
                         "code": d.listing,

@@ -112,7 +112,9 @@ enum Command {
     /// junk in the upper bits of every source and of the destination's old
     /// value), evaluates the spec on each, runs the instruction (x86-64
     /// natively, AArch64 under qemu-aarch64) and compares the whole 64-bit
-    /// destination and whether it trapped. Prints a line per (instruction,
+    /// destination and whether it trapped; where the spec does not declare
+    /// `(modifies x64_flags)` (`a64_nzcv`), also that the condition flags
+    /// are as they were. Prints a line per (instruction,
     /// variant), each first disagreement in full, the instruction terms that
     /// cannot run with the reason, and a summary. The mapping from spec terms
     /// to machine code is data: conform/map/<arch>.toml.

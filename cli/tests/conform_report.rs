@@ -1,7 +1,8 @@
 //! What a person sees when an instruction spec disagrees with the machine:
-//! the text report of `loweq conform` for deliberately wrong copies of the
-//! x86-64 load and store specs (a sign-extending load modelled as
-//! zero-extending; a displacement zero-extended), snapshotted.
+//! the text report of `loweq conform` for deliberately wrong copies of
+//! x86-64 specs (a sign-extending load modelled as zero-extending; a
+//! displacement zero-extended; ADD without `(modifies x64_flags)`),
+//! snapshotted.
 
 #![cfg(all(target_arch = "x86_64", target_os = "linux"))]
 
@@ -11,7 +12,7 @@ use loweq_conform::{Isa, Options};
 use loweq_semantics::span::SourceMap;
 
 /// The shipped x86-64 program with `edits` (old, new) applied to the
-/// memory specs.
+/// instruction specs.
 fn program(edits: &[(&str, &str)]) -> loweq_dsl::Program {
     let mut sources = SourceMap::new();
     let mut done = 0;
@@ -19,7 +20,7 @@ fn program(edits: &[(&str, &str)]) -> loweq_dsl::Program {
         .into_iter()
         .chain(shipped::rules(Arch::X64))
     {
-        if f.name.ends_with("x64/memory.isle") {
+        if f.name.contains("spec/x64/") {
             let mut t = f.text.clone();
             for (old, new) in edits {
                 if t.contains(old) {
@@ -75,4 +76,13 @@ fn a_zero_extended_displacement() {
         "((ImmReg d base) (bvadd base (zero_ext 64 d)))",
     )]);
     insta::assert_snapshot!(report(&p, &["x64_mov_store"]));
+}
+
+#[test]
+fn a_flag_writer_without_modifies() {
+    let p = program(&[(
+        "(bvadd x y)) a c)))\n    (modifies x64_flags))",
+        "(bvadd x y)) a c))))",
+    )]);
+    insta::assert_snapshot!(report(&p, &["x64_add"]));
 }

@@ -15,7 +15,7 @@ use crate::isa::Isa;
 use crate::map::Table;
 use crate::memory::{access_note, memory_vector, window_text, writes};
 use crate::oracle::{Expected, Oracle};
-use crate::plan::{self, Job, Output, Param};
+use crate::plan::{self, Job, KeptFlags, Output, Param};
 use crate::report::{ArchReport, Disagreement, Input, InstResult, NotRun, Observed};
 use crate::vectors::{self, RegSpec, Rng};
 
@@ -53,6 +53,9 @@ pub enum ConformError {
     /// The machine is not available here.
     #[error("{0}")]
     Unavailable(MachineError),
+    /// The table's `flags_state` is not a flags register of the specs.
+    #[error("{0}: {1}")]
+    FlagsState(String, String),
 }
 
 /// Immediates drawn per job: the code is assembled once per entry.
@@ -180,6 +183,7 @@ pub fn run(
     let start = Instant::now();
     let table = Table::parse(file, text)?;
     let cov = coverage::check(program, &table, isa);
+    plan::flags_state(program, &table).map_err(|e| ConformError::FlagsState(file.into(), e))?;
     let (mut jobs, mut unplanned) = plan::jobs(program, &table, isa, file, text);
     for name in &options.insts {
         if !table.insts.iter().any(|i| i.term.get_ref() == name) {
@@ -370,6 +374,7 @@ fn compare(
     result: &mut InstResult,
 ) {
     result.vectors = order.len();
+    result.keeps_flags = job.keeps_flags.as_ref().map(|k| k.state.clone());
     let memory = !job.effects.is_empty();
     for (k, &i) in order.iter().enumerate() {
         let v = &vectors[i];
@@ -396,28 +401,65 @@ fn compare(
             (Observed::Error(_), _) => false,
             (a, b) => a == b,
         };
-        if agree {
+        // The result agrees, and the code ran to its end: the flags the
+        // spec does not modify must be as they were.
+        let changed = job
+            .keeps_flags
+            .as_ref()
+            .filter(|k| agree && out.fault.is_none() && (out.flags ^ v.flags) & k.mask() != 0);
+        if agree && changed.is_none() {
             result.agreed += 1;
         } else if result.first.is_none() {
-            let note = memory
-                .then(|| access_note(job, v, &spec, &observed))
-                .flatten();
             let code = &codes[v.pool];
-            result.first = Some(Disagreement {
-                listing: machine
-                    .listing(code)
-                    .unwrap_or_else(|e| format!("{} ({e})", code.join("; "))),
-                inputs: inputs(job, v, &pool[v.pool]),
-                result_reg: match &job.result {
-                    Output::Reg(r) => job.regs[*r].clone(),
-                    Output::Flags(_) => "flags".into(),
-                    Output::Nothing => "memory".into(),
+            let listing = machine
+                .listing(code)
+                .unwrap_or_else(|e| format!("{} ({e})", code.join("; ")));
+            let inputs = inputs(job, v, &pool[v.pool]);
+            result.first = Some(match changed {
+                Some(k) => flags_changed(job, k, v.flags, out.flags, listing, inputs),
+                None => Disagreement {
+                    note: memory
+                        .then(|| access_note(job, v, &spec, &observed))
+                        .flatten(),
+                    listing,
+                    inputs,
+                    result_reg: match &job.result {
+                        Output::Reg(r) => job.regs[*r].clone(),
+                        Output::Flags(_) => "flags".into(),
+                        Output::Nothing => "memory".into(),
+                    },
+                    spec,
+                    machine: observed,
                 },
-                spec,
-                machine: observed,
-                note,
             });
         }
+    }
+}
+
+/// The disagreement of an instruction whose spec does not modify the flags
+/// register but whose code changed the flags from `before` to `after`.
+fn flags_changed(
+    job: &Job,
+    k: &KeptFlags,
+    before: u64,
+    after: u64,
+    listing: String,
+    inputs: Vec<Input>,
+) -> Disagreement {
+    let (before, after) = (flags_text(&k.bits, before), flags_text(&k.bits, after));
+    Disagreement {
+        listing,
+        inputs,
+        result_reg: "flags".into(),
+        spec: Observed::Flags(before.clone()),
+        machine: Observed::Flags(after.clone()),
+        note: Some(format!(
+            "the spec of `{}` lacks `(modifies {})`, so it says the flags are left as they \
+             were ({before}), but the machine changed them to {after}. If the instruction \
+             writes the flags, declare `(modifies {})` (a provide that leaves the state \
+             unconstrained says it clobbers them)",
+            job.term, k.state, k.state
+        )),
     }
 }
 

@@ -8,7 +8,9 @@
 //! evaluates the spec on each ([`oracle`], compiled once per variant),
 //! runs the code on the machine (`loweq-machine`: natively for x86-64,
 //! under QEMU for AArch64), and compares the whole 64-bit destination and
-//! whether it trapped. [`coverage`] checks that every spec term of the
+//! whether it trapped; where the spec does not declare it modifies the
+//! table's flags register (`flags_state`), also that the code left the
+//! condition flags as they were. [`coverage`] checks that every spec term of the
 //! architecture is in its table. Nothing here prints: the CLI formats the
 //! [`report`].
 

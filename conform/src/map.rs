@@ -48,6 +48,11 @@ pub struct Table {
     /// as `mrs x, nzcv` reads it, N at bit 31).
     #[serde(default)]
     pub flags: BTreeMap<String, u32>,
+    /// The state that is the machine's flags register (`x64_flags`), a
+    /// struct of the fields `flags` places: an instruction whose spec does
+    /// not declare `(modifies ...)` of it is checked to leave those bits as
+    /// they were. Given exactly when `flags` is.
+    pub flags_state: Option<String>,
     /// The instructions that run.
     #[serde(default, rename = "inst")]
     pub insts: Vec<Inst>,
@@ -205,9 +210,25 @@ pub struct TableError {
 impl Table {
     /// Parses a table; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Table, TableError> {
-        toml::from_str(text).map_err(|e| TableError {
+        let table: Table = toml::from_str(text).map_err(|e| TableError {
             file: file.to_string(),
             message: e.to_string().trim().to_string(),
+        })?;
+        let message = match (&table.flags_state, table.flags.is_empty()) {
+            (None, false) => {
+                "`[flags]` places the flags, but `flags_state` does not name the \
+                              state of the flags register: instructions whose spec does not \
+                              modify it could not be checked to leave the flags as they were"
+            }
+            (Some(_), true) => {
+                "`flags_state` names the flags register, but no `[flags]` \
+                                places its fields in the machine's flags word"
+            }
+            _ => return Ok(table),
+        };
+        Err(TableError {
+            file: file.to_string(),
+            message: message.into(),
         })
     }
 
@@ -280,5 +301,9 @@ mod tests {
         assert!(e.message.contains("line 3"), "{}", e.message);
         let e = Table::parse("t.toml", "arch = \"x64\"\nfrobs = 1\n").unwrap_err();
         assert!(e.message.contains("frobs"), "{}", e.message);
+        let e = Table::parse("t.toml", "arch = \"x64\"\n[flags]\ncf = 0\n").unwrap_err();
+        assert!(e.message.contains("`flags_state`"), "{}", e.message);
+        let e = Table::parse("t.toml", "arch = \"x64\"\nflags_state = \"f\"\n").unwrap_err();
+        assert!(e.message.contains("no `[flags]`"), "{}", e.message);
     }
 }

@@ -80,6 +80,51 @@ pub struct Effect {
     pub kind: AccessKind,
 }
 
+/// The flags an instruction must leave as they were: the table's flags
+/// register (`flags_state`), which the instruction's spec does not
+/// declare it modifies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeptFlags {
+    /// The state (`x64_flags`).
+    pub state: String,
+    /// Its fields, each with its bit in the machine's flags word.
+    pub bits: Vec<(String, u32)>,
+}
+
+impl KeptFlags {
+    /// The bits of the machine's flags word that the state models.
+    pub fn mask(&self) -> u64 {
+        self.bits.iter().fold(0, |m, (_, b)| m | 1 << b)
+    }
+}
+
+/// The table's flags register (`flags_state`) with the bits of its
+/// fields, or `None` when the table names none; an error when it is not a
+/// state of the program, or not a struct of Bools that `[flags]` places.
+pub fn flags_state(program: &Program, table: &Table) -> Result<Option<KeptFlags>, String> {
+    let Some(name) = &table.flags_state else {
+        return Ok(None);
+    };
+    let state = program
+        .states
+        .iter()
+        .find(|s| &s.name == name)
+        .ok_or_else(|| format!("`flags_state` `{name}` is not a state the specs declare"))?;
+    let bits = flag_bits(table, &state.ty, &format!("`flags_state` `{name}`"), &|m| {
+        PlanError {
+            file: String::new(),
+            line: 0,
+            term: name.clone(),
+            message: m,
+        }
+    })
+    .map_err(|e| e.message)?;
+    Ok(Some(KeptFlags {
+        state: name.clone(),
+        bits,
+    }))
+}
+
 /// One instruction term at one variant.
 #[derive(Clone, Debug)]
 pub struct Job {
@@ -116,6 +161,9 @@ pub struct Job {
     /// into [`Job::regs`]) the harness sets so that the access lands in
     /// the vector's memory.
     pub address: Option<usize>,
+    /// The flags the code must leave as they were, when the table names
+    /// the flags register and the spec does not declare it modifies it.
+    pub keeps_flags: Option<KeptFlags>,
 }
 
 impl Param {
@@ -382,6 +430,7 @@ fn expand(
     table: &Table,
     isa: Isa,
     inst: &Inst,
+    kept: Option<&KeptFlags>,
     err: &dyn Fn(String) -> PlanError,
 ) -> Result<Vec<Job>, PlanError> {
     let term = inst.term.get_ref();
@@ -491,6 +540,16 @@ fn expand(
             });
         }
     }
+    // Without `(modifies <flags register>)` the spec says the flags are
+    // left as they were (whatever else it modifies).
+    let keeps_flags = kept
+        .filter(|k| {
+            !spec
+                .modifies
+                .iter()
+                .any(|m| program.states[m.state.0].name == k.state)
+        })
+        .cloned();
     let result = match inst.result.as_deref() {
         Some("flags") => {
             let model = program
@@ -654,6 +713,7 @@ fn expand(
             fresh_result,
             effects: effects.clone(),
             address: None,
+            keeps_flags: keeps_flags.clone(),
         };
         // Register widths, from the code.
         let widths: Vec<(String, u32)> = job
@@ -718,7 +778,9 @@ fn set_widths(p: &mut Param, path: &str, widths: &[(String, u32)]) {
 /// Every job of a table, in table order, and the entries that do not fit
 /// their terms (each stands for all its variants, which are not run);
 /// `file` and `text` are the table's name and text, for the lines of
-/// errors.
+/// errors. When the table's `flags_state` is not a flags register of the
+/// program ([`flags_state`], which [`crate::run`] checks first), every
+/// entry is an error that says so.
 pub fn jobs(
     program: &Program,
     table: &Table,
@@ -728,6 +790,7 @@ pub fn jobs(
 ) -> (Vec<Job>, Vec<PlanError>) {
     let mut out = Vec::new();
     let mut errors = Vec::new();
+    let kept = flags_state(program, table);
     for inst in &table.insts {
         let line = Table::line_of(text, inst.term.span().start);
         let err = |message: String| PlanError {
@@ -736,7 +799,14 @@ pub fn jobs(
             term: inst.term.get_ref().clone(),
             message,
         };
-        match expand(program, table, isa, inst, &err) {
+        let kept = match &kept {
+            Ok(k) => k.as_ref(),
+            Err(e) => {
+                errors.push(err(e.clone()));
+                continue;
+            }
+        };
+        match expand(program, table, isa, inst, kept, &err) {
             Ok(jobs) => out.extend(jobs),
             Err(e) => errors.push(e),
         }

@@ -73,6 +73,10 @@ pub struct InstResult {
     pub outside: usize,
     /// The first disagreement.
     pub first: Option<Disagreement>,
+    /// The flags register (`x64_flags`) the vectors checked the code
+    /// leaves as it was, because the spec does not declare it modifies it;
+    /// `None` when it declares so, or when no vector ran.
+    pub keeps_flags: Option<String>,
     /// Why the check could not be done (the code does not assemble, the
     /// machine crashed).
     pub error: Option<String>,
@@ -96,6 +100,7 @@ impl InstResult {
             agreed: 0,
             outside: 0,
             first: None,
+            keeps_flags: None,
             error: None,
             slow: None,
             spec_seconds: 0.0,
@@ -148,6 +153,15 @@ impl ArchReport {
     /// (term, variant) pairs with a disagreement.
     pub fn disagreements(&self) -> usize {
         self.results.iter().filter(|r| r.first.is_some()).count()
+    }
+
+    /// (term, variant) pairs whose vectors checked that the code leaves
+    /// the flags as they were (their specs do not modify the flags).
+    pub fn keeps_flags(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| r.keeps_flags.is_some() && r.vectors > 0)
+            .count()
     }
 
     /// (term, variant) pairs that could not be checked, and terms the

@@ -1,7 +1,9 @@
 //! Flags as values: a spec whose result is the flags is compared with the
 //! machine's NZCV field by field, and a flags parameter is loaded into NZCV
 //! before the code runs. Checked with specs written here in the shape of
-//! AArch64's: a right one agrees, wrong ones are caught.
+//! AArch64's: a right one agrees, wrong ones are caught. The compares
+//! declare `(modifies a64_nzcv)`: without it, conformance checks that the
+//! code leaves NZCV as it was (`wrong_specs.rs`).
 
 mod common;
 
@@ -24,14 +26,16 @@ const SPECS: &str = "
 ;; CMP Xn, Xm.
 (decl t_cmp (Reg Reg) TFlags)
 (extern constructor t_cmp t_cmp)
-(spec (t_cmp a b) (provide (= result (t_subs! a b))))
+(spec (t_cmp a b) (provide (= result (t_subs! a b)) (= a64_nzcv result)) (modifies a64_nzcv))
 
 ;; The same with x86's borrow as the carry: wrong for AArch64.
 (decl t_cmp_borrow (Reg Reg) TFlags)
 (extern constructor t_cmp_borrow t_cmp_borrow)
 (spec (t_cmp_borrow a b)
     (provide (= result (struct (n (:n (t_subs! a b))) (z (:z (t_subs! a b)))
-                               (c (bvult a b)) (v (:v (t_subs! a b)))))))
+                               (c (bvult a b)) (v (:v (t_subs! a b)))))
+             (= a64_nzcv result))
+    (modifies a64_nzcv))
 
 ;; CSEL Xd, Xn, Xm, HS.
 (decl t_csel_hs (Reg Reg TFlags) Reg)
@@ -119,4 +123,27 @@ fn flags_in_and_out_are_compared() {
         common::failures(&report)
     );
     assert!(report.results.iter().all(|r| r.error.is_none()));
+}
+
+/// The table's `flags_state` must be a state of the specs whose fields
+/// `[flags]` places; `loweq conform` refuses to run otherwise, since the
+/// check that instructions leave the flags alone would be lost.
+#[test]
+fn a_flags_state_that_is_not_the_flags_register_is_an_error() {
+    let isa = Isa::X64;
+    let program = common::program(isa);
+    let (file, shipped) = loweq_conform::map::shipped(isa.name()).unwrap();
+    let line = "flags_state = \"x64_flags\"";
+    assert!(shipped.contains(line), "the shipped table names x64_flags");
+    let state = |name: &str| {
+        let text = shipped.replace(line, &format!("flags_state = \"{name}\""));
+        let table = loweq_conform::map::Table::parse(file, &text).unwrap();
+        loweq_conform::plan::flags_state(&program, &table)
+    };
+    let kept = state("x64_flags").unwrap().expect("a flags register");
+    assert_eq!(kept.mask(), 1 | 1 << 6 | 1 << 7 | 1 << 11);
+    let e = state("no_such_state").unwrap_err();
+    assert!(e.contains("not a state the specs declare"), "{e}");
+    let e = state("isa_trap").unwrap_err();
+    assert!(e.contains("not a flags struct"), "{e}");
 }

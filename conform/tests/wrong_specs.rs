@@ -1,7 +1,7 @@
 //! Deliberately wrong copies of instruction specs are caught by the
 //! conformance run (200 vectors per variant, as in `cargo test`): each
 //! replaces one shipped spec with a plausible mistake, and exactly the
-//! variants it makes wrong disagree.
+//! variants it makes wrong disagree, for the reason given.
 
 mod common;
 
@@ -9,13 +9,15 @@ use loweq_conform::{Isa, Options};
 use loweq_semantics::span::SourceFile;
 
 /// A wrong spec: the term, the variants that must disagree (all others
-/// agree; [`EVERY`] for every variant that runs), and the whole
-/// replacement `(spec ...)` form.
+/// agree; [`EVERY`] for every variant that runs), the whole
+/// replacement `(spec ...)` form, and what the note of each disagreement
+/// must say, if anything.
 struct Wrong {
     isa: Isa,
     term: &'static str,
     variants: &'static [&'static str],
     spec: &'static str,
+    note: Option<&'static str>,
 }
 
 /// Every variant that runs vectors must disagree.
@@ -32,6 +34,7 @@ const WRONG: &[Wrong] = &[
             (provide (= result (match size
                 ((Size32) (concat (extract 63 32 a) (bvadd (w! a) (w! b))))
                 ((Size64) (bvadd a b))))))",
+        note: None,
     },
     // An 8-bit shift whose count is masked to 3 bits (the hardware masks
     // CL to 5 bits, so `shl al, cl` with cl = 9 shifts by 9).
@@ -44,7 +47,9 @@ const WRONG: &[Wrong] = &[
                 ((Size8) (write8! a (bvshl (b! a) (bvand (extract 7 0 c) #x07))))
                 ((Size16) (write16! a (bvshl (h! a) (zero_ext 16 (count5! c)))))
                 ((Size32) (write32! (bvshl (d! a) (zero_ext 32 (count5! c)))))
-                ((Size64) (bvshl a (zero_ext 64 (count6! c))))))))",
+                ((Size64) (bvshl a (zero_ext 64 (count6! c)))))))
+            (modifies x64_flags))",
+        note: None,
     },
     // CMOVcc on the inverted condition: `e` when the condition holds, else
     // `t`. Every variant runs every flag combination, so each disagrees.
@@ -59,6 +64,7 @@ const WRONG: &[Wrong] = &[
                 ((Size64) (if (not (cc_holds! cc f)) t e))
                 ((Size8) (write32! (if (not (cc_holds! cc f)) (d! t) (d! e)))))))
             (require (not (Size8? size))))",
+        note: None,
     },
     // A sign-extending load modelled as zero-extending.
     Wrong {
@@ -74,6 +80,7 @@ const WRONG: &[Wrong] = &[
                     (and (Size32? from) (Size64? to)))
                 (amode_ok! a))
             (modifies isa_load))",
+        note: None,
     },
     // An address whose displacement is zero-extended: the machine then
     // accesses 4 GiB away from where the spec says (a fault).
@@ -97,6 +104,7 @@ const WRONG: &[Wrong] = &[
                 (= result (zext_low! size (:value isa_load))))
             (require (or (Size32? size) (Size64? size)) (amode_ok! a))
             (modifies isa_load))",
+        note: None,
     },
     // A byte load said to read two bytes (its result still the low byte):
     // an access of the wrong size, which a rule could then match with a
@@ -113,6 +121,7 @@ const WRONG: &[Wrong] = &[
                 (= result (zext_low! from (:value isa_load))))
             (require (or (Size8? from) (Size16? from)) (amode_ok! a))
             (modifies isa_load))",
+        note: None,
     },
     // A 16-bit store said to write 32 bits.
     Wrong {
@@ -131,6 +140,31 @@ const WRONG: &[Wrong] = &[
                         ((Size64) src))))
             (require (amode_ok! a))
             (modifies isa_store))",
+        note: None,
+    },
+    // ADD without `(modifies x64_flags)`: its result is right, but the
+    // spec then says ADD leaves the flags as they were, which would let a
+    // rule read a CMP's flags across it. The machine sets them from the
+    // sum, so every variant disagrees on the flags.
+    Wrong {
+        isa: Isa::X64,
+        term: "x64_add",
+        variants: EVERY,
+        spec: "(spec (x64_add size a c)
+            (provide (= result (sized_binary! size (macro (x y) (bvadd x y)) a c))))",
+        note: Some("lacks `(modifies x64_flags)`"),
+    },
+    // CMN (ADDS ZR, Rn, #imm) without `(modifies a64_nzcv)`: the flags
+    // value it returns is right, but NZCV is said to keep its old value.
+    Wrong {
+        isa: Isa::Aarch64,
+        term: "a64_cmn_imm",
+        variants: EVERY,
+        spec: "(spec (a64_cmn_imm size a k)
+            (provide (= result (match size
+                ((Size32) (add_flags! (w! a) (w! (imm12_value! k))))
+                ((Size64) (add_flags! a (imm12_value! k)))))))",
+        note: Some("lacks `(modifies a64_nzcv)`"),
     },
 ];
 
@@ -206,6 +240,12 @@ fn wrong_specs_are_caught() {
             assert_eq!(caught, ran, "{}", w.term);
         } else {
             assert_eq!(caught, w.variants, "{}", w.term);
+        }
+        if let Some(says) = w.note {
+            for d in report.results.iter().filter_map(|r| r.first.as_ref()) {
+                let note = d.note.as_deref().unwrap_or_default();
+                assert!(note.contains(says), "{}: {note}", w.term);
+            }
         }
     }
 }
