@@ -107,8 +107,28 @@ pub(super) fn state_attributes(cx: &mut Ctx<'_>, states: &mut [StateDecl]) {
         let Some(state) = states.iter_mut().find(|s| s.name == name.0) else {
             continue;
         };
+        let at = cx.span(a.pos);
         for k in &a.kinds {
             match k {
+                // Only where the state is declared: from another file (a
+                // rule's, loaded with the shipped semantics) it would change
+                // what the state means to every rule, as a trap read as
+                // "the last write wins" (review 5).
+                ast::AttrKind::Tag(t) if t.0 == EMISSION_ORDER && at.file != state.span.file => {
+                    cx.diags.push(
+                        Diagnostic::new(
+                            format!(
+                                "`(attr {} (tag {EMISSION_ORDER}))`, but `{}` is declared in another file",
+                                name.0, name.0
+                            ),
+                            at,
+                        )
+                        .with_secondary(state.span, "declared here")
+                        .with_note(
+                            "whether a state is written in emission order is part of what it means: say it in the file that declares it",
+                        ),
+                    )
+                }
                 ast::AttrKind::Tag(t) if t.0 == EMISSION_ORDER => state.ordered = true,
                 _ => cx.diags.push(
                     Diagnostic::new(
