@@ -339,21 +339,14 @@ impl Builder<'_> {
                 "`{name}` is written in emission order, and the generated matcher evaluates patterns and guards in an order of its own: write it only on a right-hand side"
             )));
         }
-        let pure = matches!(
-            p.terms.terms[tid.index()].kind,
-            cranelift_isle::sema::TermKind::Decl {
-                flags: cranelift_isle::sema::TermFlags { pure: true, .. },
-                ..
-            }
-        );
-        if pure {
+        if let Some(why) = self.not_emitted_in_place(tid) {
             return Err(Diagnostic::new(
-                format!("`{text}` writes `{name}`, but `{}` is declared `pure`", p.term(tid).name),
+                format!("`{text}` writes `{name}`, but `{}` {why}", p.term(tid).name),
                 span,
             )
             .with_secondary(p.term(tid).span, "declared here")
             .with_note(format!(
-                "the generated code may share one call of a pure term among its uses, so it is not emitted where each use is: a term that writes `{name}`, written in emission order, may not be pure"
+                "the generated code builds such a term where its result is first used, and may share one call among its uses, so it is not emitted where each use is: a term that writes `{name}`, written in emission order, may not be one"
             )));
         }
         let old = self.versions[state.0];
@@ -369,6 +362,24 @@ impl Builder<'_> {
         };
         self.writers[state.0].push(text.to_string());
         Ok(())
+    }
+
+    /// Why the generated code does not call `tid` where the rule applies
+    /// it, if it does not: cranelift-isle emits a `pure` term, an enum
+    /// variant or a struct (data, no code) where its result is first used,
+    /// and shares one among identical uses; only the other terms are called
+    /// in the order of the right-hand side (review 5).
+    fn not_emitted_in_place(&self, tid: TermId) -> Option<&'static str> {
+        use cranelift_isle::sema::{TermFlags, TermKind};
+        match self.p.terms.terms[tid.index()].kind {
+            TermKind::Decl {
+                flags: TermFlags { pure: true, .. },
+                ..
+            } => Some("is declared `pure`"),
+            TermKind::EnumVariant { .. } => Some("is an enum variant"),
+            TermKind::Struct => Some("is a struct"),
+            TermKind::Decl { .. } => None,
+        }
     }
 
     /// For each `require` of the callee `tid` that reads a state written
