@@ -39,7 +39,9 @@
 //! take are the flags the machine has") read the version before it, its
 //! provide the version it wrote. A term that writes such a state in a
 //! pattern or a guard is an error: the generated matcher evaluates those
-//! in an order of its own.
+//! in an order of its own. So is a term the generated code does not emit
+//! where the rule writes it (a `pure` term, an enum variant, a struct:
+//! built where first used) that writes or, in its `require`, reads one.
 
 use std::collections::HashSet;
 
@@ -250,6 +252,9 @@ impl Builder<'_> {
         prefix: &str,
         span: Span,
     ) -> Result<(Vec<NodeId>, Vec<NodeId>), Diagnostic> {
+        if role == Role::Callee {
+            self.reads_in_place(tid, span)?;
+        }
         let mut after = self.states.clone();
         let mut before = self.states.clone();
         for (i, decl) in self.p.states.iter().enumerate() {
@@ -362,6 +367,39 @@ impl Builder<'_> {
         };
         self.writers[state.0].push(text.to_string());
         Ok(())
+    }
+
+    /// A term whose `require` reads a state written in emission order must
+    /// be emitted where the rule applies it: a `pure` term is called where
+    /// its result is first used, after terms the rule wrote after it, so
+    /// it would read another version than the one it is checked against.
+    fn reads_in_place(&self, tid: TermId, span: Span) -> Result<(), Diagnostic> {
+        let p = self.p;
+        let Some(spec) = &p.term(tid).spec else {
+            return Ok(());
+        };
+        let Some(why) = self.not_emitted_in_place(tid) else {
+            return Ok(());
+        };
+        let mut read = None;
+        for e in &spec.requires {
+            e.walk(&mut |x| {
+                if let ExprKind::State(s) = x.kind {
+                    if read.is_none() && p.states[s.0].ordered {
+                        read = Some((s, x.span));
+                    }
+                }
+            });
+        }
+        let Some((s, at)) = read else {
+            return Ok(());
+        };
+        let (name, term) = (&p.states[s.0].name, &p.term(tid).name);
+        Err(Diagnostic::new(format!("`{term}` reads `{name}`, but `{term}` {why}"), span)
+            .with_secondary(at, "read here")
+            .with_note(format!(
+                "the generated code calls such a term where its result is first used, which may be after terms written after it: a term that reads `{name}`, written in emission order, may not be one"
+            )))
     }
 
     /// Why the generated code does not call `tid` where the rule applies
