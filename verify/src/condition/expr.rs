@@ -109,11 +109,15 @@ impl Builder<'_> {
                 // Converting an IR value (`put_in_reg`) gives its one
                 // register, however often and under whatever name the
                 // rule converts it; any other converter is a call of its
-                // own each time (cranelift-isle shares only pure calls).
+                // own each time (cranelift-isle shares only pure calls),
+                // and so is one whose spec writes or reads a state written
+                // in emission order: the generated code calls it at each
+                // use, where the state may have another version.
                 let shared = info.converter
                     && arg_nodes.len() == 1
                     && self.collect.is_none()
-                    && self.is_ir_type(self.p.terms.terms[tid.index()].arg_tys[0]);
+                    && self.is_ir_type(self.p.terms.terms[tid.index()].arg_tys[0])
+                    && !self.uses_ordered_state(*tid);
                 let key = (
                     *tid,
                     self.ir_root(arg_nodes.first().copied().unwrap_or(NodeId(0))),

@@ -365,8 +365,33 @@ impl Builder<'_> {
         } else {
             g.op(Op::If, vec![cond, copy, old], span)
         };
-        self.writers[state.0].push(text.to_string());
+        // An implicit conversion is shown as written (`x`): name the
+        // converter, which is what writes.
+        let shown = if p.term(tid).converter {
+            format!("({} {text})", p.term(tid).name)
+        } else {
+            text.to_string()
+        };
+        self.writers[state.0].push(shown);
         Ok(())
+    }
+
+    /// Whether the spec of `tid` writes a state written in emission order,
+    /// or reads one in its `require`: where it is applied then matters.
+    pub(super) fn uses_ordered_state(&self, tid: TermId) -> bool {
+        let p = self.p;
+        let Some(spec) = &p.term(tid).spec else {
+            return false;
+        };
+        let mut reads = false;
+        for e in &spec.requires {
+            e.walk(&mut |x| {
+                if let ExprKind::State(s) = x.kind {
+                    reads |= p.states[s.0].ordered;
+                }
+            });
+        }
+        reads || spec.modifies.iter().any(|m| p.states[m.state.0].ordered)
     }
 
     /// A term whose `require` reads a state written in emission order must
