@@ -169,8 +169,25 @@ pub struct StateDecl {
     /// version before the first write. See docs/spec-conventions.md,
     /// "State written in emission order".
     pub ordered: bool,
+    /// The side of a lowering rule it belongs to, as the terms that modify
+    /// it say (`None` when no term says: nobody modifies it, or only terms
+    /// that are both matched and constructed). Only its side's terms may
+    /// modify it in a rule. See docs/spec-conventions.md, "Traps and state".
+    pub owner: Option<StateOwner>,
     /// Where it is declared.
     pub span: Span,
+}
+
+/// The side of a lowering rule a state belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateOwner {
+    /// The IR's (`clif_trap`): modified by IR operations, terms that are
+    /// only matched (extractors), so only a rule's patterns may modify it.
+    Ir,
+    /// The machine's (`isa_trap`, the flags): modified by instructions,
+    /// terms that are only constructed, so only the code a rule emits may
+    /// modify it.
+    Machine,
 }
 
 impl Expr {

@@ -82,6 +82,7 @@ pub(super) fn states(
                 span: cx.span(s.pos),
             },
             ordered: false,
+            owner: None,
             span: cx.span(s.pos),
         });
     }

@@ -3,13 +3,15 @@
 //! to terms and rules, and checks them.
 //!
 //! The steps, in order: models of ISLE types (`crate::model`), macros, state
-//! and constant models (`globals`), term specs and signatures (`terms`), rule
-//! names and attributes (`rules`), and last a type check of every spec on
-//! its own (`check`).
+//! and constant models (`globals`), term specs and signatures (`terms`), the
+//! side of a rule each state belongs to (`owners`), rule names and
+//! attributes (`rules`), and last a type check of every spec on its own
+//! (`check`).
 
 mod check;
 mod globals;
 mod macros;
+mod owners;
 mod rules;
 mod terms;
 
@@ -132,6 +134,7 @@ pub fn spec_pass(
     let mut term_info = terms::term_infos(&cx);
     terms::specs(&mut cx, &globals, &mut resolver, &mut term_info);
     terms::signatures(&mut cx, &mut resolver, &mut term_info);
+    owners::state_owners(&terms, &term_info, &mut states, &mut cx.diags);
     for (tid, template) in templates.drain() {
         let obligation =
             term_info[tid.index()].spec.is_some() && uses_specified(&template.pattern, &term_info);

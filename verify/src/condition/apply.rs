@@ -182,6 +182,7 @@ impl Builder<'_> {
                     copy: states[state.0],
                     side: self.phase,
                     term: name.clone(),
+                    span,
                     matched: (side == Side::Lhs).then_some(result),
                 });
             }

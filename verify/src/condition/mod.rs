@@ -137,6 +137,8 @@ struct Modification {
     copy: NodeId,
     side: Side,
     term: String,
+    /// Where the term is applied.
+    span: Span,
     /// For a term applied as a pattern: the value it matched (an IR
     /// entity, for an IR operation), which decides whether it is an
     /// operand of the instruction being lowered (see `states`).

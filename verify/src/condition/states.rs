@@ -47,7 +47,7 @@ use std::collections::HashSet;
 
 use cranelift_isle::sema::{TermId, Type};
 use loweq_dsl::Diagnostic;
-use loweq_semantics::expr::{ExprKind, StateId};
+use loweq_semantics::expr::{ExprKind, StateId, StateOwner};
 use loweq_semantics::graph::{NodeId, NodeKind};
 use loweq_semantics::op::Op;
 use loweq_semantics::span::Span;
@@ -94,6 +94,9 @@ impl Builder<'_> {
     /// Assumes, for every state, its default or its combination from the
     /// terms that modify it.
     pub(super) fn finish_states(&mut self) -> Result<(), Diagnostic> {
+        for m in &self.modifies {
+            self.check_owner(m)?;
+        }
         let operands = self.operand_entities();
         let (computed, modifies): (Vec<Modification>, Vec<Modification>) =
             std::mem::take(&mut self.modifies)
@@ -177,6 +180,35 @@ impl Builder<'_> {
             self.assume_on(side, keep, Origin::StateDefault(s.name.clone()), span);
         }
         Ok(())
+    }
+
+    /// A state is modified only on its own side (`StateDecl::owner`): the
+    /// IR's by patterns (of the rule or of a chained rule), the machine's
+    /// by the code the rule emits, or the rule could set what it is
+    /// checked against.
+    fn check_owner(&self, m: &Modification) -> Result<(), Diagnostic> {
+        let decl = &self.p.states[m.state.0];
+        let wrong = match decl.owner {
+            Some(StateOwner::Ir) => m.side == Side::Rhs,
+            Some(StateOwner::Machine) => m.side == Side::Lhs,
+            None => false,
+        };
+        if !wrong {
+            return Ok(());
+        }
+        let (owner, place) = match decl.owner {
+            Some(StateOwner::Ir) => ("the IR's", "on the right-hand side"),
+            _ => ("the machine's", "in the pattern or a guard"),
+        };
+        Err(Diagnostic::new(
+            format!("`{}` modifies `{}`, {owner} state, {place}", m.term, decl.name),
+            m.span,
+        )
+        .with_secondary(decl.span, "declared here")
+        .with_note(format!(
+            "`{}` is {owner} (the terms that modify it say so): a rule is checked by comparing the IR's state with the machine's, so each side may modify only its own",
+            decl.name
+        )))
     }
 
     /// Whether modification `m` is the trap of an operand of the
