@@ -20,6 +20,14 @@ pub struct Signature {
     pub span: Span,
 }
 
+/// The tag (`(attr put_in_reg (tag shared_result))`) that says an external
+/// converter from an IR value returns one result for one value however often
+/// it is called (Cranelift's `put_in_reg`: the value's register), so that a
+/// rule's conversions of one value share it. Without it each conversion is a
+/// call of its own, with its own free bits. Allowed only on an external
+/// constructor, in the file that declares it.
+pub const SHARED_RESULT: &str = "shared_result";
+
 /// What the spec pass knows about one term.
 #[derive(Clone, Debug, Default)]
 pub struct TermInfo {

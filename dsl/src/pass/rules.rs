@@ -82,6 +82,35 @@ pub(super) fn attributes(
                             "`(veri priority)` applies to rules: write `(attr rule NAME (veri priority))`",
                             cx.span(a.pos),
                         )),
+                        ast::AttrKind::Tag(t) if t.0 == crate::program::SHARED_RESULT => {
+                            let at = cx.span(a.pos);
+                            let info = &mut term_info[tid.index()];
+                            let external = matches!(
+                                cx.terms.terms[tid.index()].kind,
+                                TermKind::Decl { constructor_kind: Some(cranelift_isle::sema::ConstructorKind::ExternalConstructor { .. }), .. }
+                            );
+                            // Only an external constructor, and only where
+                            // it is declared: a term with rules is called at
+                            // each use, and another file (a rule's) would
+                            // make a user's conversion with free bits one
+                            // value (review 5).
+                            if !external || at.file != info.span.file {
+                                cx.diags.push(
+                                    Diagnostic::new(
+                                        format!(
+                                            "`(attr {} (tag {}))` on a term that is not an external constructor declared in this file",
+                                            name.0,
+                                            crate::program::SHARED_RESULT
+                                        ),
+                                        at,
+                                    )
+                                    .with_secondary(info.span, "declared here")
+                                    .with_note("the tag says the implementation returns one result for one IR value however often it is called (`put_in_reg`: the value's register); say it in the file that declares the external constructor"),
+                                );
+                            } else {
+                                info.tags.push(t.0.clone());
+                            }
+                        }
                         ast::AttrKind::Tag(t) => term_info[tid.index()].tags.push(t.0.clone()),
                     }
                 }

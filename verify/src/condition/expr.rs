@@ -106,14 +106,20 @@ impl Builder<'_> {
                     self.c.required.push((n, m));
                     return Ok(n);
                 }
-                // Converting an IR value (`put_in_reg`) gives its one
-                // register, however often and under whatever name the
-                // rule converts it; any other converter is a call of its
-                // own each time (cranelift-isle shares only pure calls),
-                // and so is one whose spec writes or reads a state written
-                // in emission order: the generated code calls it at each
-                // use, where the state may have another version.
+                // Converting an IR value with an external converter tagged
+                // `shared_result` (`put_in_reg`) gives its one register,
+                // however often and under whatever name the rule converts
+                // it; any other converter is a call of its own each time
+                // (cranelift-isle calls it at each use, and a user's spec
+                // may leave bits free: review 5), and so is one whose spec
+                // writes or reads a state written in emission order: the
+                // generated code calls it at each use, where the state may
+                // have another version.
                 let shared = info.converter
+                    && info
+                        .tags
+                        .iter()
+                        .any(|t| t == loweq_dsl::program::SHARED_RESULT)
                     && arg_nodes.len() == 1
                     && self.collect.is_none()
                     && self.is_ir_type(self.p.terms.terms[tid.index()].arg_tys[0])
