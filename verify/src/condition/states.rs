@@ -183,21 +183,27 @@ impl Builder<'_> {
     }
 
     /// A state is modified only on its own side (`StateDecl::owner`): the
-    /// IR's by patterns (of the rule or of a chained rule), the machine's
-    /// by the code the rule emits, or the rule could set what it is
-    /// checked against.
+    /// IR's by terms matched in patterns (of the rule or of a chained
+    /// rule), the machine's by the code the rule emits, or the rule could
+    /// set what it is checked against. A term both matched and constructed
+    /// counts as what it is applied as: called in a guard it is a
+    /// constructor, which cannot make the IR fault (review 5); matched in a
+    /// chained rule's pattern it emits nothing.
     fn check_owner(&self, m: &Modification) -> Result<(), Diagnostic> {
         let decl = &self.p.states[m.state.0];
+        let matched = m.matched.is_some();
         let wrong = match decl.owner {
-            Some(StateOwner::Ir) => m.side == Side::Rhs,
-            Some(StateOwner::Machine) => m.side == Side::Lhs,
+            Some(StateOwner::Ir) => m.side == Side::Rhs || !matched,
+            Some(StateOwner::Machine) => m.side == Side::Lhs || matched,
             None => false,
         };
         if !wrong {
             return Ok(());
         }
         let (owner, place) = match decl.owner {
-            Some(StateOwner::Ir) => ("the IR's", "on the right-hand side"),
+            Some(StateOwner::Ir) if m.side == Side::Rhs => ("the IR's", "on the right-hand side"),
+            Some(StateOwner::Ir) => ("the IR's", "called in a guard (a constructor)"),
+            _ if matched => ("the machine's", "matched in a pattern"),
             _ => ("the machine's", "in the pattern or a guard"),
         };
         Err(Diagnostic::new(
