@@ -131,6 +131,12 @@ pub struct Program {
     pub consts: HashMap<String, ConstModel>,
 }
 
+/// Whether a file is part of the shipped semantics (its path has a
+/// `semantics/spec/` component).
+pub(crate) fn is_semantics(name: &str) -> bool {
+    name.replace('\\', "/").contains("semantics/spec/")
+}
+
 impl Program {
     /// The name of an interned ISLE symbol.
     pub fn sym(&self, sym: Sym) -> &str {
@@ -150,6 +156,13 @@ impl Program {
     /// What the spec pass knows about a term.
     pub fn term(&self, id: TermId) -> &TermInfo {
         &self.term_info[id.index()]
+    }
+
+    /// Whether `span` is in the shipped semantics (a file under
+    /// `semantics/spec/`): the only place that may say what an
+    /// instruction means (its fields, its operands).
+    pub fn in_semantics(&self, span: Span) -> bool {
+        is_semantics(&self.sources.file(span.file).name)
     }
 
     /// What the spec pass knows about a rule.

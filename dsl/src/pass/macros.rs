@@ -24,14 +24,7 @@ use cranelift_isle::sema::{Pattern, TermEnv, TermId, TypeEnv};
 use loweq_semantics::span::SourceMap;
 
 use crate::diag::Diagnostic;
-use crate::program::{Template, TermInfo};
-
-/// Whether a file is part of the shipped semantics (its path has a
-/// `semantics/spec/` component): the only place a macro's spec may say
-/// what an instruction means.
-fn is_semantics(name: &str) -> bool {
-    name.replace('\\', "/").contains("semantics/spec/")
-}
+use crate::program::{is_semantics, Template, TermInfo};
 
 /// Whether a pattern applies `inst_data` (an instruction's fields, with no
 /// spec of their own).

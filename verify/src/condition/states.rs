@@ -17,7 +17,8 @@
 //! side of the pattern it is in: the rule's, or the chained rule's), not a
 //! part of the state the root's spec reads. What is an operand is decided by
 //! instruction identity only: an IR entity among the outputs of a
-//! structural extractor (`inst_data`'s fields) applied to the instruction
+//! structural extractor of the shipped semantics (`inst_data`'s fields;
+//! not a user's, which may return anything) applied to the instruction
 //! being lowered (the root term's IR arguments) or to another operand, and
 //! not itself one of those instructions. Everything else (the root
 //! instruction's own trap, the right-hand side's, a term whose input is not
@@ -230,9 +231,9 @@ impl Builder<'_> {
 
     /// The IR entities that are operands of the instruction being lowered,
     /// directly or through other operands, as the patterns established
-    /// them: IR entities among the outputs of structural extractors
-    /// (`inst_data`) applied to the root term's IR arguments or to another
-    /// operand; not those arguments themselves. Empty outside a rule (an
+    /// them: IR entities among the outputs of the shipped semantics'
+    /// structural extractors (`inst_data`) applied to the root term's IR
+    /// arguments or to another operand; not those arguments themselves. Empty outside a rule (an
     /// extractor macro's agreement has no root).
     fn operand_entities(&self) -> HashSet<NodeId> {
         let roots: HashSet<NodeId> = self.c.root_args.iter().map(|&a| self.ir_root(a)).collect();
@@ -240,7 +241,11 @@ impl Builder<'_> {
         let mut stack: Vec<NodeId> = roots.iter().copied().collect();
         while let Some(entity) = stack.pop() {
             for ((tid, input), outputs) in &self.structural {
-                if self.ir_root(*input) != entity {
+                // Only the shipped semantics' structural extractor says
+                // what an instruction's operands are: a user's external
+                // extractor without a spec may return anything, the
+                // instruction itself included.
+                if self.ir_root(*input) != entity || !self.p.in_semantics(self.p.term(*tid).span) {
                     continue;
                 }
                 let arg_tys = &self.p.terms.terms[tid.index()].arg_tys;
