@@ -110,6 +110,11 @@ struct Builder<'p> {
     ir_parent: HashMap<NodeId, NodeId>,
     /// Walking the expansion of this extractor macro.
     template: Option<TermId>,
+    /// IR entities whose definition an IR operation inspected in the
+    /// rule's own patterns (an extractor macro with a spec that is its
+    /// meaning, walking `inst_data`'s enum output): the instruction there
+    /// is known, with every state its spec modifies (see `states`).
+    defined_by_ir_operation: Vec<NodeId>,
     /// Skolem outputs of structural extractors made while walking macro
     /// expansions in a condition, for the macro's spec to define (see
     /// `identity`).
@@ -169,6 +174,7 @@ impl<'p> Builder<'p> {
             applied: HashMap::new(),
             ir_parent: HashMap::new(),
             template: None,
+            defined_by_ir_operation: Vec::new(),
             macro_skolems: Vec::new(),
             unmatchable: None,
             chain_depth: 0,

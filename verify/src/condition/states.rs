@@ -113,6 +113,7 @@ impl Builder<'_> {
                 self.assume_on(m.side, not, Origin::OperandComputed(m.term), span);
             }
         }
+        let unknown = self.root_unidentified();
         for (i, s) in self.p.states.iter().enumerate() {
             let state = self.states[i];
             let default = self.c.graph.instantiate_expr(
@@ -129,6 +130,11 @@ impl Builder<'_> {
                 .map(|m| (m.cond, m.copy, m.side, m.term.clone()))
                 .collect();
             if mods.is_empty() {
+                if unknown && self.is_instruction_state(i) {
+                    // What the instruction being lowered does is not
+                    // known: whether it traps, how many results it has.
+                    continue;
+                }
                 self.assume_on(
                     Side::Lhs,
                     default,
@@ -216,6 +222,47 @@ impl Builder<'_> {
             "`{}` is {owner} (the terms that modify it say so): a rule is checked by comparing the IR's state with the machine's, so each side may modify only its own",
             decl.name
         )))
+    }
+
+    /// Whether this is a rule whose pattern does not say which instruction
+    /// it lowers: no IR operation (an extractor macro with a spec whose
+    /// expansion inspects the instruction's definition, `iadd` over
+    /// `inst_data`), nor an external extractor with a spec, is applied to
+    /// the root term's IR arguments (`(lower i)`, `(lower (has_type ty
+    /// i))`). The states such terms modify describe that instruction (a
+    /// trap, its number of results, its memory access): their defaults
+    /// would claim it has none, which nothing says (review 5).
+    fn root_unidentified(&self) -> bool {
+        let roots: HashSet<NodeId> = self.c.root_args.iter().map(|&a| self.ir_root(a)).collect();
+        if roots.is_empty() {
+            // Not a rule (an extractor macro's agreement): nothing is lowered.
+            return false;
+        }
+        let on_root = |n: NodeId| roots.contains(&self.ir_root(n));
+        // The rule's own patterns applied an external extractor with a
+        // spec that recognises instructions (an extractor macro's walk is
+        // not recorded there; a converter between IR types, `def_inst`, or
+        // an infallible extractor, `value_type`, matches any).
+        let extern_spec = self.applied.iter().any(|((tid, input), a)| {
+            let info = self.p.term(*tid);
+            a.assumed
+                && on_root(*input)
+                && info.spec.is_some()
+                && !info.converter
+                && !self.infallible(*tid)
+        });
+        // An IR operation, whose walk inspected the root's definition
+        // (its opcode): `iadd` over `inst_data`.
+        let ir_operation = self.defined_by_ir_operation.iter().any(|&n| on_root(n));
+        !(extern_spec || ir_operation)
+    }
+
+    /// Whether state `i` describes the instruction an extractor matches:
+    /// the IR's (`StateDecl::owner`: IR operations modify it), such as
+    /// `clif_trap`, `clif_results`, `clif_load`.
+    fn is_instruction_state(&self, i: usize) -> bool {
+        let decl = &self.p.states[i];
+        !decl.ordered && decl.owner == Some(StateOwner::Ir)
     }
 
     /// Whether modification `m` is the trap of an operand of the

@@ -88,6 +88,17 @@ impl Builder<'_> {
                     };
                     outputs.push(out);
                 }
+                // An IR operation (a macro whose spec is its meaning)
+                // inspecting the instruction's definition says which
+                // instruction it is; a rule's own raw `inst_data`, or
+                // `has_type`'s `result_type`, does not.
+                let in_operation = self.template.is_some_and(|m| {
+                    let info = self.p.term(m);
+                    info.spec.is_some() && !info.obligation
+                });
+                if in_operation && outputs.iter().any(|o| matches!(o, Output::Enum(_))) {
+                    self.defined_by_ir_operation.push(value);
+                }
                 self.structural.insert(key, outputs.clone());
                 outputs
             }
