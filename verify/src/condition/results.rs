@@ -10,8 +10,15 @@
 //! nested operand (`(iadd (isplit x) y)`, where the operand is `lo` or
 //! `hi`, not `x`), or the input of another extractor (`has_type`, which
 //! reads the type of the first result, not the packed width).
+//!
+//! The same holds in a condition about another rule (a higher-priority
+//! rule not matching): an extractor with a spec that such a rule applies to
+//! an instruction with several results (`has_type`) would read the packed
+//! value, so it cannot be shown to match or not to match there.
 
+use cranelift_isle::sema::TermId;
 use loweq_dsl::Diagnostic;
+use loweq_semantics::graph::NodeId;
 use loweq_semantics::span::Span;
 
 use super::Builder;
@@ -67,5 +74,37 @@ impl Builder<'_> {
             )));
         }
         Ok(())
+    }
+
+    /// Why, in a condition about another rule, extractor `tid` applied to
+    /// `value` cannot be shown to match or not to match, if that is because
+    /// `value` is an instruction with several results (a term of the rule's
+    /// patterns that sets [`RESULTS_STATE`] matched it) and `tid` is not
+    /// such a term itself: its spec would read the packed value (`has_type`
+    /// its width, where Cranelift's reads the first result's type).
+    pub(super) fn several_results(&self, tid: TermId, value: NodeId) -> Option<String> {
+        let state = self.p.states.iter().position(|s| s.name == RESULTS_STATE)?;
+        let sets = |t: TermId| {
+            self.p
+                .term(t)
+                .spec
+                .as_ref()
+                .is_some_and(|spec| spec.modifies.iter().any(|m| m.state.0 == state))
+        };
+        if sets(tid) {
+            return None;
+        }
+        let root = self.ir_root(value);
+        let m = self
+            .modifies
+            .iter()
+            .find(|m| m.state.0 == state && m.matched.is_some_and(|n| self.ir_root(n) == root))?;
+        Some(format!(
+            "it applies `{}` (declared at {}) to the instruction `{}` matched, which has several results: the verifier models them by one value packing them, which `{}`'s spec would read where the generated code reads the first result",
+            self.p.term(tid).name,
+            self.location(tid),
+            m.term,
+            self.p.term(tid).name,
+        ))
     }
 }

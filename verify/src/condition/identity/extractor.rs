@@ -67,7 +67,10 @@ impl Builder<'_> {
                 // In a condition, an extractor the rule did not apply here.
                 let condition = self.in_condition();
                 if condition {
-                    if let Some(why) = self.unknown_match(tid, value) {
+                    if let Some(why) = self
+                        .several_results(tid, value)
+                        .or_else(|| self.unknown_match(tid, value))
+                    {
                         self.cannot_match(why);
                         return Ok(());
                     }

@@ -24,6 +24,12 @@ impl Builder<'_> {
         text: String,
     ) -> Result<(), Diagnostic> {
         let span = self.rule_span(rule);
+        if self.in_condition() {
+            if let Some(why) = self.several_results(tid, value) {
+                self.cannot_match(why);
+                return Ok(());
+            }
+        }
         let template = self.p.term(tid).template.clone().expect("caller checked");
         let mut tvars: Vars = vec![None; template.vars];
         // The macro's own application goes before those of its expansion
