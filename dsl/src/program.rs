@@ -28,6 +28,14 @@ pub struct Signature {
 /// constructor, in the file that declares it.
 pub const SHARED_RESULT: &str = "shared_result";
 
+/// The tag (`(attr def_inst (tag same_entity))`) that says an external
+/// extractor converting between IR types yields the very entity its spec
+/// equates with its input (`def_inst`: a value's defining instruction), so
+/// that what patterns say of one's definition holds of the other. Without
+/// it the output is another entity with an equal value. Allowed only on an
+/// external extractor, in the file that declares it.
+pub const SAME_ENTITY: &str = "same_entity";
+
 /// What the spec pass knows about one term.
 #[derive(Clone, Debug, Default)]
 pub struct TermInfo {

@@ -111,6 +111,33 @@ pub(super) fn attributes(
                                 info.tags.push(t.0.clone());
                             }
                         }
+                        ast::AttrKind::Tag(t) if t.0 == crate::program::SAME_ENTITY => {
+                            let at = cx.span(a.pos);
+                            let info = &mut term_info[tid.index()];
+                            let external = matches!(
+                                cx.terms.terms[tid.index()].kind,
+                                TermKind::Decl { extractor_kind: Some(cranelift_isle::sema::ExtractorKind::ExternalExtractor { .. }), .. }
+                            );
+                            // A spec says only that values are equal; that
+                            // the output is the input itself is a claim
+                            // about the implementation (review 5).
+                            if !external || at.file != info.span.file {
+                                cx.diags.push(
+                                    Diagnostic::new(
+                                        format!(
+                                            "`(attr {} (tag {}))` on a term that is not an external extractor declared in this file",
+                                            name.0,
+                                            crate::program::SAME_ENTITY
+                                        ),
+                                        at,
+                                    )
+                                    .with_secondary(info.span, "declared here")
+                                    .with_note("the tag says the extractor yields the IR entity its input is (`def_inst`: a value's defining instruction), not merely one with an equal value; say it in the file that declares the external extractor"),
+                                );
+                            } else {
+                                info.tags.push(t.0.clone());
+                            }
+                        }
                         ast::AttrKind::Tag(t) => term_info[tid.index()].tags.push(t.0.clone()),
                     }
                 }

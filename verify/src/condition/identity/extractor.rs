@@ -152,15 +152,25 @@ impl Builder<'_> {
         Ok(())
     }
 
-    /// The parameters of a converter between IR types (`def_inst`) that
-    /// its spec equates with `result`: its input itself. Any other term
+    /// The parameters of a converter between IR types tagged
+    /// `same_entity` (`def_inst`) that its spec equates with `result`: its
+    /// input itself. Any other term
     /// that equates values may yield another entity with an equal value.
     fn aliases(&self, tid: TermId) -> Vec<usize> {
         let term = &self.p.terms.terms[tid.index()];
         let Some(spec) = &self.p.term(tid).spec else {
             return Vec::new();
         };
-        if !self.ir_converter(tid) {
+        // Only a converter whose implementation is known to return its
+        // input's entity (tagged `same_entity`, review 5): a spec equating
+        // values says nothing of which instruction defines the output.
+        let same = self
+            .p
+            .term(tid)
+            .tags
+            .iter()
+            .any(|t| t == loweq_dsl::program::SAME_ENTITY);
+        if !self.ir_converter(tid) || !same {
             return Vec::new();
         }
         (0..spec.params.len())

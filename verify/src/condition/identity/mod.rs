@@ -19,8 +19,9 @@
 //!   in it are walked the same way) matches; its spec says what the
 //!   values are. Its arguments are the fields of the structure. Its own
 //!   occurrence goes before those of its expansion.
-//! - An output of a converter between IR types (`def_inst`) that its spec
-//!   equates with `result` *is* its input: the same entity, the same node.
+//! - An output of a converter between IR types tagged `same_entity`
+//!   (`def_inst`) that its spec equates with `result` *is* its input: the
+//!   same entity, the same node.
 //!   (`has_type`'s is too, through its expansion `(and (result_type ty)
 //!   inst)`.) Other terms that equate values yield other entities.
 //! - A pattern variable repeated on IR entities (`(isub x x)`) means the
