@@ -169,6 +169,12 @@ pub struct StateDecl {
     /// version before the first write. See docs/spec-conventions.md,
     /// "State written in emission order".
     pub ordered: bool,
+    /// Says how many results the instruction being lowered has (loweq's
+    /// extension, `(attr NAME (tag result_count))`; the shipped
+    /// `clif_results`): only that instruction, matched directly as
+    /// `lower`'s argument, may modify it. See docs/spec-conventions.md,
+    /// "Instructions with several results".
+    pub result_count: bool,
     /// The side of a lowering rule it belongs to, as the terms that modify
     /// it say (`None` when no term says: nobody modifies it, or only terms
     /// that are both matched and constructed). Only its side's terms may

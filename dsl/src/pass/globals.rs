@@ -82,6 +82,7 @@ pub(super) fn states(
                 span: cx.span(s.pos),
             },
             ordered: false,
+            result_count: false,
             owner: None,
             span: cx.span(s.pos),
         });
@@ -94,9 +95,16 @@ pub(super) fn states(
 /// see [`StateDecl::ordered`]).
 pub const EMISSION_ORDER: &str = "emission_order";
 
-/// Applies `(attr NAME (tag emission_order))` to the declared state `NAME`
-/// (a name that is a term is the term's; `rules::attributes` reads those).
-/// Any other attribute of a state is an error.
+/// The tag of the state that says how many results the instruction being
+/// lowered has (`(attr clif_results (tag result_count))`; see
+/// [`StateDecl::result_count`]).
+pub const RESULT_COUNT: &str = "result_count";
+
+/// Applies the tags `emission_order` and `result_count`
+/// (`(attr NAME (tag emission_order))`) to the declared state `NAME` (a
+/// name that is a term is the term's; `rules::attributes` reads those).
+/// Any other attribute of a state is an error, and so is either tag given
+/// outside the file that declares the state.
 pub(super) fn state_attributes(cx: &mut Ctx<'_>, states: &mut [StateDecl]) {
     for a in &cx.forms.attrs {
         let ast::AttrTarget::Term(name) = &a.target else {
@@ -110,37 +118,56 @@ pub(super) fn state_attributes(cx: &mut Ctx<'_>, states: &mut [StateDecl]) {
         };
         let at = cx.span(a.pos);
         for k in &a.kinds {
-            match k {
-                // Only where the state is declared: from another file (a
-                // rule's, loaded with the shipped semantics) it would change
-                // what the state means to every rule, as a trap read as
-                // "the last write wins" (review 5).
-                ast::AttrKind::Tag(t) if t.0 == EMISSION_ORDER && at.file != state.span.file => {
+            let tag = match k {
+                ast::AttrKind::Tag(t) if t.0 == EMISSION_ORDER || t.0 == RESULT_COUNT => &t.0,
+                _ => {
                     cx.diags.push(
                         Diagnostic::new(
-                            format!(
-                                "`(attr {} (tag {EMISSION_ORDER}))`, but `{}` is declared in another file",
-                                name.0, name.0
-                            ),
+                            format!("attribute of state `{}` that loweq does not know", name.0),
                             at,
                         )
-                        .with_secondary(state.span, "declared here")
-                        .with_note(
-                            "whether a state is written in emission order is part of what it means: say it in the file that declares it",
-                        ),
-                    )
+                        .with_note(format!(
+                            "a state takes the attributes `(attr {0} (tag {EMISSION_ORDER}))`, written in emission order, and `(attr {0} (tag {RESULT_COUNT}))`, how many results the instruction being lowered has",
+                            name.0
+                        )),
+                    );
+                    continue;
                 }
-                ast::AttrKind::Tag(t) if t.0 == EMISSION_ORDER => state.ordered = true,
-                _ => cx.diags.push(
+            };
+            // Only where the state is declared: from another file (a rule's,
+            // loaded with the shipped semantics) it would change what the
+            // state means to every rule, as a trap read as "the last write
+            // wins" (review 5).
+            if at.file != state.span.file {
+                cx.diags.push(
                     Diagnostic::new(
-                        format!("attribute of state `{}` that loweq does not know", name.0),
-                        cx.span(a.pos),
+                        format!(
+                            "`(attr {} (tag {tag}))`, but `{}` is declared in another file",
+                            name.0, name.0
+                        ),
+                        at,
                     )
+                    .with_secondary(state.span, "declared here")
                     .with_note(format!(
-                        "a state takes one attribute: `(attr {} (tag {EMISSION_ORDER}))`, written in emission order",
-                        name.0
+                        "what `{tag}` says is part of what the state means: say it in the file that declares it"
                     )),
-                ),
+                );
+            } else if tag == RESULT_COUNT && state.ty != ModelType::Int {
+                cx.diags.push(
+                    Diagnostic::new(
+                        format!(
+                            "`(attr {} (tag {RESULT_COUNT}))` on a state that is not an `Int`",
+                            name.0
+                        ),
+                        at,
+                    )
+                    .with_secondary(state.span, "declared here")
+                    .with_note("a count of results is an `Int`: `(state NAME (type Int) ...)`"),
+                );
+            } else if tag == RESULT_COUNT {
+                state.result_count = true;
+            } else {
+                state.ordered = true;
             }
         }
     }

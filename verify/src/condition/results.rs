@@ -1,8 +1,8 @@
 //! Instructions with several results: where a rule may match one.
 //!
 //! The IR specs model an instruction by one bitvector that packs its
-//! results, and say how many it has in the state `clif_results`
-//! (`semantics/spec/clif/prelude.isle`), which `lower`'s spec reads to
+//! results, and say how many it has in the state tagged `result_count`
+//! (`clif_results`, `semantics/spec/clif/prelude.isle`), which `lower`'s spec reads to
 //! compare each result with a register of its own. The state describes the
 //! instruction being lowered, so only that instruction may set it: matched
 //! directly as the root's argument (`(lower (isplit x))`). Anywhere else
@@ -23,25 +23,27 @@ use loweq_semantics::span::Span;
 
 use super::Builder;
 
-/// The state in which an IR operation's spec says how many results it has.
-pub(super) const RESULTS_STATE: &str = "clif_results";
-
 impl Builder<'_> {
-    /// Every term that sets [`RESULTS_STATE`] matches the root's argument
-    /// itself, and no other term (but the root and implicit conversions)
-    /// takes the instruction it matches.
+    /// The state tagged `result_count` that `tid`'s spec modifies, if any:
+    /// `tid` says how many results the instruction it matches has.
+    fn sets_result_count(&self, tid: TermId) -> Option<&str> {
+        let spec = self.p.term(tid).spec.as_ref()?;
+        spec.modifies
+            .iter()
+            .map(|m| &self.p.states[m.state.0])
+            .find(|s| s.result_count)
+            .map(|s| s.name.as_str())
+    }
+
+    /// Every term that sets a state tagged `result_count` matches the
+    /// root's argument itself, and no other term (but the root and implicit
+    /// conversions) takes the instruction it matches.
     pub(super) fn check_results(&self, span: Span) -> Result<(), Diagnostic> {
-        let Some(state) = self.p.states.iter().position(|s| s.name == RESULTS_STATE) else {
-            return Ok(());
-        };
         for o in &self.c.occurrences {
-            let info = self.p.term(o.term);
-            let Some(spec) = &info.spec else {
+            let Some(state) = self.sets_result_count(o.term) else {
                 continue;
             };
-            if !spec.modifies.iter().any(|m| m.state.0 == state) {
-                continue;
-            }
+            let info = self.p.term(o.term);
             // Every other term that looks at the instruction, but the root.
             let users: Vec<String> = self
                 .c
@@ -62,7 +64,7 @@ impl Builder<'_> {
             };
             return Err(Diagnostic::new(
                 format!(
-                    "`{}` has several results (its spec sets `{RESULTS_STATE}`) and is not the instruction being lowered{what}",
+                    "`{}` has several results (its spec sets `{state}`) and is not the instruction being lowered{what}",
                     info.name
                 ),
                 span,
@@ -79,26 +81,18 @@ impl Builder<'_> {
     /// Why, in a condition about another rule, extractor `tid` applied to
     /// `value` cannot be shown to match or not to match, if that is because
     /// `value` is an instruction with several results (a term of the rule's
-    /// patterns that sets [`RESULTS_STATE`] matched it) and `tid` is not
+    /// patterns that sets a state tagged `result_count` matched it) and `tid` is not
     /// such a term itself: its spec would read the packed value (`has_type`
     /// its width, where Cranelift's reads the first result's type).
     pub(super) fn several_results(&self, tid: TermId, value: NodeId) -> Option<String> {
-        let state = self.p.states.iter().position(|s| s.name == RESULTS_STATE)?;
-        let sets = |t: TermId| {
-            self.p
-                .term(t)
-                .spec
-                .as_ref()
-                .is_some_and(|spec| spec.modifies.iter().any(|m| m.state.0 == state))
-        };
-        if sets(tid) {
+        if self.sets_result_count(tid).is_some() {
             return None;
         }
         let root = self.ir_root(value);
-        let m = self
-            .modifies
-            .iter()
-            .find(|m| m.state.0 == state && m.matched.is_some_and(|n| self.ir_root(n) == root))?;
+        let m = self.modifies.iter().find(|m| {
+            self.p.states[m.state.0].result_count
+                && m.matched.is_some_and(|n| self.ir_root(n) == root)
+        })?;
         Some(format!(
             "it applies `{}` (declared at {}) to the instruction `{}` matched, which has several results: the verifier models them by one value packing them, which `{}`'s spec would read where the generated code reads the first result",
             self.p.term(tid).name,
