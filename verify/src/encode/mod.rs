@@ -4,6 +4,10 @@
 //!
 //! Composite values (structs, enums) are flattened: a struct is its fields,
 //! an enum a discriminant bitvector plus the fields of every variant.
+//!
+//! This module owns the encoder and the composite values' equality and
+//! `if`; the circuits of operators that z3 has no (good) encoding of are
+//! `circuit`'s, concrete values to and from z3 `model`'s.
 
 use std::collections::HashMap;
 
@@ -12,10 +16,16 @@ use loweq_semantics::graph::{Graph, NodeId, NodeKind, VarId};
 use loweq_semantics::infer::Typing;
 use loweq_semantics::op::Op;
 use loweq_semantics::ty::{EnumId, Enums, Ty};
-use loweq_semantics::value::{BitVec, Value};
+use loweq_semantics::value::BitVec;
 use loweq_semantics::Literal;
-use num_bigint::{BigInt, BigUint};
 use z3::ast::{Ast, Bool, Int, BV};
+
+mod circuit;
+mod model;
+
+pub use model::{read, value};
+
+use circuit::{cls, clz, popcnt, rev, rotate};
 
 /// A z3 value of some model type.
 #[derive(Clone, Debug)]
@@ -643,159 +653,4 @@ pub fn bv_const(b: &BitVec) -> BV {
         Some(v) if b.width() <= 64 => BV::from_u64(v, b.width()),
         _ => BV::from_str(b.width(), &b.unsigned().to_string()).expect("decimal numeral"),
     }
-}
-
-fn bit(x: &BV, i: u32) -> BV {
-    x.extract(i, i)
-}
-
-/// The number of set bits, summed as a balanced tree of adders as narrow
-/// as their sums (bits in pairs, then pairs of pairs...): a much smaller
-/// circuit than a chain of `w` full-width additions, and one whose
-/// bit-blasted form the SAT solver relates easily to the bit-twiddling
-/// population counts that lowering rules use.
-fn popcnt(x: &BV) -> BV {
-    let w = x.get_size();
-    let mut parts: Vec<BV> = (0..w).map(|i| bit(x, i)).collect();
-    while parts.len() > 1 {
-        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
-        for pair in parts.chunks(2) {
-            next.push(match pair {
-                [a, b] => a.zero_ext(1).bvadd(b.zero_ext(1)),
-                [a] => a.zero_ext(1),
-                _ => unreachable!("chunks of two"),
-            });
-        }
-        parts = next;
-    }
-    let sum = parts.pop().expect("a bitvector has at least one bit");
-    let sw = sum.get_size();
-    match sw.cmp(&w) {
-        std::cmp::Ordering::Less => sum.zero_ext(w - sw),
-        std::cmp::Ordering::Equal => sum,
-        // One or two bits: the sum needs no more bits than the operand.
-        std::cmp::Ordering::Greater => sum.extract(w - 1, 0),
-    }
-}
-
-/// `a` rotated left (or right) by `b` modulo the width. At a power-of-two
-/// width this is two shifts by the amount's low bits, ORed: z3 bit-blasts
-/// its own rotate by a variable amount through a remainder circuit, and
-/// relating two of those (a rotate left against a rotate right by the
-/// negated amount, as a lowering does) took seconds where the shifts take
-/// milliseconds.
-fn rotate(a: &BV, b: &BV, left: bool) -> BV {
-    let w = a.get_size();
-    if !w.is_power_of_two() || w == 1 {
-        return if left { a.bvrotl(b) } else { a.bvrotr(b) };
-    }
-    let mask = BV::from_u64(u64::from(w - 1), w);
-    let n = b.bvand(&mask);
-    let m = n.bvneg().bvand(&mask);
-    if left {
-        a.bvshl(&n).bvor(a.bvlshr(&m))
-    } else {
-        a.bvlshr(&n).bvor(a.bvshl(&m))
-    }
-}
-
-fn clz(x: &BV) -> BV {
-    let w = x.get_size();
-    // From the least significant bit up: if bit i is set, the count is w-1-i.
-    let mut acc = BV::from_u64(u64::from(w), w);
-    for i in 0..w {
-        let set = bit(x, i).eq(BV::from_u64(1, 1));
-        acc = set.ite(&BV::from_u64(u64::from(w - 1 - i), w), &acc);
-    }
-    acc
-}
-
-fn cls(x: &BV) -> BV {
-    let w = x.get_size();
-    let sign = bit(x, w - 1);
-    let mut acc = BV::from_u64(u64::from(w - 1), w);
-    for i in 0..w - 1 {
-        let differs = bit(x, i).eq(&sign).not();
-        acc = differs.ite(&BV::from_u64(u64::from(w - 2 - i), w), &acc);
-    }
-    acc
-}
-
-fn rev(x: &BV) -> BV {
-    let w = x.get_size();
-    let mut acc = bit(x, 0);
-    for i in 1..w {
-        acc = acc.concat(bit(x, i));
-    }
-    acc
-}
-
-/// Reads a z3 value back from a model.
-pub fn read(model: &z3::Model, z: &Z) -> Option<Value> {
-    Some(match z {
-        Z::Bool(b) => Value::Bool(model.eval(b, true)?.as_bool()?),
-        Z::Int(i) => Value::Int(parse_int(&model.eval(i, true)?.to_string())?),
-        Z::Bv(b) => {
-            let v = model.eval(b, true)?;
-            Value::Bv(BitVec::new(b.get_size(), parse_bv(&v.to_string())?))
-        }
-        Z::Unit => Value::Unit,
-        Z::Struct(fields) => Value::Struct(
-            fields
-                .iter()
-                .map(|(n, f)| Some((n.clone(), read(model, f)?)))
-                .collect::<Option<_>>()?,
-        ),
-        Z::Enum { id, disc, fields } => {
-            let d = model.eval(disc, true)?;
-            let variant: usize = parse_bv(&d.to_string())?.try_into().ok()?;
-            let fs = fields
-                .get(variant)?
-                .iter()
-                .map(|f| read(model, f))
-                .collect::<Option<Vec<_>>>()?;
-            Value::Enum {
-                enum_id: *id,
-                variant,
-                fields: fs,
-            }
-        }
-    })
-}
-
-/// Encodes a concrete value of a primitive or struct type (enums need their
-/// definitions and are not supported here).
-pub fn value(v: &Value) -> Option<Z> {
-    Some(match v {
-        Value::Bool(b) => Z::Bool(Bool::from_bool(*b)),
-        Value::Int(i) => Z::Int(i.to_string().parse().ok()?),
-        Value::Opaque(k) => Z::Int(Int::from_u64(*k)),
-        Value::Bv(b) => Z::Bv(bv_const(b)),
-        Value::Unit => Z::Unit,
-        Value::Struct(fields) => Z::Struct(
-            fields
-                .iter()
-                .map(|(n, f)| Some((n.clone(), value(f)?)))
-                .collect::<Option<_>>()?,
-        ),
-        Value::Enum { .. } => return None,
-    })
-}
-
-fn parse_bv(s: &str) -> Option<BigUint> {
-    if let Some(h) = s.strip_prefix("#x") {
-        BigUint::parse_bytes(h.as_bytes(), 16)
-    } else if let Some(b) = s.strip_prefix("#b") {
-        BigUint::parse_bytes(b.as_bytes(), 2)
-    } else {
-        BigUint::parse_bytes(s.as_bytes(), 10)
-    }
-}
-
-fn parse_int(s: &str) -> Option<BigInt> {
-    let s = s.trim();
-    if let Some(inner) = s.strip_prefix("(-").and_then(|r| r.strip_suffix(')')) {
-        return Some(-BigInt::parse_bytes(inner.trim().as_bytes(), 10)?);
-    }
-    BigInt::parse_bytes(s.as_bytes(), 10)
 }
