@@ -22,55 +22,85 @@ pub const MAX_SPEC_SIZE: usize = 50_000;
 /// How deep a rule's pattern may nest once extractor macros are expanded.
 pub const MAX_PATTERN_DEPTH: usize = 512;
 
+/// The offsets of the parentheses of `text` that structure it, each with
+/// whether it opens, skipping comments (`;` to the end of the line,
+/// `(; ... ;)` blocks, which nest).
+fn parens(text: &str) -> impl Iterator<Item = (usize, bool)> + '_ {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            match bytes[i] {
+                b';' => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'(' if bytes.get(i + 1) == Some(&b';') => {
+                    let mut comments = 1;
+                    i += 2;
+                    while i < bytes.len() && comments > 0 {
+                        if bytes[i] == b'(' && bytes.get(i + 1) == Some(&b';') {
+                            comments += 1;
+                            i += 1;
+                        } else if bytes[i] == b';' && bytes.get(i + 1) == Some(&b')') {
+                            comments -= 1;
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                }
+                b @ (b'(' | b')') => {
+                    i += 1;
+                    return Some((i - 1, b == b'('));
+                }
+                _ => i += 1,
+            }
+        }
+        None
+    })
+}
+
 /// Checks how deeply the parentheses of file `id` nest, skipping comments
 /// (`;` to the end of the line, `(; ... ;)` blocks, which nest).
 pub fn check_nesting(sources: &SourceMap, id: FileId) -> Option<Diagnostic> {
-    let bytes = sources.file(id).text.as_bytes();
     let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b';' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'(' if bytes.get(i + 1) == Some(&b';') => {
-                let mut comments = 1;
-                i += 2;
-                while i < bytes.len() && comments > 0 {
-                    if bytes[i] == b'(' && bytes.get(i + 1) == Some(&b';') {
-                        comments += 1;
-                        i += 1;
-                    } else if bytes[i] == b';' && bytes.get(i + 1) == Some(&b')') {
-                        comments -= 1;
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                continue;
-            }
-            b'(' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Some(
-                        Diagnostic::new(
-                            format!("parentheses nest more than {MAX_NESTING} levels deep"),
-                            Span::new(id, i, i + 1),
-                        )
-                        .with_label(format!("level {depth} opens here"))
-                        .with_note(format!(
-                            "loweq reads forms nested at most {MAX_NESTING} deep, which keeps every later step fast; split the expression with `let`, a macro or a helper term"
-                        )),
-                    );
-                }
-            }
-            b')' => depth = depth.saturating_sub(1),
-            _ => {}
+    for (i, open) in parens(&sources.file(id).text) {
+        if !open {
+            depth = depth.saturating_sub(1);
+            continue;
         }
-        i += 1;
+        depth += 1;
+        if depth > MAX_NESTING {
+            return Some(
+                Diagnostic::new(
+                    format!("parentheses nest more than {MAX_NESTING} levels deep"),
+                    Span::new(id, i, i + 1),
+                )
+                .with_label(format!("level {depth} opens here"))
+                .with_note(format!(
+                    "loweq reads forms nested at most {MAX_NESTING} deep, which keeps every later step fast; split the expression with `let`, a macro or a helper term"
+                )),
+            );
+        }
     }
     None
+}
+
+/// The offsets of the outermost and the innermost `(` of `text` that are
+/// never closed (the same offset when only one is open), or `None` when
+/// every `(` is closed. A `)` too many is not counted: cranelift-isle
+/// reports it where it is.
+pub fn unclosed(text: &str) -> Option<(usize, usize)> {
+    let mut open = Vec::new();
+    for (i, opens) in parens(text) {
+        if opens {
+            open.push(i);
+        } else {
+            open.pop();
+        }
+    }
+    Some((*open.first()?, *open.last()?))
 }
 
 /// What resolving one spec has used of [`MAX_SPEC_SIZE`] and
@@ -170,6 +200,15 @@ mod tests {
         let span = d.span.expect("a place");
         assert_eq!(span.start, MAX_NESTING);
         assert!(d.label.contains(&format!("level {}", MAX_NESTING + 1)));
+    }
+
+    #[test]
+    fn unclosed_finds_the_outermost_and_innermost_open_paren() {
+        assert_eq!(unclosed("(a (b) c) ; (\n(; ( ;)"), None);
+        assert_eq!(unclosed("(a)\n(rule (b x)\n"), Some((4, 4)));
+        assert_eq!(unclosed("(a (b (c) (d"), Some((0, 10)));
+        // A `)` too many is cranelift-isle's to report.
+        assert_eq!(unclosed("(a))"), None);
     }
 
     #[test]

@@ -83,11 +83,53 @@ pub fn parse(sources: &SourceMap) -> (Vec<Def>, Vec<Diagnostic>) {
         });
         match parsed {
             Ok(Ok(mut ds)) => defs.append(&mut ds),
-            Ok(Err(err)) => diags.push(isle_error(sources, err)),
+            Ok(Err(err)) => diags.push(unclosed_or(sources, id, isle_error(sources, err))),
             Err(d) => diags.push(d),
         }
     }
     (defs, diags)
+}
+
+/// A parse error `d` of file `id`, or, when a `(` of the file before the
+/// error is never closed, that: cranelift-isle reports an unclosed form
+/// where it runs out of input ("Invalid expression" at the end of the
+/// file), far from the `(` to fix.
+fn unclosed_or(sources: &SourceMap, id: FileId, d: Diagnostic) -> Diagnostic {
+    let text = &sources.file(id).text;
+    let Some((outer, inner)) = crate::limits::unclosed(text) else {
+        return d;
+    };
+    let at = match d.span {
+        Some(s) if s.file == id => s.start,
+        _ => return d,
+    };
+    if at < outer {
+        return d;
+    }
+    let end = text.len();
+    let mut u = Diagnostic::new(
+        "a `(` is not closed before the end of the file",
+        Span::new(id, outer, outer + 1),
+    )
+    .with_label("this form is never closed");
+    if inner != outer {
+        u = u.with_secondary(
+            Span::new(id, inner, inner + 1),
+            "the innermost `(` still open",
+        );
+    }
+    if text[at..].trim().is_empty() {
+        u = u.with_secondary(Span::new(id, end, end), "the file ends here");
+    } else if let Some(s) = d.span {
+        u = u.with_secondary(
+            s,
+            format!(
+                "the parser stopped here: {}",
+                d.message.trim_start_matches("parse error: ")
+            ),
+        );
+    }
+    u.with_note("add the missing `)`; every form must close before the file ends")
 }
 
 /// What cranelift-isle's analysis gives the spec pass.
@@ -681,7 +723,7 @@ fn parse_error(sources: &SourceMap, msg: &str, pos: Pos) -> Diagnostic {
         }
     }
     if msg == "Unexpected EOF" {
-        return Diagnostic::new("unexpected end of file: a `(` is not closed", span)
+        return Diagnostic::new("a `(` is not closed before the end of the file", span)
             .with_label("the file ends here");
     }
     if let Some(tok) = msg.strip_prefix("Unexpected token ") {
