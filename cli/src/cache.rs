@@ -23,6 +23,8 @@ use num_bigint::BigUint;
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
+use crate::run::io_reason;
+
 /// The first word of every cache file, and the format's version.
 const MAGIC: &str = "loweq-cache 1";
 
@@ -57,10 +59,10 @@ impl DirStore {
     pub fn open(dir: &Path) -> Result<DirStore, String> {
         let entries = dir.join("v1");
         std::fs::create_dir_all(&entries)
-            .map_err(|e| format!("cannot create `{}`: {e}", entries.display()))?;
+            .map_err(|e| format!("cannot create `{}`: {}", entries.display(), io_reason(&e)))?;
         let probe = entries.join(format!(".probe.{}", std::process::id()));
         std::fs::write(&probe, b"")
-            .map_err(|e| format!("cannot write in `{}`: {e}", entries.display()))?;
+            .map_err(|e| format!("cannot write in `{}`: {}", entries.display(), io_reason(&e)))?;
         let _ = std::fs::remove_file(&probe);
         Ok(DirStore {
             dir: entries,

@@ -67,7 +67,13 @@ pub fn smt_dir(dir: &Path) -> Result<(), String> {
             ));
         }
     }
-    std::fs::create_dir(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))
+    std::fs::create_dir(dir).map_err(|e| {
+        format!(
+            "cannot create `{}`: {}",
+            dir.display(),
+            crate::run::io_reason(&e)
+        )
+    })
 }
 
 #[cfg(test)]

@@ -132,8 +132,13 @@ pub fn check_outputs(outputs: &[Output]) -> Result<(), String> {
 /// Writes each output; the error says which could not be written.
 pub fn write_outputs(doc: &Doc, outputs: &[Output]) -> Result<(), String> {
     for o in outputs {
-        write(&o.path, &o.format.render(doc))
-            .map_err(|e| format!("cannot write `{}`: {e}", o.path.display()))?;
+        write(&o.path, &o.format.render(doc)).map_err(|e| {
+            format!(
+                "cannot write `{}`: {}",
+                o.path.display(),
+                crate::run::io_reason(&e)
+            )
+        })?;
     }
     Ok(())
 }

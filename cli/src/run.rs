@@ -99,7 +99,21 @@ pub fn exit_code(run: &Run) -> i32 {
 /// Reads a text file; the error says why not (for text that is not UTF-8,
 /// where the first bad byte is), to follow "cannot read `FILE`: ".
 pub fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    read_file(path, "isle")
+}
+
+/// [`read_text`] of a file whose name ends in `.EXT` (the files a
+/// directory given in its place should be named by).
+pub fn read_file(path: &Path, ext: &str) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::IsADirectory => {
+            format!(
+                "it is a directory; name the files in it, as in `{}/*.{ext}`",
+                path.display().to_string().trim_end_matches('/')
+            )
+        }
+        _ => io_reason(&e),
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
@@ -111,6 +125,32 @@ pub fn read_text(path: &Path) -> Result<String, String> {
             bytes[at]
         )
     })
+}
+
+/// Why an operation on a file failed, in words, without the operating
+/// system's error number (`No such file or directory (os error 2)` is
+/// `no such file or directory`).
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => return "no such file or directory".into(),
+        K::PermissionDenied => return "permission denied".into(),
+        K::IsADirectory => return "it is a directory".into(),
+        K::NotADirectory => return "a part of the path is not a directory".into(),
+        K::ReadOnlyFilesystem => return "the file system is read-only".into(),
+        K::StorageFull => return "no space left on the device".into(),
+        _ => {}
+    }
+    let text = e.to_string();
+    let text = match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
 }
 
 fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, Diagnostic> {

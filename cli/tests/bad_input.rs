@@ -415,3 +415,44 @@ fn twenty_thousand_rules_of_one_term_load_in_linear_time() {
     assert!(out.contains(&format!("{path}:20004:")), "{out}");
     assert!(out.contains("20003 | (rule r19999"), "{out}");
 }
+
+#[test]
+fn a_missing_file_or_a_directory_is_said_in_words_for_every_command() {
+    // `No such file or directory (os error 2)` is Rust's text; a directory
+    // given for a file said `Is a directory (os error 21)`, and the REPL
+    // read a non-UTF-8 file with another message than the other commands.
+    let dir = scratch("a_directory");
+    let dir = dir.display().to_string();
+    let missing = format!("{dir}/no-such.isle");
+    let bad = file("utf8", "repl.isle", b"(decl f\n  (u8) \xff u8)");
+    for (args, wanted) in [
+        (
+            vec!["verify", missing.as_str()],
+            "no such file or directory".to_string(),
+        ),
+        (
+            vec!["verify", "--arch", "x64", &dir],
+            format!("it is a directory; name the files in it, as in `{dir}/*.isle`"),
+        ),
+        (
+            vec!["coverage", "--arch", "x64", &dir],
+            format!("as in `{dir}/*.isle`"),
+        ),
+        (vec!["runtest", &dir], format!("as in `{dir}/*.clif`")),
+        (
+            vec!["repl", &missing],
+            "no such file or directory".to_string(),
+        ),
+        (
+            vec!["repl", &bad],
+            "not UTF-8 text: the byte 0xff at offset 15 (line 2, column 8)".to_string(),
+        ),
+    ] {
+        let o = loweq_limited(&args);
+        let all = o.stdout() + &o.stderr();
+        assert_eq!(o.code(), Some(2), "{args:?}: {all}");
+        assert!(all.contains("cannot read `"), "{args:?}: {all}");
+        assert!(all.contains(&wanted), "{args:?}: {all}");
+        assert!(!all.contains("os error"), "{args:?}: {all}");
+    }
+}

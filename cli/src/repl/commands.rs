@@ -390,7 +390,7 @@ impl Session {
         let mut n = 0;
         for u in &mut units {
             if let Origin::File(path) = &u.origin {
-                match std::fs::read_to_string(path) {
+                match crate::run::read_text(path) {
                     Ok(text) => *u = Unit::new(u.name.clone(), u.origin.clone(), text),
                     Err(e) => {
                         return self.error(format!("error: cannot read `{}`: {e}", path.display()))

@@ -264,7 +264,7 @@ impl Session {
     /// Reads a file and adds it to the session, or re-reads it in place
     /// when it is already loaded.
     pub(super) fn load_file(&mut self, path: &Path) -> Reply {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::run::read_text(path) {
             Ok(t) => t,
             Err(e) => return self.error(format!("error: cannot read `{}`: {e}", path.display())),
         };
