@@ -44,18 +44,45 @@ impl RuntestRun {
     }
 
     /// 1 if a run command failed, else 2 if a file was unreadable or
-    /// malformed, else 3 if a run command reached the step limit, else 0.
+    /// malformed or nothing ran (no run command, or all skipped), else 3
+    /// if a run command reached the step limit, else 0.
     pub fn exit_code(&self) -> u8 {
         let t = Totals::of(self.reports());
         if t.failed > 0 {
             1
-        } else if self.files.iter().any(|f| !matches!(f, FileOutcome::Ran(_))) {
+        } else if self.files.iter().any(|f| !matches!(f, FileOutcome::Ran(_)))
+            || self.nothing_ran().is_some()
+        {
             2
         } else if t.timeouts > 0 {
             3
         } else {
             0
         }
+    }
+
+    /// Why the run checked nothing although every file was read and
+    /// parsed: no run command at all, or every one skipped. A run that
+    /// checks nothing is not a success (as for `loweq verify`).
+    pub fn nothing_ran(&self) -> Option<String> {
+        if self.files.iter().any(|f| !matches!(f, FileOutcome::Ran(_))) {
+            return None;
+        }
+        let t = Totals::of(self.reports());
+        if t.passed + t.failed + t.timeouts > 0 {
+            return None;
+        }
+        Some(match t.skipped {
+            0 => "nothing was run: the files have no `; run:` command".to_string(),
+            n => format!(
+                "nothing was run: {} skipped, for the reasons above",
+                if n == 1 {
+                    "the one run command was".to_string()
+                } else {
+                    format!("all {n} run commands were")
+                }
+            ),
+        })
     }
 }
 
@@ -109,7 +136,7 @@ pub fn run(program: &loweq_dsl::Program, paths: &[PathBuf], max_steps: usize) ->
     let inputs = paths
         .iter()
         .map(|p| {
-            let text = crate::run::read_text(p);
+            let text = crate::run::read_file(p, "clif");
             (p.display().to_string(), text)
         })
         .collect();
@@ -223,6 +250,9 @@ pub fn report(run: &RuntestRun, quiet: bool) -> String {
             "{bad} file{} could not be run",
             if bad == 1 { "" } else { "s" }
         );
+    }
+    if let Some(why) = run.nothing_ran() {
+        let _ = writeln!(out, "\nerror: {why}");
     }
     let timeouts = if t.timeouts > 0 {
         format!(", {} timed out", t.timeouts)
