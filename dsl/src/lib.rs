@@ -15,6 +15,7 @@ pub mod limits;
 pub mod load;
 pub mod model;
 pub mod overlap;
+mod parse_error;
 pub mod pass;
 pub mod program;
 pub mod spec;

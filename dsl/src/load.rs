@@ -11,10 +11,9 @@ use cranelift_isle::lexer::{Lexer, Pos};
 use std::collections::{HashMap, HashSet};
 
 use cranelift_isle::sema::{Pattern, RuleId, TermEnv, TermId, TypeEnv};
-use loweq_semantics::op::{Op, FLOAT_OPS};
 use loweq_semantics::span::{FileId, SourceMap, Span};
 
-use crate::diag::{did_you_mean, Diagnostic};
+use crate::diag::Diagnostic;
 use crate::program::Template;
 
 /// The span of the form starting at a cranelift-isle position.
@@ -83,53 +82,15 @@ pub fn parse(sources: &SourceMap) -> (Vec<Def>, Vec<Diagnostic>) {
         });
         match parsed {
             Ok(Ok(mut ds)) => defs.append(&mut ds),
-            Ok(Err(err)) => diags.push(unclosed_or(sources, id, isle_error(sources, err))),
+            Ok(Err(err)) => diags.push(crate::parse_error::unclosed_or(
+                sources,
+                id,
+                isle_error(sources, err),
+            )),
             Err(d) => diags.push(d),
         }
     }
     (defs, diags)
-}
-
-/// A parse error `d` of file `id`, or, when a `(` of the file before the
-/// error is never closed, that: cranelift-isle reports an unclosed form
-/// where it runs out of input ("Invalid expression" at the end of the
-/// file), far from the `(` to fix.
-fn unclosed_or(sources: &SourceMap, id: FileId, d: Diagnostic) -> Diagnostic {
-    let text = &sources.file(id).text;
-    let Some((outer, inner)) = crate::limits::unclosed(text) else {
-        return d;
-    };
-    let at = match d.span {
-        Some(s) if s.file == id => s.start,
-        _ => return d,
-    };
-    if at < outer {
-        return d;
-    }
-    let end = text.len();
-    let mut u = Diagnostic::new(
-        "a `(` is not closed before the end of the file",
-        Span::new(id, outer, outer + 1),
-    )
-    .with_label("this form is never closed");
-    if inner != outer {
-        u = u.with_secondary(
-            Span::new(id, inner, inner + 1),
-            "the innermost `(` still open",
-        );
-    }
-    if text[at..].trim().is_empty() {
-        u = u.with_secondary(Span::new(id, end, end), "the file ends here");
-    } else if let Some(s) = d.span {
-        u = u.with_secondary(
-            s,
-            format!(
-                "the parser stopped here: {}",
-                d.message.trim_start_matches("parse error: ")
-            ),
-        );
-    }
-    u.with_note("add the missing `)`; every form must close before the file ends")
 }
 
 /// What cranelift-isle's analysis gives the spec pass.
@@ -642,14 +603,20 @@ fn expand_unspecified_extractors(
 pub fn isle_error(sources: &SourceMap, err: IsleError) -> Diagnostic {
     match err {
         IsleError::IoError { context, .. } => Diagnostic::global(context),
-        IsleError::ParseError { msg, span } => parse_error(sources, &msg, span.from),
+        IsleError::ParseError { msg, span } => {
+            crate::parse_error::parse_error(sources, &msg, span.from)
+        }
         IsleError::TypeError { msg, span } => {
             Diagnostic::new(format!("type error: {msg}"), pos_span(sources, span.from))
         }
         IsleError::UnreachableError { msg, span } => Diagnostic::new(
-            format!("unreachable rule: {msg}"),
+            format!(
+                "unreachable rule: {}",
+                crate::parse_error::unreachable_message(&msg)
+            ),
             pos_span(sources, span.from),
-        ),
+        )
+        .with_label("this rule can never match"),
         IsleError::RecursionError { msg, span } => Diagnostic::new(
             format!("recursion error: {msg}"),
             pos_span(sources, span.from),
@@ -677,62 +644,4 @@ pub fn isle_error(sources: &SourceMap, err: IsleError) -> Diagnostic {
             d
         }
     }
-}
-
-fn parse_error(sources: &SourceMap, msg: &str, pos: Pos) -> Diagnostic {
-    let span = pos_span(sources, pos);
-    let token = |sources: &SourceMap| -> String {
-        let mut s = Span::new(span.file, span.start, span.start);
-        s.end = sources.file(span.file).form_end(span.start);
-        sources.snippet(s).to_string()
-    };
-    if pos.file >= sources.len() {
-        return Diagnostic::global(format!("parse error: {msg}"));
-    }
-    // "Unexpected spec expression" at `(sym ...`: name the unknown operator.
-    if msg == "Unexpected spec expression" {
-        let text = &sources.file(span.file).text;
-        let after = text.get(span.start..).unwrap_or("");
-        if let Some(rest) = after.strip_prefix('(') {
-            let sym: String = rest
-                .trim_start()
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '(' && *c != ')')
-                .collect();
-            if !sym.is_empty() {
-                let mut d = Diagnostic::new(format!("unknown spec operator `{sym}`"), span)
-                    .with_label("not an operator, macro call (`name!`), field (`:name`), variant test (`Name?`) or enum value (`Enum.Variant`)");
-                let names = Op::ALL
-                    .iter()
-                    .map(|o| o.name())
-                    .chain(FLOAT_OPS.iter().copied())
-                    .chain(["let", "with", "match", "switch", "struct", "as", "macro"]);
-                if let Some(hint) = did_you_mean(&sym, names) {
-                    d = d.with_note(hint);
-                }
-                return d;
-            }
-        }
-    }
-    if msg == "cannot parse integer from empty string" {
-        let text = &sources.file(span.file).text;
-        if text.get(span.start..span.start + 1) == Some("-") {
-            return Diagnostic::new("`-` must start a number here", span)
-                .with_label("ISLE reads `-` as the sign of an integer literal")
-                .with_note("to subtract, add a negative number: `(+ w -1)`");
-        }
-    }
-    if msg == "Unexpected EOF" {
-        return Diagnostic::new("a `(` is not closed before the end of the file", span)
-            .with_label("the file ends here");
-    }
-    if let Some(tok) = msg.strip_prefix("Unexpected token ") {
-        let shown = match tok {
-            "RParen" => "`)`".to_string(),
-            "LParen" => "`(`".to_string(),
-            _ => format!("`{}`", token(sources)),
-        };
-        return Diagnostic::new(format!("parse error: unexpected {shown}"), span);
-    }
-    Diagnostic::new(format!("parse error: {msg}"), span)
 }

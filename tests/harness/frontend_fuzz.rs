@@ -54,7 +54,29 @@ const SNIPPETS: &[&str] = &[
     "é",
     ";",
     "(extractor (f x) (g x))",
+    "a-b!c",
+    "9x",
+    "(and 1 2)",
+    "(modifies s a-b)",
 ];
+
+/// Whether a message shows Rust's `Debug` text of some value
+/// (`ParseError { msg: .. }`, `ConstInt { val: 1, ty: TypeId(1) }`), or
+/// an operating system error number: words meant for loweq's developers,
+/// not its users.
+fn rust_debug_text(message: &str) -> bool {
+    [
+        "{ msg:",
+        "{ val:",
+        "TypeId(",
+        "VariantId(",
+        "Pos {",
+        "Sym(",
+        "(os error ",
+    ]
+    .iter()
+    .any(|p| message.contains(p))
+}
 
 fn base_files() -> Vec<SourceFile> {
     let mut files = shipped::specs(Arch::Aarch64);
@@ -161,6 +183,7 @@ proptest! {
             prop_assert!(!diags.is_empty(), "a failed load must say why");
             for d in &diags {
                 prop_assert!(!d.message.starts_with("internal error"), "{}: {:?}", d.message, d.notes);
+                prop_assert!(!rust_debug_text(&d.message), "{}", d.message);
             }
         }
     }
@@ -201,7 +224,10 @@ proptest! {
         }
         let options = loweq_verify::Options { jobs: Some(1), timeout: std::time::Duration::from_secs(5), ..Default::default() };
         match loweq_dsl::load(sources) {
-            Err(diags) => prop_assert!(diags.iter().all(|d| !d.message.starts_with("internal error"))),
+            Err(diags) => {
+                prop_assert!(diags.iter().all(|d| !d.message.starts_with("internal error")));
+                prop_assert!(diags.iter().all(|d| !rust_debug_text(&d.message)), "{diags:?}");
+            }
             Ok(program) => {
                 let report = loweq_verify::verify(&program, &options, &|_| {}).expect("no bad options");
                 for (_, inst) in report.instances() {
