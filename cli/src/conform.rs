@@ -103,9 +103,26 @@ pub fn run(arches: &[Arch], options: &Options) -> Result<ConformRun, String> {
         );
     }
     if out.is_empty() {
+        let mut names = Vec::new();
+        for isa in arches {
+            if let Some((file, text)) = loweq_conform::map::shipped(isa.name()) {
+                if let Ok(t) = loweq_conform::map::Table::parse(file, text) {
+                    names.extend(t.insts.iter().map(|i| i.term.get_ref().to_string()));
+                }
+            }
+        }
+        let hints: Vec<String> = options
+            .insts
+            .iter()
+            .filter_map(|n| loweq_dsl::diag::did_you_mean(n, names.iter().map(String::as_str)))
+            .collect();
         return Err(format!(
-            "no instruction term named {} in either mapping",
-            options.insts.join(", ")
+            "no instruction term named {} in either mapping{} (see `loweq conform --list`)",
+            options.insts.join(", "),
+            match hints.is_empty() {
+                true => String::new(),
+                false => format!("; {}", hints.join(" ")),
+            }
         ));
     }
     Ok(ConformRun { arches: out })

@@ -94,3 +94,17 @@ fn a_missing_machine_exits_2_with_how_to_install_it() {
         "{err}"
     );
 }
+
+#[test]
+fn a_mistyped_instruction_term_gets_near_names() {
+    for args in [
+        &["conform", "--arch", "x64", "--inst", "x64_ad"][..],
+        &["conform", "--inst", "x64_ad"],
+    ] {
+        let o = loweq(args);
+        let all = stdout(&o) + &String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {all}");
+        assert!(all.contains("did you mean `x64_add`"), "{args:?}: {all}");
+        assert!(all.contains("loweq conform --list"), "{args:?}: {all}");
+    }
+}

@@ -47,9 +47,10 @@ pub enum ConformError {
     /// The mapping table does not parse.
     #[error("{0}")]
     Table(#[from] crate::map::TableError),
-    /// `--inst` named a term the table does not run.
-    #[error("no instruction term `{0}` in the {1} mapping (see `loweq conform --list`)")]
-    UnknownInst(String, &'static str),
+    /// `--inst` named a term the table does not run; the last field is
+    /// empty or suggests near names (`; did you mean `x64_add`?`).
+    #[error("no instruction term `{0}` in the {1} mapping{2} (see `loweq conform --list`)")]
+    UnknownInst(String, &'static str, String),
     /// The machine is not available here.
     #[error("{0}")]
     Unavailable(MachineError),
@@ -187,7 +188,11 @@ pub fn run(
     let (mut jobs, mut unplanned) = plan::jobs(program, &table, isa, file, text);
     for name in &options.insts {
         if !table.insts.iter().any(|i| i.term.get_ref() == name) {
-            return Err(ConformError::UnknownInst(name.clone(), isa.name()));
+            let names = table.insts.iter().map(|i| i.term.get_ref().as_str());
+            let hint = loweq_dsl::diag::did_you_mean(name, names)
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            return Err(ConformError::UnknownInst(name.clone(), isa.name(), hint));
         }
     }
     if !options.insts.is_empty() {
