@@ -534,3 +534,35 @@ fn changing_the_spec_of_an_implicit_conversion_reverifies_the_rules_that_use_it(
     );
     assert_eq!(code, 1, "{out}");
 }
+
+#[test]
+fn a_command_inside_an_unfinished_entry_drops_the_entry_and_runs() {
+    // `:rules` after `(rule (foo` became a line of an entry that never
+    // closed, and so did every later line; at the end of the input the
+    // entry was reported as "parse error: Unexpected pattern" at an empty
+    // line. A field (`:reg0`) at the start of a line is not a command.
+    let input = "(rule (foo\n   (bar x)\n:rules zz\n(rule (lower\n:reg0 x)\n:quit\n";
+    let (out, code) = repl(&[], input);
+    assert!(
+        out.starts_with("error: the entry before `:rules` was not finished (the `(` at line 1, column 7 is not closed); it was dropped\nno rule matches `zz`\n"),
+        "{out}"
+    );
+    assert!(!out.contains("Unexpected pattern"), "{out}");
+    // `:reg0 x)` stayed in the second entry, which `:quit` then dropped.
+    assert!(
+        out.contains("error: the entry before `:quit` was not finished"),
+        "{out}"
+    );
+    assert_eq!(code, 2, "{out}");
+}
+
+#[test]
+fn an_entry_unfinished_at_the_end_of_the_input_points_at_its_paren() {
+    let (out, code) = repl(&[], "(rule r (lower (has_type ty (iadd x y)))\n");
+    assert!(
+        out.contains("error: a `(` is not closed before the end of the file"),
+        "{out}"
+    );
+    assert!(out.contains("--> <entry 1>:1:1"), "{out}");
+    assert_eq!(code, 2, "{out}");
+}

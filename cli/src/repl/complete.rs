@@ -170,7 +170,11 @@ impl Highlighter for ReplHelper {
 
 impl Validator for ReplHelper {
     fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
+        let last = ctx.input().rsplit('\n').next().unwrap_or_default();
         Ok(match sexp::balance(ctx.input()) {
+            // A command typed inside an unfinished entry runs (the
+            // session drops the entry and says so).
+            Balance::Open if super::session::is_command(last) => ValidationResult::Valid(None),
             Balance::Open => ValidationResult::Incomplete,
             Balance::Complete => ValidationResult::Valid(None),
         })

@@ -203,6 +203,27 @@ impl Session {
     /// Handles one complete input: a `:` command or an entry of ISLE
     /// declarations and rules.
     pub fn submit(&mut self, input: &str) -> Reply {
+        if let Some((entry, command)) = abandoned(input) {
+            let opened = sexp::parse(entry)
+                .err()
+                .map(|e| {
+                    let before = &entry[..e.offset.min(entry.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                    format!(" (the `(` at line {line}, column {column} is not closed)")
+                })
+                .unwrap_or_default();
+            let mut reply = self.error(format!(
+                "error: the entry before `{}` was not finished{opened}; it was dropped",
+                command.split_whitespace().next().unwrap_or(command)
+            ));
+            let then = self.command(&command[1..]);
+            if !then.text.is_empty() {
+                reply.text.push_str(&then.text);
+            }
+            reply.quit = then.quit;
+            return reply;
+        }
         let trimmed = input.trim();
         if let Some(cmd) = trimmed.strip_prefix(':') {
             return self.command(cmd);
@@ -214,6 +235,7 @@ impl Session {
     }
 
     /// An error reply; the session remembers it for its exit status.
+    /// (The reply ends in a newline, so that another can follow it.)
     pub(super) fn error(&mut self, text: impl Into<String>) -> Reply {
         self.status.error = true;
         Reply::text(text)
@@ -509,4 +531,26 @@ impl Session {
         out.dedup();
         out
     }
+}
+
+/// Whether `line` is a `:` command of the REPL (`:help`, `:quit`, ...),
+/// not text of an entry: a field (`:reg0`) is never a command's name.
+pub fn is_command(line: &str) -> bool {
+    line.trim_start()
+        .strip_prefix(':')
+        .and_then(|c| c.split_whitespace().next())
+        .is_some_and(|name| super::commands::COMMANDS.iter().any(|c| c.0 == name))
+}
+
+/// An input whose last line is a command typed while an entry was still
+/// open (`(rule (foo` then `:help`): the unfinished entry and the command.
+/// Without this the command, and everything after it, became part of an
+/// entry that never closes.
+pub fn abandoned(input: &str) -> Option<(&str, &str)> {
+    let body = input.trim_end();
+    let (entry, last) = body.rsplit_once('\n')?;
+    if !is_command(last) || entry.trim().is_empty() {
+        return None;
+    }
+    (sexp::balance(entry) == sexp::Balance::Open).then_some((entry, last.trim()))
 }

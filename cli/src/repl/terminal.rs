@@ -86,7 +86,7 @@ fn piped(mut session: Session) -> ExitCode {
         if let Some(l) = line {
             pending.push_str(&l);
             pending.push('\n');
-            if sexp::balance(&pending) == Balance::Open {
+            if sexp::balance(&pending) == Balance::Open && !super::session::is_command(&l) {
                 continue;
             }
         }
