@@ -10,7 +10,12 @@ pub fn timeout(secs: f64) -> Result<Duration, String> {
     match Duration::try_from_secs_f64(secs) {
         Ok(d) if secs > 0.0 && d <= Duration::from_secs(86_400) => Ok(d),
         _ => Err(format!(
-            "--timeout must be a number of seconds above 0 and at most a day, got {secs}"
+            "--timeout must be a number of seconds above 0 and at most a day, got {}",
+            // 1e300 is not shown with its 301 digits.
+            match secs.abs() >= 1e9 {
+                true => format!("{secs:e}"),
+                false => format!("{secs}"),
+            }
         )),
     }
 }
@@ -36,6 +41,32 @@ pub fn jobs(requested: Option<usize>) -> Result<(Option<usize>, Option<String>),
         return Ok((Some(max), Some(warning)));
     }
     Ok((Some(n), None))
+}
+
+/// A count flag's text (`--jobs N`, `--runs N`, `--max-expansions N`),
+/// for clap: a whole number, said in words when it is not (Rust's own
+/// message for `-1` is "invalid digit found in string").
+pub fn count(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    match t.parse::<usize>() {
+        Ok(n) => Ok(n),
+        Err(_) if t.starts_with('-') && t[1..].parse::<u128>().is_ok() => {
+            Err("a count cannot be negative".into())
+        }
+        Err(_) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => {
+            Err("the number is too large".into())
+        }
+        Err(_) => Err("expected a whole number, as in `4`".into()),
+    }
+}
+
+/// `--max-expansions N`: at least 1 (0 would make every rule that calls
+/// a chained term an error).
+pub fn max_expansions(n: usize) -> Result<usize, String> {
+    if n == 0 {
+        return Err("--max-expansions must be at least 1".into());
+    }
+    Ok(n)
 }
 
 /// `bench --runs N`: at least 1.
@@ -95,5 +126,29 @@ mod tests {
         let (n, warning) = jobs(Some(100_000)).expect("lowered, not rejected");
         assert_eq!(n, Some(loweq_verify::max_jobs()));
         assert!(warning.is_some_and(|w| w.contains("--jobs 100000")));
+        assert!(max_expansions(0).is_err());
+        assert_eq!(max_expansions(5), Ok(5));
+    }
+
+    #[test]
+    fn huge_timeouts_are_not_printed_digit_by_digit() {
+        let e = timeout(1e300).expect_err("past a day");
+        assert!(e.ends_with("got 1e300"), "{e}");
+        let e = timeout(90_000.0).expect_err("past a day");
+        assert!(e.ends_with("got 90000"), "{e}");
+    }
+
+    #[test]
+    fn counts_are_read_in_words() {
+        assert_eq!(count("4"), Ok(4));
+        assert_eq!(count("-1"), Err("a count cannot be negative".into()));
+        assert_eq!(
+            count("99999999999999999999999"),
+            Err("the number is too large".into())
+        );
+        assert_eq!(
+            count("four"),
+            Err("expected a whole number, as in `4`".into())
+        );
     }
 }
