@@ -233,5 +233,18 @@ pub fn json(arches: &[ArchCoverage]) -> Json {
     json!({
         "summary": {"cells": cells, "verified": verified, "unverified": unverified, "uncovered": uncovered},
         "arches": all,
+        "diagnostics": [],
+    })
+}
+
+/// The JSON document of a coverage run whose input did not load or that
+/// could not run: no cells, and the problems as in the report of `loweq
+/// verify` (`diagnostics`), so that a tool reading standard output always
+/// gets JSON.
+pub fn json_failed(diagnostics: &[crate::doc::Diag]) -> Json {
+    json!({
+        "summary": {"cells": 0, "verified": 0, "unverified": 0, "uncovered": 0},
+        "arches": [],
+        "diagnostics": diagnostics,
     })
 }
