@@ -169,3 +169,29 @@ fn a_rule_under_a_fallible_extractor_lowers_only_some_instructions() {
         assert_eq!(cell("band", ty)["status"], "verified", "band {ty}");
     }
 }
+
+#[test]
+fn json_is_json_when_the_input_does_not_load() {
+    // A parse error printed the text report on standard output, and a
+    // missing file printed nothing there.
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("coverage_json");
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let cut = dir.join("cut.isle");
+    std::fs::write(&cut, "(rule (lower x)\n").expect("writes");
+    let missing = dir.join("missing.isle");
+    for (file, wanted) in [
+        (&cut, "a `(` is not closed before the end of the file"),
+        (&missing, "no such file or directory"),
+    ] {
+        let path = file.display().to_string();
+        let o = loweq(&["coverage", "--arch", "x64", "--format", "json", &path]);
+        assert_eq!(o.status.code(), Some(2));
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        assert_eq!(doc["arches"], serde_json::json!([]), "{doc}");
+        assert_eq!(doc["summary"]["cells"], 0, "{doc}");
+        let message = doc["diagnostics"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.contains(wanted), "{doc}");
+    }
+}

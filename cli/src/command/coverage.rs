@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use loweq::doc::Doc;
 use loweq::run;
 use loweq::{flags, progress, text};
 use loweq_verify::{Options, Progress};
@@ -17,15 +18,17 @@ pub fn execute(args: CoverageArgs) -> ExitCode {
     if !args.files.is_empty() && args.arch.is_none() {
         return fail("coverage of rule files needs --arch: the IR operations and instruction specs are those of an architecture");
     }
-    let checked = flags::timeout(args.timeout).and_then(|t| Ok((t, jobs(args.jobs)?)));
-    let (timeout, jobs) = match checked {
+    let checked = flags::timeout(args.timeout)
+        .and_then(|t| Ok((t, flags::max_expansions(args.max_expansions)?)))
+        .and_then(|(t, m)| Ok((t, m, jobs(args.jobs)?)));
+    let (timeout, max_expansions, jobs) = match checked {
         Ok(v) => v,
         Err(e) => return fail(&e),
     };
     let options = Options {
         timeout,
         jobs,
-        max_expansions: args.max_expansions,
+        max_expansions,
         ..Options::default()
     };
     let show_progress = match args.progress {
@@ -36,11 +39,21 @@ pub fn execute(args: CoverageArgs) -> ExitCode {
     let bar = progress::Reporter::new(show_progress, std::io::stderr().is_terminal());
     let progress = |p: Progress| bar.update(p);
     let target = target(args.files, args.arch);
+    let json = args.format == TextOrJson::Json;
     let run = match run::verify(&target, &options, None, &progress) {
         Ok(r) => r,
         Err(d) => {
             bar.finish();
-            return fail(&d.message);
+            if json {
+                let mut doc = Doc::default();
+                doc.add_problems(std::slice::from_ref(&d));
+                emit_json(&report::json_failed(&doc.diagnostics));
+            }
+            let mut msg = d.message;
+            for n in d.notes {
+                msg.push_str(&format!("\n  = {n}"));
+            }
+            return fail(&msg);
         }
     };
     bar.finish();
@@ -56,20 +69,26 @@ pub fn execute(args: CoverageArgs) -> ExitCode {
             }
             _ => {
                 // Input that did not load: the verifier's report says why.
-                emit(&text::report(&run));
+                match json {
+                    true => emit_json(&report::json_failed(&Doc::of(&run).diagnostics)),
+                    false => emit(&text::report(&run)),
+                }
                 return ExitCode::from(2);
             }
         }
     }
     match args.format {
         TextOrJson::Text => emit(&report::text(&arches)),
-        TextOrJson::Json => match serde_json::to_string_pretty(&report::json(&arches)) {
-            Ok(s) => emit(&(s + "\n")),
-            Err(e) => return fail(&format!("cannot write JSON: {e}")),
-        },
+        TextOrJson::Json => emit_json(&report::json(&arches)),
     }
     match arches.iter().all(|a| a.coverage.complete()) {
         true => ExitCode::SUCCESS,
         false => ExitCode::from(1),
     }
+}
+
+/// Prints a JSON document on standard output.
+fn emit_json(doc: &serde_json::Value) {
+    // A `Value` always serializes.
+    emit(&(serde_json::to_string_pretty(doc).unwrap_or_default() + "\n"));
 }
