@@ -8,10 +8,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use loweq::format::{self, Format, Output};
-use loweq::shard;
 use loweq::shipped::Arch;
+use loweq::{flags, shard};
 
 mod command;
+mod examples;
 
 /// Proves instruction-lowering rules correct with z3.
 ///
@@ -41,6 +42,7 @@ enum Command {
     /// bad input (parse, type or spec errors, bad flags) or when nothing was
     /// checked (no rules, or all left out), 3 when the only problems are
     /// unknowns (timeouts).
+    #[command(after_long_help = examples::VERIFY)]
     Verify(VerifyArgs),
     /// Combine the JSON reports of the shards of one run.
     ///
@@ -52,10 +54,20 @@ enum Command {
     ///
     /// Exit status: as `loweq verify` for the merged report; 2 when the
     /// reports cannot be read or are not the shards of one run.
+    #[command(after_long_help = examples::MERGE)]
     Merge(MergeArgs),
-    /// Time the full verification of the shipped rules and print rules,
-    /// instantiations, queries, seconds and the slowest instantiation of
-    /// each run, then the five slowest of the best run.
+    /// Time the full verification of the shipped rules.
+    ///
+    /// Verifies the shipped rules RUNS times (without the result cache)
+    /// and prints, for each run, the rules, instantiations, queries,
+    /// seconds and the slowest instantiation, then the best time and the
+    /// five slowest instantiations of the best run. With --cache: a cold
+    /// run into an empty cache, then RUNS warm runs answered from it.
+    ///
+    /// Exit status: 0 when the runs were timed (a run where not everything
+    /// verified is timed too, with a warning), 2 on bad flags or when the
+    /// shipped rules do not load.
+    #[command(after_long_help = examples::BENCH)]
     Bench(BenchArgs),
     /// Show which rules lower each IR operation at each type, and whether
     /// they verified.
@@ -76,6 +88,7 @@ enum Command {
     ///
     /// Exit status: 0 when every cell is `ok`, 1 when a cell is uncovered or
     /// not verified, 2 on bad input.
+    #[command(after_long_help = examples::COVERAGE)]
     Coverage(CoverageArgs),
     /// Run Cranelift runtest files (`.clif`) against the IR specs.
     ///
@@ -100,6 +113,7 @@ enum Command {
     /// file was read and parsed, 1 when a run command failed, 2 when a file
     /// could not be read or is malformed (and nothing failed), 3 when the
     /// only problems are timeouts.
+    #[command(after_long_help = examples::RUNTEST)]
     Runtest(RuntestArgs),
     /// Check the instruction specs against the machines themselves.
     ///
@@ -123,6 +137,7 @@ enum Command {
     /// Exit status: 0 when spec and machine agree everywhere, 1 on any
     /// disagreement, 2 when a machine is unavailable (with how to install
     /// it), a check could not be done, or on bad input.
+    #[command(after_long_help = examples::CONFORM)]
     Conform(ConformArgs),
     /// Write rules and see them proved or broken at once.
     ///
@@ -139,9 +154,12 @@ enum Command {
     /// At a terminal: line editing, history kept across sessions, Tab
     /// completion, Ctrl-C cancels a running proof, Ctrl-D quits. With
     /// standard input from a pipe or file, entries are read from it and the
-    /// results printed without prompts or colours; the exit status is then
-    /// 1 if a rule had a counterexample, else 2 on any error, else 3 on an
-    /// unknown verdict, else 0. See docs/repl.md.
+    /// results printed without prompts or colours. See docs/repl.md.
+    ///
+    /// Exit status: at a terminal 0 (2 when the files given do not load);
+    /// from a pipe or file, 1 if a rule had a counterexample, else 2 on any
+    /// error, else 3 on an unknown verdict, else 0.
+    #[command(after_long_help = examples::REPL)]
     Repl(ReplArgs),
 }
 
@@ -154,10 +172,15 @@ struct ReplArgs {
     #[arg(long, value_enum)]
     arch: Option<Arch>,
     /// Per-query solver timeout in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
     timeout: f64,
-    /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: all cores; at most 4 per core).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = flags::count)]
     jobs: Option<usize>,
     /// Keep the history in FILE (default: $XDG_STATE_HOME/loweq/repl_history
     /// or ~/.local/state/loweq/repl_history).
@@ -236,11 +259,11 @@ struct VerifyArgs {
     )]
     timeout: f64,
     /// Worker threads (default: all cores; at most 4 per core).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = flags::count)]
     jobs: Option<usize>,
     /// How many expansions through chained terms one rule may have (a rule
     /// with more is an error that names this limit).
-    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
+    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS, allow_negative_numbers = true, value_parser = flags::count)]
     max_expansions: usize,
     /// Show progress on stderr (default: when stderr is a terminal): a bar on
     /// a terminal, a line every few seconds otherwise.
@@ -308,10 +331,10 @@ struct CoverageArgs {
     )]
     timeout: f64,
     /// Worker threads (default: all cores; at most 4 per core).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = flags::count)]
     jobs: Option<usize>,
     /// How many expansions through chained terms one rule may have.
-    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
+    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS, allow_negative_numbers = true, value_parser = flags::count)]
     max_expansions: usize,
     /// Show progress on stderr (default: when stderr is a terminal).
     #[arg(long, value_enum, default_value_t = When::Auto)]
@@ -324,14 +347,14 @@ struct BenchArgs {
     #[arg(long, value_enum)]
     arch: Option<Arch>,
     /// How many times to run (at least 1).
-    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", default_value_t = 3, allow_negative_numbers = true, value_parser = flags::count)]
     runs: usize,
     /// Worker threads (default: all cores; at most 4 per core).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = flags::count)]
     jobs: Option<usize>,
     /// How many expansions through chained terms one rule may have (a rule
     /// with more is an error that names this limit).
-    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS)]
+    #[arg(long, value_name = "N", default_value_t = loweq_verify::expand::DEFAULT_MAX_EXPANSIONS, allow_negative_numbers = true, value_parser = flags::count)]
     max_expansions: usize,
     /// Per-query solver timeout in seconds.
     #[arg(
@@ -350,9 +373,9 @@ struct BenchArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum TextOrJson {
-    /// A line per rule, counterexamples in full, a summary line.
+    /// For a person to read.
     Text,
-    /// One JSON document (schema in README.md).
+    /// One JSON document (its fields are in README.md).
     Json,
 }
 

@@ -439,6 +439,7 @@ fn a_missing_file_or_a_directory_is_said_in_words_for_every_command() {
             format!("as in `{dir}/*.isle`"),
         ),
         (vec!["runtest", &dir], format!("as in `{dir}/*.clif`")),
+        (vec!["merge", &dir], format!("as in `{dir}/*.json`")),
         (
             vec!["repl", &missing],
             "no such file or directory".to_string(),
@@ -454,5 +455,50 @@ fn a_missing_file_or_a_directory_is_said_in_words_for_every_command() {
         assert!(all.contains("cannot read `"), "{args:?}: {all}");
         assert!(all.contains(&wanted), "{args:?}: {all}");
         assert!(!all.contains("os error"), "{args:?}: {all}");
+    }
+}
+
+#[test]
+fn counts_are_checked_in_words_on_every_command() {
+    // `--jobs -1` said Rust's "invalid digit found in string";
+    // `--max-expansions 0` ran, and made every rule with a chained call an
+    // error "has more than 0 expansions"; `repl --timeout -1` was taken
+    // for an unknown flag.
+    for (args, wanted) in [
+        (
+            &["verify", "--jobs", "-1"][..],
+            "a count cannot be negative",
+        ),
+        (&["coverage", "--jobs=-3"], "a count cannot be negative"),
+        (
+            &["repl", "--jobs", "many"],
+            "expected a whole number, as in `4`",
+        ),
+        (&["bench", "--runs", "-1"], "a count cannot be negative"),
+        (
+            &["verify", "--max-expansions", "0"],
+            "--max-expansions must be at least 1",
+        ),
+        (
+            &["coverage", "--max-expansions", "0"],
+            "--max-expansions must be at least 1",
+        ),
+        (
+            &["bench", "--max-expansions", "0"],
+            "--max-expansions must be at least 1",
+        ),
+        (
+            &["repl", "--timeout", "-1"],
+            "--timeout must be a number of seconds above 0",
+        ),
+        (
+            &["verify", "--timeout", "1e300"],
+            "at most a day, got 1e300",
+        ),
+    ] {
+        let o = loweq_limited(args);
+        assert_eq!(o.code(), Some(2), "{args:?}: {}", o.stderr());
+        assert!(o.stderr().contains(wanted), "{args:?}: {}", o.stderr());
+        assert!(o.stdout().is_empty(), "{args:?}: {}", o.stdout());
     }
 }

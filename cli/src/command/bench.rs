@@ -16,15 +16,16 @@ use crate::BenchArgs;
 /// Runs `loweq bench`: 0 unless a run could not be done (2).
 pub fn execute(args: BenchArgs) -> ExitCode {
     let checked = flags::timeout(args.timeout)
-        .and_then(|t| Ok((t, jobs(args.jobs)?, flags::runs(args.runs)?)));
-    let (timeout, jobs, runs) = match checked {
+        .and_then(|t| Ok((t, flags::max_expansions(args.max_expansions)?)))
+        .and_then(|(t, m)| Ok((t, m, jobs(args.jobs)?, flags::runs(args.runs)?)));
+    let (timeout, max_expansions, jobs, runs) = match checked {
         Ok(v) => v,
         Err(e) => return fail(&e),
     };
     let options = Options {
         timeout,
         jobs,
-        max_expansions: args.max_expansions,
+        max_expansions,
         ..Options::default()
     };
     let target = target(Vec::new(), args.arch);

@@ -17,7 +17,7 @@ pub fn execute(args: MergeArgs) -> ExitCode {
     let mut reports = Vec::new();
     for path in &args.reports {
         let name = path.display().to_string();
-        let text = match run::read_text(path) {
+        let text = match run::read_file(path, "json") {
             Ok(t) => t,
             Err(e) => return fail(&format!("cannot read `{name}`: {e}")),
         };

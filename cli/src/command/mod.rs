@@ -37,7 +37,10 @@ pub fn emit(text: &str) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write the report: {e}");
+            eprintln!(
+                "error: cannot write the report: {}",
+                loweq::run::io_reason(&e)
+            );
         }
     }
 }

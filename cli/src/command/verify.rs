@@ -19,8 +19,10 @@ use crate::{VerifyArgs, When};
 
 /// Runs `loweq verify`; its exit status is the one `loweq verify --help` describes.
 pub fn execute(args: VerifyArgs) -> ExitCode {
-    let checked = flags::timeout(args.timeout).and_then(|t| Ok((t, jobs(args.jobs)?)));
-    let (timeout, jobs) = match checked {
+    let checked = flags::timeout(args.timeout)
+        .and_then(|t| Ok((t, flags::max_expansions(args.max_expansions)?)))
+        .and_then(|(t, m)| Ok((t, m, jobs(args.jobs)?)));
+    let (timeout, max_expansions, jobs) = match checked {
         Ok(v) => v,
         Err(e) => return fail(&e),
     };
@@ -40,7 +42,7 @@ pub fn execute(args: VerifyArgs) -> ExitCode {
         timeout,
         jobs,
         rules: args.rules,
-        max_expansions: args.max_expansions,
+        max_expansions,
         cache: store.clone().map(|s| s as Arc<dyn Store>),
         ..Options::default()
     };
