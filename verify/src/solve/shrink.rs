@@ -1,12 +1,13 @@
 //! Counterexamples made small: the model's free variables, one at a time
 //! in preferred order ([`preferred_order`]), fixed to zero, the fewest
-//! significant bits or a single set bit, an enum to its earliest variant
-//! that still fails, each step keeping the counterexample.
+//! significant bits or a single set bit, an integer to the value nearest
+//! zero, an enum to its earliest variant that still fails, each step
+//! keeping the counterexample.
 
 use loweq_dsl::Program;
 use loweq_semantics::graph::{NodeKind, VarId};
 use loweq_semantics::value::Value;
-use z3::ast::{Bool, BV};
+use z3::ast::{Bool, Int, BV};
 use z3::Model;
 
 use super::query::{Answer, Queries};
@@ -137,6 +138,7 @@ pub(super) fn shrink(
                 let kept = match leaf {
                     Leaf::Bv(x) => shrink_bv(q, &mut fixed, &mut model, x, &keep),
                     Leaf::Variant(x, n) => shrink_variant(q, &mut fixed, &mut model, x, n, &keep),
+                    Leaf::Int(x) => shrink_int(q, &mut fixed, &mut model, x, &keep),
                     // Booleans prefer false.
                     Leaf::Bool(b) => keep(q, &mut fixed, b.not(), &mut model).is_some(),
                 };
@@ -160,6 +162,8 @@ type Keep = dyn Fn(&mut Queries, &mut Vec<Bool>, Bool, &mut Model) -> Option<boo
 enum Leaf {
     Bv(BV),
     Bool(Bool),
+    /// An integer (a state such as the count of results).
+    Int(Int),
     /// An enum's variant index, with the number of variants.
     Variant(BV, usize),
 }
@@ -176,6 +180,7 @@ fn leaves_of(z: &Z, out: &mut Vec<Leaf>) {
     }
     match z {
         Z::Bv(b) => out.push(Leaf::Bv(b.clone())),
+        Z::Int(i) => out.push(Leaf::Int(i.clone())),
         Z::Struct(fs) => fs.iter().for_each(|(_, f)| fields(f, out)),
         // The variant first (the earliest variant that still gives a
         // counterexample), then its fields.
@@ -185,7 +190,7 @@ fn leaves_of(z: &Z, out: &mut Vec<Leaf>) {
             out.push(Leaf::Variant(disc.clone(), fs.len()));
             fs.iter().flatten().for_each(|f| fields(f, out));
         }
-        Z::Bool(_) | Z::Int(_) | Z::Unit => {}
+        Z::Bool(_) | Z::Unit => {}
     }
 }
 
@@ -242,6 +247,63 @@ fn shrink_bv(
         }
         keep(q, fixed, x.eq(bit(lo - 1, w)), model).is_some()
     }
+}
+
+/// Makes an integer small (see [`shrink`]): zero if possible, else the
+/// non-negative value nearest zero, else the negative one nearest zero;
+/// false when the solver gave up and shrinking should stop.
+fn shrink_int(
+    q: &mut Queries,
+    fixed: &mut Vec<Bool>,
+    model: &mut Model,
+    x: Int,
+    keep: &Keep,
+) -> bool {
+    let value = |model: &Model| match read(model, &Z::Int(x.clone())) {
+        Some(Value::Int(v)) => i64::try_from(v).ok(),
+        _ => None,
+    };
+    let Some(cur) = value(model) else {
+        return true;
+    };
+    if cur == 0 {
+        fixed.push(x.eq(Int::from_i64(0)));
+        return true;
+    }
+    match keep(q, fixed, x.eq(Int::from_i64(0)), model) {
+        Some(true) => return true,
+        None => return false,
+        Some(false) => {}
+    }
+    let nonneg = match keep(q, fixed, x.ge(Int::from_i64(0)), model) {
+        Some(b) => b,
+        None => return false,
+    };
+    let Some(cur) = value(model) else {
+        return true;
+    };
+    // The least magnitude on that side, between 1 and the current one.
+    let within = |m: i64| {
+        if nonneg {
+            x.le(Int::from_i64(m))
+        } else {
+            x.ge(Int::from_i64(-m))
+        }
+    };
+    let (mut lo, mut hi) = (1i64, cur.saturating_abs());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        fixed.push(within(mid));
+        let r = q.check(fixed);
+        fixed.pop();
+        match r {
+            Answer::Sat(_) => hi = mid,
+            Answer::Unsat => lo = mid + 1,
+            Answer::Unknown(_) => return false,
+        }
+    }
+    let at = if nonneg { lo } else { -lo };
+    keep(q, fixed, x.eq(Int::from_i64(at)), model).is_some()
 }
 
 /// Makes an enum's variant the earliest that still gives a
