@@ -95,7 +95,7 @@ impl Builder<'_> {
                     }
                 };
                 if condition {
-                    let spec = self.p.term(tid).spec.clone().expect("caller checked");
+                    let mut spec = self.p.term(tid).spec.clone().expect("caller checked");
                     let free: Vec<LocalId> = spec
                         .params
                         .iter()
@@ -103,6 +103,16 @@ impl Builder<'_> {
                         .filter(|(i, _)| !aliases.contains(i))
                         .map(|(_, &l)| l)
                         .collect();
+                    if !self.covering_collect {
+                        // Whether an extractor matches is its `match`; a
+                        // provide that mentions none of its outputs says
+                        // what holds of its input where it matched, not
+                        // where it matches, so a higher-priority rule's
+                        // condition leaves it out (upstream's reading, its
+                        // filetest `provide_only_if_match.isle`). A
+                        // coverage condition, proved, keeps it.
+                        spec.provides.retain(|p| mentions_any(p, &free));
+                    }
                     let mut bindings = vec![None; spec.locals.len()];
                     for (&l, &a) in spec.params.iter().zip(&outs) {
                         bindings[l.0] = Some(a);
@@ -242,4 +252,15 @@ fn equates(e: &loweq_semantics::expr::Expr, a: LocalId, b: LocalId) -> bool {
         (args.first().and_then(local), args.get(1).and_then(local)),
         (Some(x), Some(y)) if (x == a && y == b) || (x == b && y == a)
     )
+}
+
+/// Whether `e` mentions one of the locals `locals`.
+fn mentions_any(e: &loweq_semantics::expr::Expr, locals: &[LocalId]) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        if let ExprKind::Local(l) = x.kind {
+            found |= locals.contains(&l);
+        }
+    });
+    found
 }
