@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use cranelift_isle::ast;
-use loweq_semantics::expr::{LocalId, Spec, StateDecl};
+use loweq_semantics::expr::{Expr, ExprKind, LocalId, Spec, StateDecl};
 use loweq_semantics::ty::ModelType;
 use loweq_semantics::Literal;
 
@@ -55,7 +55,11 @@ pub(super) fn state_types(
     (state_ids, state_tys)
 }
 
-/// The declared states with their resolved defaults.
+/// The declared states with their resolved defaults. A default may mention
+/// only its own state: it is assumed in every rule where no term modifies
+/// the state, so a default that mentioned another (`(not clif_trap)`) would
+/// be an assumption about that state, made by a declaration no rule uses
+/// (review 6).
 pub(super) fn states(
     cx: &mut Ctx<'_>,
     globals: &Globals<'_>,
@@ -63,10 +67,15 @@ pub(super) fn states(
     state_tys: &[ModelType],
 ) -> Vec<StateDecl> {
     let mut states = Vec::new();
-    for (s, ty) in cx.forms.states.iter().zip(state_tys) {
+    for (i, (s, ty)) in cx.forms.states.iter().zip(state_tys).enumerate() {
         let mut r = Resolver::new(globals, resolver);
         let default = r.expr(&s.default);
         cx.diags.append(&mut r.diags);
+        if let Some(e) = &default {
+            if let Some(d) = default_mentions_other(cx, s, i, e) {
+                cx.diags.push(d);
+            }
+        }
         let locals = r.locals;
         states.push(StateDecl {
             name: s.name.0.clone(),
@@ -88,6 +97,37 @@ pub(super) fn states(
         });
     }
     states
+}
+
+/// The error for a default of the state numbered `own` that mentions
+/// another state, if it does.
+fn default_mentions_other(
+    cx: &Ctx<'_>,
+    s: &ast::State,
+    own: usize,
+    e: &Expr,
+) -> Option<Diagnostic> {
+    let mut other = None;
+    e.walk(&mut |x| {
+        if let ExprKind::State(id) = x.kind {
+            if id.0 != own && other.is_none() {
+                other = Some((id.0, x.span));
+            }
+        }
+    });
+    let (id, at) = other?;
+    let name = &s.name.0;
+    let other_name = cx.forms.states.get(id).map_or("?", |o| o.name.0.as_str());
+    Some(
+        Diagnostic::new(
+            format!("the default of state `{name}` mentions state `{other_name}`"),
+            at,
+        )
+        .with_secondary(cx.span(s.pos), "declared here")
+        .with_note(format!(
+            "a default is assumed in every rule where no term modifies `{name}`: mentioning `{other_name}` would make it an assumption about `{other_name}` (whether the IR or the machine trapped, say) that no term of the rule states; a default may mention only its own state"
+        )),
+    )
 }
 
 /// The tag that makes a state written in emission order (loweq's
