@@ -184,6 +184,7 @@ impl Builder<'_> {
                     term: name.clone(),
                     span,
                     matched: (side == Side::Lhs).then_some(result),
+                    guard: self.in_guard,
                 });
             }
         }

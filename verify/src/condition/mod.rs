@@ -148,6 +148,9 @@ struct Modification {
     /// entity, for an IR operation), which decides whether it is an
     /// operand of the instruction being lowered (see `states`).
     matched: Option<NodeId>,
+    /// The term was called in an `if-let` guard (of the rule or of a
+    /// chained rule).
+    guard: bool,
 }
 
 type Vars = Vec<Option<NodeId>>;

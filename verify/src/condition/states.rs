@@ -195,13 +195,18 @@ impl Builder<'_> {
     /// set what it is checked against. A term both matched and constructed
     /// counts as what it is applied as: called in a guard it is a
     /// constructor, which cannot make the IR fault (review 5); matched in a
-    /// chained rule's pattern it emits nothing.
+    /// chained rule's pattern it emits nothing. Nor is the machine's state
+    /// modified in a chained rule's guard: the generated code calls a
+    /// guard's terms before it knows that the rule applies, and where a
+    /// later guard fails it tries the next rule with their code already
+    /// emitted, which the expansion choosing that rule does not contain
+    /// (review 6: a fault emitted by a failed guard was lost).
     fn check_owner(&self, m: &Modification) -> Result<(), Diagnostic> {
         let decl = &self.p.states[m.state.0];
         let matched = m.matched.is_some();
         let wrong = match decl.owner {
             Some(StateOwner::Ir) => m.side == Side::Rhs || !matched,
-            Some(StateOwner::Machine) => m.side == Side::Lhs || matched,
+            Some(StateOwner::Machine) => m.side == Side::Lhs || matched || m.guard,
             None => false,
         };
         if !wrong {
@@ -211,6 +216,7 @@ impl Builder<'_> {
             Some(StateOwner::Ir) if m.side == Side::Rhs => ("the IR's", "on the right-hand side"),
             Some(StateOwner::Ir) => ("the IR's", "called in a guard (a constructor)"),
             _ if matched => ("the machine's", "matched in a pattern"),
+            _ if m.side == Side::Select => ("the machine's", "in a guard of a chained rule"),
             _ => ("the machine's", "in the pattern or a guard"),
         };
         Err(Diagnostic::new(
