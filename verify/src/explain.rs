@@ -34,6 +34,9 @@ pub fn describe(origin: &Origin) -> String {
         Origin::OperandComputed(t) => format!(
             "that the operand `{t}` did not trap (the instruction being lowered runs only after its operands were computed)"
         ),
+        Origin::StateKept(s, t) => format!(
+            "that the code of `{t}` leaves state `{s}` as its default says (the spec of `{t}`, which its callers assume, does not modify it)"
+        ),
         Origin::Agreement(what) => what.clone(),
         Origin::Coverage(t) => format!(
             "that some rule of `{t}` matches its arguments (where none does, the generated instruction selector panics)"

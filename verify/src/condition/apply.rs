@@ -51,6 +51,8 @@ impl Builder<'_> {
         };
         if role != Role::Root {
             self.check_state_use(tid, span)?;
+        } else if let Some(d) = self.root_require_reads_state(tid) {
+            return Err(d);
         } else if let Some(m) = spec
             .modifies
             .iter()

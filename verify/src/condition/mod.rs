@@ -133,6 +133,9 @@ struct Builder<'p> {
     /// Walking a macro's expansion on its own (see `agreement`), not a
     /// rule: where clauses are, and the names of its variables.
     context: Option<agreement::Context>,
+    /// The root term of the rule being checked (not set for an extractor
+    /// macro's agreement).
+    root_term: Option<TermId>,
 }
 
 /// One term's modification of a state.
@@ -184,6 +187,7 @@ impl<'p> Builder<'p> {
             about: None,
             context: None,
             call: None,
+            root_term: None,
         };
         for s in &program.states {
             let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);
@@ -206,6 +210,7 @@ impl Builder<'_> {
     fn root(&mut self, rid: RuleId) -> Result<(), Diagnostic> {
         let rule = &self.p.terms.rules[rid.index()];
         let span = self.rule_span(rule);
+        self.root_term = Some(rule.root_term);
         let term = &self.p.terms.terms[rule.root_term.index()];
         let mut vars: Vars = vec![None; rule.vars.len()];
         let mut args = Vec::new();

@@ -185,8 +185,76 @@ impl Builder<'_> {
             let keep = g.op(Op::Imp, vec![none, default], span);
             self.assume_on(side, set, Origin::StateUpdate(s.name.clone()), span);
             self.assume_on(side, keep, Origin::StateDefault(s.name.clone()), span);
+            if let Some(root) = self.root_hides(i) {
+                // The callers assume the root's spec, which cannot modify
+                // the state: the code its rules emit must leave it as the
+                // default says (no trap, no access).
+                let default = self.c.graph.instantiate_expr(
+                    &s.default,
+                    &s.default.provides[0],
+                    &[],
+                    &self.states,
+                    &s.name,
+                );
+                let name = self.p.term(root).name.clone();
+                let phase = std::mem::replace(&mut self.phase, Side::Rhs);
+                self.oblige(default, Origin::StateKept(s.name.clone(), name), span);
+                self.phase = phase;
+            }
         }
         Ok(())
+    }
+
+    /// The root term, if the rule's right-hand side (its code) modifies
+    /// state `i`, which is not written in emission order, and the root has
+    /// callers. A root's spec may not declare `modifies` of such a state
+    /// (`apply`), so its callers, which assume that spec, take the state
+    /// as the rest of their own code leaves it: a helper whose rule faults
+    /// was verified, and so was the rule calling it, whose code then
+    /// faulted where the IR did not (review 6).
+    fn root_hides(&self, i: usize) -> Option<TermId> {
+        let root = self.root_term?;
+        let emitted = self
+            .modifies
+            .iter()
+            .any(|m| m.state.0 == i && m.side != Side::Lhs && m.matched.is_none());
+        (emitted && !self.p.states[i].ordered && self.has_callers(root)).then_some(root)
+    }
+
+    /// The error for a root whose `require` reads a state not written in
+    /// emission order, if `tid` has callers: its rules would assume it of
+    /// the state their own code leaves, while each caller proves it of the
+    /// state of its whole rule (review 6: a helper requiring that the
+    /// machine did not trap assumed away its own fault, and its caller,
+    /// whose other code did not trap, proved the require). `lower` has no
+    /// callers: its require is about the rule's own states.
+    pub(super) fn root_require_reads_state(&self, tid: TermId) -> Option<Diagnostic> {
+        let p = self.p;
+        let spec = p.term(tid).spec.as_ref()?;
+        let mut read = None;
+        for e in &spec.requires {
+            e.walk(&mut |x| {
+                if let ExprKind::State(s) = x.kind {
+                    if read.is_none() && !p.states[s.0].ordered {
+                        read = Some((s, x.span));
+                    }
+                }
+            });
+        }
+        let (s, at) = read?;
+        if !self.has_callers(tid) {
+            return None;
+        }
+        let (name, term) = (&p.states[s.0].name, &p.term(tid).name);
+        Some(
+            Diagnostic::new(
+                format!("the require of `{term}`, a term with rules and callers, reads state `{name}`"),
+                at,
+            )
+            .with_note(format!(
+                "`{term}`'s rules would assume it of the `{name}` their own code leaves, while its callers prove it of the `{name}` of their whole rule: a require of such a term may read only its arguments and states written in emission order"
+            )),
+        )
     }
 
     /// A state is modified only on its own side (`StateDecl::owner`): the

@@ -81,6 +81,11 @@ pub enum Origin {
     /// being lowered, did not trap: the instruction runs only after its
     /// operands were computed (see `states`).
     OperandComputed(String),
+    /// The code a rule of a term with callers emits leaves the named
+    /// state (not written in emission order) as its default says: the
+    /// term's spec, which its callers assume, cannot modify it (see
+    /// `states`). The state, then the term.
+    StateKept(String, String),
     /// Some rule of a chained term matches its arguments.
     Coverage(String),
     /// Part of an extractor macro's spec agreeing with its expansion (see
