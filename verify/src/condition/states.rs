@@ -103,6 +103,26 @@ impl Builder<'_> {
             std::mem::take(&mut self.modifies)
                 .into_iter()
                 .partition(|m| self.is_operand_trap(m, &operands));
+        // A term matched on an IR value that a term made, not the patterns
+        // (a guard's constructor returned it), is about an instruction
+        // that is neither the one being lowered nor known to be an operand:
+        // it may run after the rule's code, or never. What it modifies is
+        // its own copy, neither part of the rule's state nor assumed away
+        // (review 6: its trap, taken for the rule's, let code that faulted
+        // exactly there verify; its load, code that loaded from its
+        // address). Dropping a modification that is not the rule's own is
+        // safe: the rule must then be right whether it happened or not.
+        let roots: HashSet<NodeId> = self.c.root_args.iter().map(|&a| self.ir_root(a)).collect();
+        let made: HashSet<NodeId> = self
+            .made
+            .iter()
+            .map(|&n| self.ir_root(n))
+            .filter(|r| !roots.contains(r))
+            .collect();
+        let modifies = modifies
+            .into_iter()
+            .filter(|m| !m.matched.is_some_and(|n| made.contains(&self.ir_root(n))))
+            .collect();
         self.modifies = modifies;
         if !self.covering {
             for m in computed {
