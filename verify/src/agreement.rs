@@ -114,7 +114,9 @@ impl<'p> Agreements<'p> {
                 Origin::Provide(t) | Origin::Match(t) | Origin::Require(t) => {
                     !names.contains(&t.as_str())
                 }
-                Origin::Priority(_) => false,
+                // Conditions about other rules, and what they say of
+                // their Skolem outputs.
+                Origin::Priority(_) | Origin::Skolem(_) => false,
                 _ => true,
             };
             let applies = solve::can_apply(

@@ -38,6 +38,9 @@ pub fn describe(origin: &Origin) -> String {
             "that the code of `{t}` leaves state `{s}` as its default says (the spec of `{t}`, which its callers assume, does not modify it)"
         ),
         Origin::Agreement(what) => what.clone(),
+        Origin::Skolem(t) => format!(
+            "what the spec of `{t}` says of its outputs, in a condition about another rule"
+        ),
         Origin::Coverage(t) => format!(
             "that some rule of `{t}` matches its arguments (where none does, the generated instruction selector panics)"
         ),

@@ -142,11 +142,114 @@ pub fn instances(program: &Program, cond: &Condition) -> Result<Instances, Diagn
         })
         .collect();
     failed.extend(unnamed_widths(program, cond, &base, &refuting, &roots));
+    failed.extend(condition_widths(
+        program,
+        cond,
+        &search.primary,
+        &refuting,
+        &roots,
+    )?);
     Ok(Instances {
         typed: name(program, cond, search.found),
         failed,
         unmatchable,
     })
+}
+
+/// Signatures of the first instantiated term that the rule's own facts
+/// admit but that a condition about another rule (a higher-priority rule
+/// not matching, with what its terms' specs say of their Skolem outputs)
+/// ruled out before the search could try them: its specs type only at
+/// other widths (a guard's `(= result v)` with a 64-bit result pins `v`
+/// to 64 bits). The generated code applies the rule at such a width, so
+/// it is an error there, never a width quietly left out (review 6).
+fn condition_widths(
+    program: &Program,
+    cond: &Condition,
+    primary: &[Primary],
+    refuting: &[NodeId],
+    roots: &[NodeId],
+) -> Result<Vec<(String, Diagnostic)>, Diagnostic> {
+    use crate::condition::Origin;
+    let Some(first) = cond.slots.first() else {
+        return Ok(Vec::new());
+    };
+    let about = |c: &&crate::condition::Clause| {
+        matches!(
+            c.origin,
+            Origin::Priority(_) | Origin::Skolem(_) | Origin::Coverage(_)
+        )
+    };
+    let Some(clause) = cond.assumptions.iter().chain(&cond.obligations).find(about) else {
+        return Ok(Vec::new());
+    };
+    let graph = &cond.graph;
+    let enums = &program.enums;
+    let own: Vec<NodeId> = cond
+        .assumptions
+        .iter()
+        .filter(|c| !about(c))
+        .map(|c| c.node)
+        .collect();
+    // The rule's own formulas, and its root's arguments (typed even where
+    // no formula mentions them, as in `instances`).
+    let mut own_roots: Vec<NodeId> = own.clone();
+    own_roots.extend(
+        cond.obligations
+            .iter()
+            .filter(|c| !about(c))
+            .map(|c| c.node),
+    );
+    own_roots.extend(roots.iter().filter(|n| cond.root_args.contains(n)));
+    let to_diag = |e: TypeError| Diagnostic::new(format!("type error: {}", e.message), e.span);
+    let mut inf = Inference::new(graph, enums, &own_roots, &own).map_err(to_diag)?;
+    for (n, ty) in &cond.required {
+        // A node only a condition mentions may not take its type here.
+        let _ = inf.require(graph, *n, ty);
+    }
+    let term = program.term(first.term);
+    let occ = &cond.occurrences[first.occurrence];
+    let mut out = Vec::new();
+    for (i, sig) in term.signatures.iter().enumerate() {
+        if primary[i].admitted || primary[i].typed {
+            continue;
+        }
+        let mut next = inf.clone();
+        let fits = occ
+            .args
+            .iter()
+            .zip(&sig.args)
+            .chain(std::iter::once((&occ.result, &sig.ret)))
+            .all(|(&n, ty)| next.require(graph, n, ty).is_ok());
+        if !fits || next.refutes(graph, enums, refuting) {
+            continue;
+        }
+        let who = cond
+            .assumptions
+            .iter()
+            .chain(&cond.obligations)
+            .find_map(|c| match &c.origin {
+                Origin::Priority(r) => {
+                    Some(format!("the condition that rule `{r}` does not match"))
+                }
+                Origin::Coverage(t) => {
+                    Some(format!("the condition that some rule of `{t}` matches"))
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| "a condition about another rule".into());
+        let label = sig_label(program, first.term, sig);
+        let d = Diagnostic::new(
+            format!("this rule can fire at {label}, but {who} does not type there"),
+            clause.span,
+        )
+        .with_note(format!(
+            "the specs that condition uses (its guards' and extractors') type only at other widths, so they would leave {label} out of this rule's instantiations; the generated code applies the rule at {label} too: without a typing there it would go unchecked"
+        ))
+        .with_note("say the other rule's widths in its pattern with terms that have signatures, or give its terms specs that type at every width");
+        out.push((label, d));
+    }
+    Ok(out)
 }
 
 /// The label of a signature on its own (the polymorphic arguments and the
@@ -338,12 +441,17 @@ fn unnamed_widths(
 /// provide: a width at which only those are contradictory is one where the
 /// rule fires and its right-hand side's specs contradict each other, an
 /// error, never a width to leave out. Nor priority assumptions: a width
-/// only they exclude is shadowed, which the solver decides.
+/// only they exclude is shadowed, which the solver decides. Nor what a
+/// condition about another rule says of its Skolem outputs: a spec there
+/// that types only at some width (a guard's `(= result v)` with a 64-bit
+/// result) says nothing of where this rule applies (review 6: it made a
+/// lower rule's other widths vanish).
 fn refuting_facts(cond: &Condition) -> Vec<NodeId> {
+    use crate::condition::Origin;
     cond.assumptions
         .iter()
         .filter(|c| {
-            c.side != Side::Rhs && !matches!(c.origin, crate::condition::Origin::Priority(_))
+            c.side != Side::Rhs && !matches!(c.origin, Origin::Priority(_) | Origin::Skolem(_))
         })
         .map(|c| c.node)
         .collect()

@@ -120,12 +120,12 @@ impl Builder<'_> {
             for (i, &p) in inst.provides.iter().enumerate() {
                 match defs.iter().find(|(c, _)| *c == i).map(|(_, how)| *how) {
                     Some(Definition::Equation) => {
-                        self.axiom(p, Origin::Provide(name.clone()), spec.span)
+                        self.axiom(p, Origin::Skolem(name.clone()), spec.span)
                     }
                     Some(Definition::LowBits(l)) => {
                         let o = bindings[l.0].expect("outputs are bound");
                         let def = self.low_bits_definition(p, o, span);
-                        self.axiom(def, Origin::Provide(name.clone()), spec.span);
+                        self.axiom(def, Origin::Skolem(name.clone()), spec.span);
                         self.collect.as_mut().expect("in a condition").push(p);
                     }
                     None => self.collect.as_mut().expect("in a condition").push(p),
@@ -142,7 +142,7 @@ impl Builder<'_> {
         let (other, bound) = self.instantiate_fresh(tid, spec, bindings, free, span)?;
         let imp = self.c.graph.op(Op::Imp, vec![other.0, holds], span);
         let guard = self.c.graph.add(NodeKind::Forall(bound), vec![imp], span);
-        self.axiom(guard, Origin::Provide(name), spec.span);
+        self.axiom(guard, Origin::Skolem(name), spec.span);
         self.collect.as_mut().expect("in a condition").push(holds);
         if self.covering_collect && !constrained.is_empty() {
             let (other, bound) = self.instantiate_fresh(tid, spec, bindings, free, span)?;

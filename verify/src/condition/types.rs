@@ -91,6 +91,11 @@ pub enum Origin {
     /// Part of an extractor macro's spec agreeing with its expansion (see
     /// [`agreement`](fn@super::agreement)): what must hold, and where.
     Agreement(String),
+    /// What the spec of the named term says of its Skolem outputs, in a
+    /// condition about another rule (see `skolem`): it constrains only
+    /// those outputs, so it never says where the rule applies, nor at
+    /// which widths.
+    Skolem(String),
 }
 
 /// A boolean node with its origin.
