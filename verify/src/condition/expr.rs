@@ -144,7 +144,14 @@ impl Builder<'_> {
                     if let Some(spec) = info.spec.clone() {
                         // A guard's call inside a condition about another
                         // rule: a function of its arguments.
-                        if let Some(why) = self.guard_call_unknown(*tid) {
+                        // Its spec would read the packed value of an
+                        // instruction with several results, where the
+                        // generated code's call reads the first result
+                        // (review 6, as `has_type` in review 5).
+                        let packed = arg_nodes
+                            .iter()
+                            .find_map(|&a| self.several_results(*tid, a));
+                        if let Some(why) = self.guard_call_unknown(*tid).or(packed) {
                             self.cannot_match(why);
                             return Ok(result);
                         }

@@ -13,8 +13,9 @@
 //!
 //! The same holds in a condition about another rule (a higher-priority
 //! rule not matching): an extractor with a spec that such a rule applies to
-//! an instruction with several results (`has_type`) would read the packed
-//! value, so it cannot be shown to match or not to match there.
+//! an instruction with several results (`has_type`), or a term its guard
+//! calls on one, would read the packed value, so it cannot be shown to
+//! match or not to match there.
 
 use cranelift_isle::sema::TermId;
 use loweq_dsl::Diagnostic;
@@ -79,7 +80,8 @@ impl Builder<'_> {
     }
 
     /// Why, in a condition about another rule, extractor `tid` applied to
-    /// `value` cannot be shown to match or not to match, if that is because
+    /// `value` (or a guard's call of `tid` with `value` among its
+    /// arguments) cannot be shown to match or not to match, if that is because
     /// `value` is an instruction with several results (a term of the rule's
     /// patterns that sets a state tagged `result_count` matched it) and `tid` is not
     /// such a term itself: its spec would read the packed value (`has_type`
