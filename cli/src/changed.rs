@@ -393,7 +393,9 @@ pub fn decide(
         if let Some(p) = rev.repo_path(&f.name, shipped(&f.name)) {
             paths.push(p);
         }
-        old.add(SourceFile::new(f.name.clone(), was.unwrap_or_default()));
+        let mut file = SourceFile::new(f.name.clone(), was.unwrap_or_default());
+        file.semantics = f.semantics;
+        old.add(file);
     }
     let gone = rev.gone_beside(&paths)?;
     if !gone.is_empty() {

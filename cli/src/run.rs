@@ -158,7 +158,7 @@ fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>, Diagnostic> {
         .iter()
         .map(|p| {
             read_text(p)
-                .map(|text| SourceFile::new(p.display().to_string(), text))
+                .map(|text| SourceFile::user(p.display().to_string(), text))
                 .map_err(|e| Diagnostic::global(format!("cannot read `{}`: {e}", p.display())))
         })
         .collect()

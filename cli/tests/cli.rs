@@ -55,6 +55,30 @@ fn a_wrong_rule_file_prints_a_counterexample_and_exits_1() {
     assert!(!out.contains("[aarch64] iadd "), "{out}");
 }
 
+/// Review 6: the shipped semantics are the files loweq ships, not files
+/// whose path has a `semantics/spec/` component. A user's rule file saved
+/// under such a directory was trusted to say what an instruction's operands
+/// are: its own structural extractor made the root's division an operand,
+/// whose trap was assumed away, and a UDIV without the zero check verified.
+#[test]
+fn a_rule_file_under_a_semantics_directory_is_not_the_semantics() {
+    let case = "tests/cases/wrong/review5_user_extractor_output_not_an_operand.isle";
+    let dir = common::scratch("semantics_path").join("semantics/spec");
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let path = dir.join("rules.isle");
+    std::fs::copy(common::root().join(case), &path).expect("a copy of the case");
+    let path = path.display().to_string();
+    for file in [case, path.as_str()] {
+        let o = loweq(&["verify", "--no-cache", "--arch", "aarch64", file]);
+        let out = stdout(&o);
+        assert_eq!(o.status.code(), Some(1), "{file}: {out}");
+        assert!(
+            out.contains("rule `r` is wrong for i32 and i64"),
+            "{file}: {out}"
+        );
+    }
+}
+
 #[test]
 fn malformed_input_exits_2_with_a_located_diagnostic() {
     let o = loweq(&["verify", "tests/cases/malformed/unbound_variable.isle"]);

@@ -139,12 +139,6 @@ pub struct Program {
     pub consts: HashMap<String, ConstModel>,
 }
 
-/// Whether a file is part of the shipped semantics (its path has a
-/// `semantics/spec/` component).
-pub(crate) fn is_semantics(name: &str) -> bool {
-    name.replace('\\', "/").contains("semantics/spec/")
-}
-
 impl Program {
     /// The name of an interned ISLE symbol.
     pub fn sym(&self, sym: Sym) -> &str {
@@ -166,11 +160,12 @@ impl Program {
         &self.term_info[id.index()]
     }
 
-    /// Whether `span` is in the shipped semantics (a file under
-    /// `semantics/spec/`): the only place that may say what an
-    /// instruction means (its fields, its operands).
+    /// Whether `span` is in the shipped semantics
+    /// ([`SourceFile::semantics`](loweq_semantics::span::SourceFile::semantics)):
+    /// the only place that may say what an instruction means (its fields,
+    /// its operands).
     pub fn in_semantics(&self, span: Span) -> bool {
-        is_semantics(&self.sources.file(span.file).name)
+        self.sources.file(span.file).semantics
     }
 
     /// What the spec pass knows about a rule.

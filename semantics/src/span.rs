@@ -33,20 +33,41 @@ pub struct SourceFile {
     pub name: String,
     /// The file's text.
     pub text: String,
+    /// Whether the file is part of the shipped semantics, the only files
+    /// that may say what an instruction means (its fields, its operands,
+    /// which instruction an extractor matches). [`SourceFile::new`] takes
+    /// a file under `semantics/spec/` for one; a file a user gave is made
+    /// with [`SourceFile::user`], which never is, whatever its path.
+    pub semantics: bool,
     line_starts: Vec<usize>,
 }
 
 impl SourceFile {
-    /// A file with the given display name and text.
+    /// A file with the given display name and text; part of the shipped
+    /// semantics if its name has a `semantics/spec/` component (the
+    /// shipped files are named by their path in the repository).
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let name = name.into();
         let text = text.into();
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         SourceFile {
-            name: name.into(),
+            semantics: name.replace('\\', "/").contains("semantics/spec/"),
+            name,
             text,
             line_starts,
+        }
+    }
+
+    /// A file a user gave (a path on the command line): never part of the
+    /// shipped semantics, whatever its path says (review 6: a rule file
+    /// saved under a directory `semantics/spec/` was trusted to say what
+    /// an instruction's operands are).
+    pub fn user(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        SourceFile {
+            semantics: false,
+            ..SourceFile::new(name, text)
         }
     }
 

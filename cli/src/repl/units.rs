@@ -105,7 +105,10 @@ pub fn assemble(units: &[Unit]) -> Assembly {
                 text = blank(&text, form.range.clone());
             }
         }
-        sources.add(SourceFile::new(unit.name.clone(), text));
+        // Only a shipped unit is the semantics, whatever a file's path.
+        let mut file = SourceFile::new(unit.name.clone(), text);
+        file.semantics = matches!(unit.origin, Origin::Shipped);
+        sources.add(file);
     }
     let stubs = stubs(units, &live);
     if !stubs.is_empty() {

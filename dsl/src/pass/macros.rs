@@ -24,7 +24,7 @@ use cranelift_isle::sema::{Pattern, TermEnv, TermId, TypeEnv};
 use loweq_semantics::span::SourceMap;
 
 use crate::diag::Diagnostic;
-use crate::program::{is_semantics, Template, TermInfo};
+use crate::program::{Template, TermInfo};
 
 /// Whether a pattern applies `inst_data` (an instruction's fields, with no
 /// spec of their own).
@@ -74,7 +74,7 @@ pub(super) fn check(
             );
         }
         let tid = TermId(i);
-        let shipped = is_semantics(&sources.file(tpl.span.file).name);
+        let shipped = sources.file(tpl.span.file).semantics;
         if !t.obligation && !shipped && !reaches_inst_data(&tpl.pattern, terms, types) {
             diags.push(
                 Diagnostic::new(
