@@ -36,6 +36,16 @@ pub const SHARED_RESULT: &str = "shared_result";
 /// external extractor, in the file that declares it.
 pub const SAME_ENTITY: &str = "same_entity";
 
+/// The tag (`(attr my_add (tag describes_instruction))`) that says an
+/// external extractor matches only instructions whose effects on the IR's
+/// states (`clif_trap`, `clif_results`, `clif_load`, `clif_store`) its
+/// spec declares: applied to the instruction being lowered, the states it
+/// does not modify keep their defaults (no trap, one result, no memory
+/// access). Without it, a user's extractor with a spec about values (a
+/// width) says nothing of them, and they are free. Allowed only on an
+/// external extractor, in the file that declares it.
+pub const DESCRIBES_INSTRUCTION: &str = "describes_instruction";
+
 /// What the spec pass knows about one term.
 #[derive(Clone, Debug, Default)]
 pub struct TermInfo {

@@ -82,57 +82,33 @@ pub(super) fn attributes(
                             "`(veri priority)` applies to rules: write `(attr rule NAME (veri priority))`",
                             cx.span(a.pos),
                         )),
-                        ast::AttrKind::Tag(t) if t.0 == crate::program::SHARED_RESULT => {
+                        ast::AttrKind::Tag(t) if trusted_tag(&t.0).is_some() => {
+                            let (constructor, note) = trusted_tag(&t.0).expect("guarded");
                             let at = cx.span(a.pos);
                             let info = &mut term_info[tid.index()];
-                            let external = matches!(
-                                cx.terms.terms[tid.index()].kind,
-                                TermKind::Decl { constructor_kind: Some(cranelift_isle::sema::ConstructorKind::ExternalConstructor { .. }), .. }
-                            );
-                            // Only an external constructor, and only where
-                            // it is declared: a term with rules is called at
-                            // each use, and another file (a rule's) would
-                            // make a user's conversion with free bits one
-                            // value (review 5).
-                            if !external || at.file != info.span.file {
-                                cx.diags.push(
-                                    Diagnostic::new(
-                                        format!(
-                                            "`(attr {} (tag {}))` on a term that is not an external constructor declared in this file",
-                                            name.0,
-                                            crate::program::SHARED_RESULT
-                                        ),
-                                        at,
-                                    )
-                                    .with_secondary(info.span, "declared here")
-                                    .with_note("the tag says the implementation returns one result for one IR value however often it is called (`put_in_reg`: the value's register); say it in the file that declares the external constructor"),
-                                );
+                            let kind = &cx.terms.terms[tid.index()].kind;
+                            let external = if constructor {
+                                matches!(kind, TermKind::Decl { constructor_kind: Some(cranelift_isle::sema::ConstructorKind::ExternalConstructor { .. }), .. })
                             } else {
-                                info.tags.push(t.0.clone());
-                            }
-                        }
-                        ast::AttrKind::Tag(t) if t.0 == crate::program::SAME_ENTITY => {
-                            let at = cx.span(a.pos);
-                            let info = &mut term_info[tid.index()];
-                            let external = matches!(
-                                cx.terms.terms[tid.index()].kind,
-                                TermKind::Decl { extractor_kind: Some(cranelift_isle::sema::ExtractorKind::ExternalExtractor { .. }), .. }
-                            );
-                            // A spec says only that values are equal; that
-                            // the output is the input itself is a claim
-                            // about the implementation (review 5).
+                                matches!(kind, TermKind::Decl { extractor_kind: Some(cranelift_isle::sema::ExtractorKind::ExternalExtractor { .. }), .. })
+                            };
+                            // A claim about an external term's
+                            // implementation, made where it is declared:
+                            // from another file (a rule's) it would change
+                            // what a shipped term means (review 5).
                             if !external || at.file != info.span.file {
                                 cx.diags.push(
                                     Diagnostic::new(
                                         format!(
-                                            "`(attr {} (tag {}))` on a term that is not an external extractor declared in this file",
+                                            "`(attr {} (tag {}))` on a term that is not an external {} declared in this file",
                                             name.0,
-                                            crate::program::SAME_ENTITY
+                                            t.0,
+                                            if constructor { "constructor" } else { "extractor" }
                                         ),
                                         at,
                                     )
                                     .with_secondary(info.span, "declared here")
-                                    .with_note("the tag says the extractor yields the IR entity its input is (`def_inst`: a value's defining instruction), not merely one with an equal value; say it in the file that declares the external extractor"),
+                                    .with_note(note),
                                 );
                             } else {
                                 info.tags.push(t.0.clone());
@@ -171,5 +147,18 @@ pub(super) fn attributes(
                 }
             }
         }
+    }
+}
+
+/// For a tag that is a claim about an external term's implementation:
+/// whether it is one of a constructor (else of an extractor), and what it
+/// says. Such a tag is accepted only in the file that declares the term.
+fn trusted_tag(tag: &str) -> Option<(bool, &'static str)> {
+    use crate::program::{DESCRIBES_INSTRUCTION, SAME_ENTITY, SHARED_RESULT};
+    match tag {
+        SHARED_RESULT => Some((true, "the tag says the implementation returns one result for one IR value however often it is called (`put_in_reg`: the value's register); say it in the file that declares the external constructor")),
+        SAME_ENTITY => Some((false, "the tag says the extractor yields the IR entity its input is (`def_inst`: a value's defining instruction), not merely one with an equal value; say it in the file that declares the external extractor")),
+        DESCRIBES_INSTRUCTION => Some((false, "the tag says the extractor matches only instructions whose effects on the IR's states (a trap, several results, a memory access) its spec declares, so that where it declares none there are none; say it in the file that declares the external extractor")),
+        _ => None,
     }
 }

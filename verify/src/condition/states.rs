@@ -133,7 +133,7 @@ impl Builder<'_> {
                 self.assume_on(m.side, not, Origin::OperandComputed(m.term), span);
             }
         }
-        let unknown = self.root_unidentified();
+        let identified = self.root_identified_by();
         for (i, s) in self.p.states.iter().enumerate() {
             let state = self.states[i];
             let default = self.c.graph.instantiate_expr(
@@ -150,7 +150,7 @@ impl Builder<'_> {
                 .map(|m| (m.cond, m.copy, m.side, m.term.clone()))
                 .collect();
             if mods.is_empty() {
-                if unknown && self.is_instruction_state(i) {
+                if self.is_instruction_state(i) && !self.says_instruction(&identified, i) {
                     // What the instruction being lowered does is not
                     // known: whether it traps, how many results it has.
                     continue;
@@ -318,37 +318,79 @@ impl Builder<'_> {
         )))
     }
 
-    /// Whether this is a rule whose pattern does not say which instruction
-    /// it lowers: no IR operation (an extractor macro with a spec whose
-    /// expansion inspects the instruction's definition, `iadd` over
-    /// `inst_data`), nor an external extractor with a spec, is applied to
-    /// the root term's IR arguments (`(lower i)`, `(lower (has_type ty
-    /// i))`). The states such terms modify describe that instruction (a
-    /// trap, its number of results, its memory access): their defaults
-    /// would claim it has none, which nothing says (review 5).
-    fn root_unidentified(&self) -> bool {
+    /// What says which instruction this rule lowers, if anything: an IR
+    /// operation (an extractor macro with a spec whose expansion inspects
+    /// the instruction's definition, `iadd` over `inst_data`) applied to
+    /// the root term's IR arguments gives `Some(None)`; otherwise the
+    /// external extractors with specs that the rule's own patterns apply
+    /// there (not a converter between IR types, `def_inst`, nor an
+    /// infallible one, `value_type`: those match any), `Some(Some(terms))`
+    /// when there are some; `None` for a rule whose pattern does not say
+    /// (`(lower i)`, `(lower (has_type ty i))`). The states such terms
+    /// modify describe that instruction (a trap, its number of results,
+    /// its memory access): their defaults would claim it has none, which
+    /// nothing says (review 5). Outside a rule (an extractor macro's
+    /// agreement), nothing is lowered: `Some(None)`.
+    fn root_identified_by(&self) -> Option<Option<Vec<TermId>>> {
         let roots: HashSet<NodeId> = self.c.root_args.iter().map(|&a| self.ir_root(a)).collect();
         if roots.is_empty() {
-            // Not a rule (an extractor macro's agreement): nothing is lowered.
-            return false;
+            return Some(None);
         }
         let on_root = |n: NodeId| roots.contains(&self.ir_root(n));
-        // The rule's own patterns applied an external extractor with a
-        // spec that recognises instructions (an extractor macro's walk is
-        // not recorded there; a converter between IR types, `def_inst`, or
-        // an infallible extractor, `value_type`, matches any).
-        let extern_spec = self.applied.iter().any(|((tid, input), a)| {
-            let info = self.p.term(*tid);
-            a.assumed
-                && on_root(*input)
-                && info.spec.is_some()
-                && !info.converter
-                && !self.infallible(*tid)
-        });
         // An IR operation, whose walk inspected the root's definition
         // (its opcode): `iadd` over `inst_data`.
-        let ir_operation = self.defined_by_ir_operation.iter().any(|&n| on_root(n));
-        !(extern_spec || ir_operation)
+        if self.defined_by_ir_operation.iter().any(|&n| on_root(n)) {
+            return Some(None);
+        }
+        // The rule's own patterns applied an external extractor with a
+        // spec that recognises instructions (an extractor macro's walk is
+        // not recorded there).
+        let terms: Vec<TermId> = self
+            .applied
+            .iter()
+            .filter(|((tid, input), a)| {
+                let info = self.p.term(*tid);
+                a.assumed
+                    && on_root(*input)
+                    && info.spec.is_some()
+                    && !info.converter
+                    && !self.infallible(*tid)
+            })
+            .map(|((tid, _), _)| *tid)
+            .collect();
+        (!terms.is_empty()).then_some(Some(terms))
+    }
+
+    /// Whether what identifies the instruction being lowered
+    /// ([`Self::root_identified_by`]) says what it does to state `i`, so
+    /// that, where nothing modifies `i`, its default holds. An IR
+    /// operation does: its spec is the shipped meaning of the instruction,
+    /// listing every state it modifies. An external extractor with a spec
+    /// does where it is declared with the state (in the shipped semantics,
+    /// or in the file that declares the state: a self-contained file's own
+    /// IR), or where its declaring file tags it `describes_instruction`
+    /// (a claim that its spec declares every effect of the instructions it
+    /// matches): a user's extractor whose spec is about values
+    /// (`(= ty (widthof result))`, matching every instruction with a
+    /// result) says nothing of traps or results, and taking its silence
+    /// for "none" verified a rule that lowers `isplit` into one register
+    /// and a `udiv` without its trap (review 6).
+    fn says_instruction(&self, identified: &Option<Option<Vec<TermId>>>, i: usize) -> bool {
+        match identified {
+            None => false,
+            Some(None) => true,
+            Some(Some(terms)) => {
+                let state_file = self.p.states[i].span.file;
+                terms.iter().any(|&t| {
+                    let info = self.p.term(t);
+                    info.tags
+                        .iter()
+                        .any(|g| g == loweq_dsl::program::DESCRIBES_INSTRUCTION)
+                        || self.p.in_semantics(info.span)
+                        || info.span.file == state_file
+                })
+            }
+        }
     }
 
     /// Whether state `i` describes the instruction an extractor matches:
