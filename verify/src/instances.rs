@@ -170,10 +170,67 @@ fn condition_widths(
     refuting: &[NodeId],
     roots: &[NodeId],
 ) -> Result<Vec<(String, Diagnostic)>, Diagnostic> {
-    use crate::condition::Origin;
     let Some(first) = cond.slots.first() else {
         return Ok(Vec::new());
     };
+    let Some(own) = own_inference(program, cond, roots)? else {
+        return Ok(Vec::new());
+    };
+    let (graph, enums) = (&cond.graph, &program.enums);
+    let term = program.term(first.term);
+    let occ = &cond.occurrences[first.occurrence];
+    let mut out = Vec::new();
+    for (i, sig) in term.signatures.iter().enumerate() {
+        if primary[i].admitted || primary[i].typed {
+            continue;
+        }
+        let mut next = own.inf.clone();
+        let fits = occ
+            .args
+            .iter()
+            .zip(&sig.args)
+            .chain(std::iter::once((&occ.result, &sig.ret)))
+            .all(|(&n, ty)| next.require(graph, n, ty).is_ok());
+        if !fits || next.refutes(graph, enums, refuting) {
+            continue;
+        }
+        let label = sig_label(program, first.term, sig);
+        out.push((label.clone(), own.error(&label)));
+    }
+    Ok(out)
+}
+
+/// The rule's own typing constraints, without those of its conditions
+/// about other rules (priority, coverage, and what they say of Skolem
+/// outputs), to tell a width the rule cannot have from one that only such
+/// a condition rules out. `None` when the rule has no such condition.
+struct Own {
+    inf: Inference,
+    /// Where a condition's clause is, and which condition it is.
+    span: loweq_semantics::span::Span,
+    who: String,
+}
+
+impl Own {
+    /// The error for a width only a condition rules out.
+    fn error(&self, label: &str) -> Diagnostic {
+        Diagnostic::new(
+            format!("this rule can fire at {label}, but {} does not type there", self.who),
+            self.span,
+        )
+        .with_note(format!(
+            "the specs that condition uses (its guards' and extractors') type only at other widths, so they would leave {label} out of this rule's instantiations; the generated code applies the rule at {label} too: without a typing there it would go unchecked"
+        ))
+        .with_note("say the other rule's widths in its pattern with terms that have signatures, or give its terms specs that type at every width")
+    }
+}
+
+fn own_inference(
+    program: &Program,
+    cond: &Condition,
+    roots: &[NodeId],
+) -> Result<Option<Own>, Diagnostic> {
+    use crate::condition::Origin;
     let about = |c: &&crate::condition::Clause| {
         matches!(
             c.origin,
@@ -181,8 +238,18 @@ fn condition_widths(
         )
     };
     let Some(clause) = cond.assumptions.iter().chain(&cond.obligations).find(about) else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
+    let who = cond
+        .assumptions
+        .iter()
+        .chain(&cond.obligations)
+        .find_map(|c| match &c.origin {
+            Origin::Priority(r) => Some(format!("the condition that rule `{r}` does not match")),
+            Origin::Coverage(t) => Some(format!("the condition that some rule of `{t}` matches")),
+            _ => None,
+        })
+        .unwrap_or_else(|| "a condition about another rule".into());
     let graph = &cond.graph;
     let enums = &program.enums;
     let own: Vec<NodeId> = cond
@@ -207,49 +274,11 @@ fn condition_widths(
         // A node only a condition mentions may not take its type here.
         let _ = inf.require(graph, *n, ty);
     }
-    let term = program.term(first.term);
-    let occ = &cond.occurrences[first.occurrence];
-    let mut out = Vec::new();
-    for (i, sig) in term.signatures.iter().enumerate() {
-        if primary[i].admitted || primary[i].typed {
-            continue;
-        }
-        let mut next = inf.clone();
-        let fits = occ
-            .args
-            .iter()
-            .zip(&sig.args)
-            .chain(std::iter::once((&occ.result, &sig.ret)))
-            .all(|(&n, ty)| next.require(graph, n, ty).is_ok());
-        if !fits || next.refutes(graph, enums, refuting) {
-            continue;
-        }
-        let who = cond
-            .assumptions
-            .iter()
-            .chain(&cond.obligations)
-            .find_map(|c| match &c.origin {
-                Origin::Priority(r) => {
-                    Some(format!("the condition that rule `{r}` does not match"))
-                }
-                Origin::Coverage(t) => {
-                    Some(format!("the condition that some rule of `{t}` matches"))
-                }
-                _ => None,
-            })
-            .unwrap_or_else(|| "a condition about another rule".into());
-        let label = sig_label(program, first.term, sig);
-        let d = Diagnostic::new(
-            format!("this rule can fire at {label}, but {who} does not type there"),
-            clause.span,
-        )
-        .with_note(format!(
-            "the specs that condition uses (its guards' and extractors') type only at other widths, so they would leave {label} out of this rule's instantiations; the generated code applies the rule at {label} too: without a typing there it would go unchecked"
-        ))
-        .with_note("say the other rule's widths in its pattern with terms that have signatures, or give its terms specs that type at every width");
-        out.push((label, d));
-    }
-    Ok(out)
+    Ok(Some(Own {
+        inf,
+        span: clause.span,
+        who,
+    }))
 }
 
 /// The label of a signature on its own (the polymorphic arguments and the
@@ -365,14 +394,25 @@ fn unnamed_widths(
                 })
                 .collect()
         };
+    let own = own_inference(program, cond, roots).ok().flatten();
     let mut out = Vec::new();
     for (label, fixed) in candidates {
         let mut inf = base.clone();
-        // The root cannot have these types: not a width of this rule.
+        // The root cannot have these types: not a width of this rule,
+        // unless only a condition about another rule says so (review 6).
         if !fixed
             .iter()
             .all(|(n, ty)| inf.require(graph, *n, ty).is_ok())
         {
+            if let Some(own) = &own {
+                let mut mine = own.inf.clone();
+                let fits = fixed
+                    .iter()
+                    .all(|(n, ty)| mine.require(graph, *n, ty).is_ok());
+                if fits && !mine.refutes(graph, enums, refuting) {
+                    out.push((label.clone(), own.error(&label)));
+                }
+            }
             continue;
         }
         // The pattern's facts exclude it: inapplicable, as the search says
