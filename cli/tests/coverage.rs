@@ -159,7 +159,16 @@ fn a_rule_under_a_fallible_extractor_lowers_only_some_instructions() {
     };
     for ty in ["i8", "i16", "i32", "i64"] {
         for op in ["iadd", "isub"] {
-            assert_eq!(cell(op, ty)["status"], "uncovered", "{op} {ty}");
+            // `iadd_even` matches the `iadd` on the extractor's output,
+            // another entity than the instruction being lowered, which
+            // only the user's `even_value` identifies: it says nothing of
+            // traps or results (review 6), so the rule is not verified.
+            let status = if op == "iadd" {
+                "unverified"
+            } else {
+                "uncovered"
+            };
+            assert_eq!(cell(op, ty)["status"], status, "{op} {ty}");
             assert_eq!(
                 cell(op, ty)["signatures"][0]["rules"][0]["general"],
                 false,
