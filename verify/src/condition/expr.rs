@@ -141,9 +141,17 @@ impl Builder<'_> {
                     self.made.push(result);
                 }
                 if self.collect.is_some() {
-                    if let Some(spec) = info.spec.clone() {
+                    if let Some(mut spec) = info.spec.clone() {
                         // A guard's call inside a condition about another
-                        // rule: a function of its arguments.
+                        // rule: a function of its arguments. Whether it
+                        // succeeds is its `match`: in a higher-priority
+                        // rule's condition, its provides about its
+                        // arguments alone are left out, as an extractor's
+                        // (`compat/provide_only_if_match_guard.isle`).
+                        if !self.covering_collect {
+                            let result = spec.result;
+                            super::skolem::output_clauses(&mut spec, &[result]);
+                        }
                         // Its spec would read the packed value of an
                         // instruction with several results, where the
                         // generated code's call reads the first result

@@ -322,3 +322,41 @@ pub(super) fn definitions(spec: &Spec, outputs: &[LocalId]) -> Option<Vec<(usize
     }
     (defined.len() == outputs.len()).then_some(clauses)
 }
+
+/// In a higher-priority rule's condition: the clauses of `spec`'s provides
+/// that mention one of `outputs`. A clause about the inputs alone says
+/// what holds where the term matched, not where it matches (its `match`
+/// says that), and is left out; a provide that is a conjunction is judged
+/// clause by clause, so that `(provide (and a b))` reads as `(provide a
+/// b)`.
+pub(super) fn output_clauses(spec: &mut Spec, outputs: &[LocalId]) {
+    fn clauses(e: &loweq_semantics::expr::Expr, out: &mut Vec<loweq_semantics::expr::Expr>) {
+        match &e.kind {
+            ExprKind::Op(Op::And, args) => args.iter().for_each(|a| clauses(a, out)),
+            _ => out.push(e.clone()),
+        }
+    }
+    let mut kept = Vec::new();
+    for p in std::mem::take(&mut spec.provides) {
+        let mut all = Vec::new();
+        clauses(&p, &mut all);
+        if all.iter().all(|c| mentions_any(c, outputs)) {
+            // Unchanged: its shape may define an output.
+            kept.push(p);
+            continue;
+        }
+        kept.extend(all.into_iter().filter(|c| mentions_any(c, outputs)));
+    }
+    spec.provides = kept;
+}
+
+/// Whether `e` mentions one of the locals `locals`.
+fn mentions_any(e: &loweq_semantics::expr::Expr, locals: &[LocalId]) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        if let ExprKind::Local(l) = x.kind {
+            found |= locals.contains(&l);
+        }
+    });
+    found
+}

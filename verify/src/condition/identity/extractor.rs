@@ -109,9 +109,9 @@ impl Builder<'_> {
                         // what holds of its input where it matched, not
                         // where it matches, so a higher-priority rule's
                         // condition leaves it out (upstream's reading, its
-                        // filetest `provide_only_if_match.isle`). A
-                        // coverage condition, proved, keeps it.
-                        spec.provides.retain(|p| mentions_any(p, &free));
+                        // filetest `provide_only_if_match.isle`), clause
+                        // by clause. A coverage condition, proved, keeps it.
+                        crate::condition::skolem::output_clauses(&mut spec, &free);
                     }
                     let mut bindings = vec![None; spec.locals.len()];
                     for (&l, &a) in spec.params.iter().zip(&outs) {
@@ -252,15 +252,4 @@ fn equates(e: &loweq_semantics::expr::Expr, a: LocalId, b: LocalId) -> bool {
         (args.first().and_then(local), args.get(1).and_then(local)),
         (Some(x), Some(y)) if (x == a && y == b) || (x == b && y == a)
     )
-}
-
-/// Whether `e` mentions one of the locals `locals`.
-fn mentions_any(e: &loweq_semantics::expr::Expr, locals: &[LocalId]) -> bool {
-    let mut found = false;
-    e.walk(&mut |x| {
-        if let ExprKind::Local(l) = x.kind {
-            found |= locals.contains(&l);
-        }
-    });
-    found
 }
