@@ -10,23 +10,16 @@ use loweq::{flags, text};
 use loweq_verify::cache::Store;
 use loweq_verify::Options;
 
-use super::{fail, jobs, target};
+use super::{fail, solver_options, target};
 use crate::BenchArgs;
 
 /// Runs `loweq bench`: 0 unless a run could not be done (2).
 pub fn execute(args: BenchArgs) -> ExitCode {
-    let checked = flags::timeout(args.timeout)
-        .and_then(|t| Ok((t, flags::max_expansions(args.max_expansions)?)))
-        .and_then(|(t, m)| Ok((t, m, jobs(args.jobs)?, flags::runs(args.runs)?)));
-    let (timeout, max_expansions, jobs, runs) = match checked {
+    let checked = solver_options(args.timeout, args.max_expansions, args.jobs)
+        .and_then(|o| Ok((o, flags::runs(args.runs)?)));
+    let (options, runs) = match checked {
         Ok(v) => v,
         Err(e) => return fail(&e),
-    };
-    let options = Options {
-        timeout,
-        jobs,
-        max_expansions,
-        ..Options::default()
     };
     let target = target(Vec::new(), args.arch);
     if args.cache {

@@ -1,16 +1,15 @@
 //! `loweq coverage`: the rules verified, then which of them lower each IR
 //! operation at each type, as text or JSON.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use loweq::doc::Doc;
 use loweq::run;
-use loweq::{flags, progress, text};
-use loweq_verify::{Options, Progress};
+use loweq::text;
+use loweq_verify::Progress;
 
-use super::{emit, fail, jobs, target};
-use crate::{CoverageArgs, TextOrJson, When};
+use super::{emit, fail, progress_bar, solver_options, target};
+use crate::{CoverageArgs, TextOrJson};
 
 /// Runs `loweq coverage`; its exit status is the one `loweq coverage --help` describes.
 pub fn execute(args: CoverageArgs) -> ExitCode {
@@ -18,25 +17,11 @@ pub fn execute(args: CoverageArgs) -> ExitCode {
     if !args.files.is_empty() && args.arch.is_none() {
         return fail("coverage of rule files needs --arch: the IR operations and instruction specs are those of an architecture");
     }
-    let checked = flags::timeout(args.timeout)
-        .and_then(|t| Ok((t, flags::max_expansions(args.max_expansions)?)))
-        .and_then(|(t, m)| Ok((t, m, jobs(args.jobs)?)));
-    let (timeout, max_expansions, jobs) = match checked {
-        Ok(v) => v,
+    let options = match solver_options(args.timeout, args.max_expansions, args.jobs) {
+        Ok(o) => o,
         Err(e) => return fail(&e),
     };
-    let options = Options {
-        timeout,
-        jobs,
-        max_expansions,
-        ..Options::default()
-    };
-    let show_progress = match args.progress {
-        When::Always => true,
-        When::Never => false,
-        When::Auto => std::io::stderr().is_terminal(),
-    };
-    let bar = progress::Reporter::new(show_progress, std::io::stderr().is_terminal());
+    let bar = progress_bar(args.progress);
     let progress = |p: Progress| bar.update(p);
     let target = target(args.files, args.arch);
     let json = args.format == TextOrJson::Json;

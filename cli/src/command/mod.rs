@@ -6,9 +6,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use loweq::flags;
 use loweq::run::Target;
 use loweq::shipped::Arch;
+use loweq::{flags, progress};
+use loweq_verify::Options;
+
+use crate::When;
 
 pub mod bench;
 mod cache;
@@ -58,4 +61,30 @@ pub fn jobs(requested: Option<usize>) -> Result<Option<usize>, String> {
         eprintln!("warning: {w}");
     }
     Ok(jobs)
+}
+
+/// The solver options every verifying command takes (`--timeout`,
+/// `--max-expansions`, `--jobs`), checked; the rest at their defaults.
+pub fn solver_options(
+    timeout: f64,
+    max_expansions: usize,
+    requested_jobs: Option<usize>,
+) -> Result<Options, String> {
+    Ok(Options {
+        timeout: flags::timeout(timeout)?,
+        max_expansions: flags::max_expansions(max_expansions)?,
+        jobs: jobs(requested_jobs)?,
+        ..Options::default()
+    })
+}
+
+/// The progress display `--progress` asks for, on standard error.
+pub fn progress_bar(when: When) -> progress::Reporter {
+    use std::io::IsTerminal;
+    let show = match when {
+        When::Always => true,
+        When::Never => false,
+        When::Auto => std::io::stderr().is_terminal(),
+    };
+    progress::Reporter::new(show, std::io::stderr().is_terminal())
 }

@@ -1,29 +1,25 @@
 //! `loweq verify`: checking the flags, the run (sharded, or only the rules
 //! changed since a revision), its notes on stderr and its reports.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use loweq::changed::Rev;
 use loweq::doc::Doc;
+use loweq::flags;
 use loweq::format::{self, Format};
 use loweq::run;
-use loweq::{flags, progress};
 use loweq_verify::cache::Store;
 use loweq_verify::{Options, Progress};
 
 use super::cache::{cache_notes, open_cache};
-use super::{emit, fail, jobs, target};
-use crate::{VerifyArgs, When};
+use super::{emit, fail, progress_bar, solver_options, target};
+use crate::VerifyArgs;
 
 /// Runs `loweq verify`; its exit status is the one `loweq verify --help` describes.
 pub fn execute(args: VerifyArgs) -> ExitCode {
-    let checked = flags::timeout(args.timeout)
-        .and_then(|t| Ok((t, flags::max_expansions(args.max_expansions)?)))
-        .and_then(|(t, m)| Ok((t, m, jobs(args.jobs)?)));
-    let (timeout, max_expansions, jobs) = match checked {
-        Ok(v) => v,
+    let base = match solver_options(args.timeout, args.max_expansions, args.jobs) {
+        Ok(o) => o,
         Err(e) => return fail(&e),
     };
     if let Some(dir) = &args.smt_dir {
@@ -39,19 +35,11 @@ pub fn execute(args: VerifyArgs) -> ExitCode {
         (false, None) => open_cache(args.cache_dir.as_deref()),
     };
     let options = Options {
-        timeout,
-        jobs,
         rules: args.rules,
-        max_expansions,
         cache: store.clone().map(|s| s as Arc<dyn Store>),
-        ..Options::default()
+        ..base
     };
-    let show_progress = match args.progress {
-        When::Always => true,
-        When::Never => false,
-        When::Auto => std::io::stderr().is_terminal(),
-    };
-    let bar = progress::Reporter::new(show_progress, std::io::stderr().is_terminal());
+    let bar = progress_bar(args.progress);
     let progress = |p: Progress| bar.update(p);
     let target = target(args.files, args.arch);
     let changed_since = match args.changed_since.as_deref().map(Rev::open) {
