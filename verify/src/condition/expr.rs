@@ -137,9 +137,6 @@ impl Builder<'_> {
                 self.counter += 1;
                 let name = format!("{}#{}.result", info.name, self.counter);
                 let result = self.fresh_typed(name, term.ret_ty, span)?;
-                if self.collect.is_none() && self.is_ir_type(term.ret_ty) {
-                    self.made.push(result);
-                }
                 if self.collect.is_some() {
                     if let Some(mut spec) = info.spec.clone() {
                         // A guard's call inside a condition about another

@@ -136,10 +136,6 @@ struct Builder<'p> {
     /// The root term of the rule being checked (not set for an extractor
     /// macro's agreement).
     root_term: Option<TermId>,
-    /// IR entities that terms of the rule made (a guard's constructor, a
-    /// right-hand-side term), not the patterns: which instruction defines
-    /// them, and when it runs, nothing says (see `states`).
-    made: Vec<NodeId>,
 }
 
 /// One term's modification of a state.
@@ -192,7 +188,6 @@ impl<'p> Builder<'p> {
             context: None,
             call: None,
             root_term: None,
-            made: Vec::new(),
         };
         for s in &program.states {
             let n = b.c.graph.var(s.name.clone(), Some(s.ty.clone()), s.span);

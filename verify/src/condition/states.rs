@@ -20,9 +20,13 @@
 //! structural extractor of the shipped semantics (`inst_data`'s fields;
 //! not a user's, which may return anything) applied to the instruction
 //! being lowered (the root term's IR arguments) or to another operand, and
-//! not itself one of those instructions. Everything else (the root
-//! instruction's own trap, the right-hand side's, a term whose input is not
-//! known to be an operand) combines into the state as before. Other states
+//! not itself one of those instructions. The root instruction's own
+//! modifications, the right-hand side's, and those of what a
+//! self-contained file's IR operations (extractors whose specs modify a
+//! state) nest in it combine into the state. What a term matched on any
+//! other IR entity (a term made it, a user's extractor without such a spec
+//! returned it) modifies is its own copy, neither the rule's nor assumed
+//! away (review 6). Other states
 //! (a nested load's effect, docs/memory.md) are always the rule's: the
 //! load is fused into it. A coverage expansion makes no such assumption:
 //! the instruction selector runs on every IR program, including those where
@@ -103,25 +107,51 @@ impl Builder<'_> {
             std::mem::take(&mut self.modifies)
                 .into_iter()
                 .partition(|m| self.is_operand_trap(m, &operands));
-        // A term matched on an IR value that a term made, not the patterns
-        // (a guard's constructor returned it), is about an instruction
-        // that is neither the one being lowered nor known to be an operand:
-        // it may run after the rule's code, or never. What it modifies is
-        // its own copy, neither part of the rule's state nor assumed away
-        // (review 6: its trap, taken for the rule's, let code that faulted
-        // exactly there verify; its load, code that loaded from its
-        // address). Dropping a modification that is not the rule's own is
-        // safe: the rule must then be right whether it happened or not.
+        // A term matched on an IR entity that is neither the instruction
+        // being lowered nor known to be an operand (a term made it: a
+        // guard's constructor returned it; or a user's extractor, which
+        // may return anything, did) is about another instruction: it may
+        // run after the rule's code, or never. What it modifies is its own
+        // copy, neither part of the rule's state nor assumed away (review 6:
+        // its trap, taken for the rule's, let code that faulted exactly
+        // there verify; its load, code that loaded from its address; the
+        // same through an extractor, not only a constructor). Dropping a
+        // modification that is not the rule's own is safe: the rule must
+        // then be right whether it happened or not.
+        // (An extractor macro's agreement has no root: nothing is dropped.)
         let roots: HashSet<NodeId> = self.c.root_args.iter().map(|&a| self.ir_root(a)).collect();
-        let made: HashSet<NodeId> = self
-            .made
-            .iter()
-            .map(|&n| self.ir_root(n))
-            .filter(|r| !roots.contains(r))
-            .collect();
+        // A self-contained file's IR operations are extractors with specs
+        // that modify states (no `inst_data`): what one nests in another
+        // applied to the instruction being lowered stays the rule's, as
+        // before (`verify/nested_division_checked.isle`).
+        let mut nested = roots.clone();
+        loop {
+            let before = nested.len();
+            for ((tid, input), a) in &self.applied {
+                let modifies = self
+                    .p
+                    .term(*tid)
+                    .spec
+                    .as_ref()
+                    .is_some_and(|s| !s.modifies.is_empty());
+                if modifies && nested.contains(&self.ir_root(*input)) {
+                    let outs: Vec<NodeId> = a.outs.iter().map(|&o| self.ir_root(o)).collect();
+                    nested.extend(outs);
+                }
+            }
+            if nested.len() == before {
+                break;
+            }
+        }
         let modifies = modifies
             .into_iter()
-            .filter(|m| !m.matched.is_some_and(|n| made.contains(&self.ir_root(n))))
+            .filter(|m| {
+                let Some(n) = m.matched else {
+                    return true;
+                };
+                let r = self.ir_root(n);
+                roots.is_empty() || nested.contains(&r) || operands.contains(&r)
+            })
             .collect();
         self.modifies = modifies;
         if !self.covering {
