@@ -230,18 +230,10 @@ fn shrink_bv(
             Some(false) => {}
         }
         // The fewest significant bits: smallest k with x < 2^k.
-        let (mut lo, mut hi) = (1u32, w);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            fixed.push(x.bvult(bit(mid, w)));
-            let r = q.check(fixed);
-            fixed.pop();
-            match r {
-                Answer::Sat(_) => hi = mid,
-                Answer::Unsat => lo = mid + 1,
-                Answer::Unknown(_) => return false,
-            }
-        }
+        let Some(lo) = least(q, fixed, 1, i64::from(w), |k| x.bvult(bit(k as u32, w))) else {
+            return false;
+        };
+        let lo = lo as u32;
         if lo < w {
             fixed.push(x.bvult(bit(lo, w)));
         }
@@ -290,20 +282,36 @@ fn shrink_int(
             x.ge(Int::from_i64(-m))
         }
     };
-    let (mut lo, mut hi) = (1i64, cur.saturating_abs());
+    let Some(lo) = least(q, fixed, 1, cur.saturating_abs(), within) else {
+        return false;
+    };
+    let at = if nonneg { lo } else { -lo };
+    keep(q, fixed, x.eq(Int::from_i64(at)), model).is_some()
+}
+
+/// The least `k` in `lo..=hi` for which the counterexample survives
+/// `at_most(k)` (a constraint that holds for more values as `k` grows,
+/// and for the current model at `hi`), by bisection; `None` when the
+/// solver gave up.
+fn least(
+    q: &mut Queries,
+    fixed: &mut Vec<Bool>,
+    mut lo: i64,
+    mut hi: i64,
+    at_most: impl Fn(i64) -> Bool,
+) -> Option<i64> {
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        fixed.push(within(mid));
+        fixed.push(at_most(mid));
         let r = q.check(fixed);
         fixed.pop();
         match r {
             Answer::Sat(_) => hi = mid,
             Answer::Unsat => lo = mid + 1,
-            Answer::Unknown(_) => return false,
+            Answer::Unknown(_) => return None,
         }
     }
-    let at = if nonneg { lo } else { -lo };
-    keep(q, fixed, x.eq(Int::from_i64(at)), model).is_some()
+    Some(lo)
 }
 
 /// Makes an enum's variant the earliest that still gives a
