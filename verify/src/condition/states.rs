@@ -62,6 +62,18 @@ use super::identity::Output;
 use super::{Builder, Modification, Origin, Role, Side};
 
 impl Builder<'_> {
+    /// State `i`'s default, over the rule's current versions of the states.
+    fn state_default(&mut self, i: usize) -> NodeId {
+        let s = &self.p.states[i];
+        self.c.graph.instantiate_expr(
+            &s.default,
+            &s.default.provides[0],
+            &[],
+            &self.states,
+            &s.name,
+        )
+    }
+
     /// A callee's provide and match may only mention states it modifies:
     /// what an assumption mentions it constrains, and an unmodified state
     /// is also constrained by its default.
@@ -166,13 +178,7 @@ impl Builder<'_> {
         let identified = self.root_identified_by();
         for (i, s) in self.p.states.iter().enumerate() {
             let state = self.states[i];
-            let default = self.c.graph.instantiate_expr(
-                &s.default,
-                &s.default.provides[0],
-                &[],
-                &self.states,
-                &s.name,
-            );
+            let default = self.state_default(i);
             let mods: Vec<(NodeId, NodeId, Side, String)> = self
                 .modifies
                 .iter()
@@ -239,13 +245,7 @@ impl Builder<'_> {
                 // The callers assume the root's spec, which cannot modify
                 // the state: the code its rules emit must leave it as the
                 // default says (no trap, no access).
-                let default = self.c.graph.instantiate_expr(
-                    &s.default,
-                    &s.default.provides[0],
-                    &[],
-                    &self.states,
-                    &s.name,
-                );
+                let default = self.state_default(i);
                 let name = self.p.term(root).name.clone();
                 let phase = std::mem::replace(&mut self.phase, Side::Rhs);
                 self.oblige(default, Origin::StateKept(s.name.clone(), name), span);
