@@ -285,15 +285,7 @@ pub(super) enum Definition {
 /// If every local in `outputs` is defined by a provide clause whose other
 /// side mentions no output (see [`Definition`]), the clauses and how.
 pub(super) fn definitions(spec: &Spec, outputs: &[LocalId]) -> Option<Vec<(usize, Definition)>> {
-    let mentions_output = |e: &loweq_semantics::expr::Expr| {
-        let mut found = false;
-        e.walk(&mut |x| {
-            if let ExprKind::Local(l) = x.kind {
-                found |= outputs.contains(&l);
-            }
-        });
-        found
-    };
+    let mentions_output = |e: &loweq_semantics::expr::Expr| mentions_any(e, outputs);
     let mut defined = Vec::new();
     let mut clauses = Vec::new();
     for (i, p) in spec.provides.iter().enumerate() {
